@@ -1,0 +1,235 @@
+//! Decoding Closte's answers: `{"success": true, ...}` or `{"success": false, "error": "..."}`.
+//!
+//! Decoding is lenient where Closte's format is loose (`success` as bool, number or string;
+//! `error` or `message`) and strict where it matters: a body that is not a JSON object is a
+//! [`Failure::Decode`], never a silent success.
+
+use serde_json::Value;
+
+use super::error::{classify_rejection, Failure};
+
+/// Longest error text we keep from a body (a proxy may send a whole page).
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// A well-formed Closte answer (HTTP 2xx, JSON object). `success` may still be false: what a
+/// refusal means (e.g. "already exists" is fine for an add) is the operation's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub success: bool,
+    pub error: Option<String>,
+    pub body: Value,
+}
+
+impl Answer {
+    /// A refusal as a failure, classified from status and Closte's text.
+    pub fn into_rejection(self) -> Failure {
+        let message = self
+            .error
+            .clone()
+            .unwrap_or_else(|| "Closte answered success=false without an error text".to_string());
+        Failure::Rejected {
+            status: self.status,
+            kind: classify_rejection(self.status, &message),
+            message,
+            retry_after: None,
+            body: Some(self.body),
+        }
+    }
+}
+
+/// Turns one HTTP response into an [`Answer`] or a [`Failure`].
+pub fn decode(status: u16, body: &[u8], retry_after: Option<u64>) -> Result<Answer, Failure> {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&status) {
+        let text = parsed
+            .as_ref()
+            .and_then(error_text)
+            .unwrap_or_else(|| describe_http_failure(status, body));
+        return Err(Failure::Rejected {
+            status,
+            kind: classify_rejection(status, &text),
+            message: text,
+            retry_after,
+            body: parsed.filter(Value::is_object),
+        });
+    }
+    let Some(value) = parsed else {
+        return Err(Failure::Decode {
+            status,
+            message: describe_undecodable(body),
+        });
+    };
+    if !value.is_object() {
+        return Err(Failure::Decode {
+            status,
+            message: format!(
+                "expected a JSON object from Closte, got {}",
+                json_type_name(&value)
+            ),
+        });
+    }
+    let success = value.get("success").map(truthy).unwrap_or(false);
+    let error = error_text(&value);
+    Ok(Answer {
+        status,
+        success,
+        error,
+        body: value,
+    })
+}
+
+/// `success` as Closte may spell it: `true`, `1`, `"1"`, `"true"`.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "1" | "true" | "ok"),
+        _ => false,
+    }
+}
+
+fn error_text(value: &Value) -> Option<String> {
+    ["error", "message", "msg"]
+        .iter()
+        .filter_map(|key| value.get(*key))
+        .find_map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Null | Value::Bool(_) => None,
+            other => Some(other.to_string()),
+        })
+        .map(|s| cap(&s))
+}
+
+fn describe_http_failure(status: u16, body: &[u8]) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let what = if body.is_empty() {
+        "empty body".to_string()
+    } else if looks_like_html(body) {
+        "HTML page".to_string()
+    } else {
+        format!("{} bytes, not JSON", body.len())
+    };
+    format!("HTTP {status} {reason} ({what})").replace("  ", " ")
+}
+
+fn describe_undecodable(body: &[u8]) -> String {
+    if body.is_empty() {
+        "Closte answered with an empty body".to_string()
+    } else if looks_like_html(body) {
+        "Closte answered with an HTML page instead of JSON".to_string()
+    } else {
+        let preview: String = String::from_utf8_lossy(&body[..body.len().min(60)])
+            .chars()
+            .flat_map(char::escape_debug)
+            .collect();
+        format!("Closte answered with malformed JSON ({} bytes, starts \"{preview}\")", body.len())
+    }
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(256)]).to_ascii_lowercase();
+    let head = head.trim_start();
+    head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body")
+}
+
+fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn cap(text: &str) -> String {
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::error::ErrorKind;
+
+    #[test]
+    fn success_and_refusal_decode() {
+        let ok = decode(200, br#"{"success":true,"id":7}"#, None).unwrap();
+        assert!(ok.success);
+        assert_eq!(ok.body["id"], 7);
+        let no = decode(200, br#"{"success":false,"error":"Invalid or empty domain: "}"#, None)
+            .unwrap();
+        assert!(!no.success);
+        assert_eq!(no.error.as_deref(), Some("Invalid or empty domain: "));
+        let failure = no.into_rejection();
+        assert_eq!(failure.kind(), ErrorKind::InvalidDomain);
+        assert_eq!(failure.message(), "Invalid or empty domain: ");
+    }
+
+    #[test]
+    fn lenient_success_spellings() {
+        for body in [
+            r#"{"success":1}"#,
+            r#"{"success":"true"}"#,
+            r#"{"success":"1"}"#,
+            r#"{"success":true}"#,
+        ] {
+            assert!(decode(200, body.as_bytes(), None).unwrap().success, "{body}");
+        }
+        for body in [r#"{"success":0}"#, r#"{"success":"no"}"#, r#"{}"#, r#"{"success":null}"#] {
+            assert!(!decode(200, body.as_bytes(), None).unwrap().success, "{body}");
+        }
+        let msg = decode(200, br#"{"success":false,"message":"Denied"}"#, None).unwrap();
+        assert_eq!(msg.error.as_deref(), Some("Denied"));
+    }
+
+    #[test]
+    fn garbage_is_a_decode_failure() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "empty body"),
+            (b"<!DOCTYPE html><html><body>oops</body></html>", "HTML page"),
+            (b"{\"success\":tru", "malformed JSON"),
+            (b"[1,2]", "an array"),
+            (b"\"ok\"", "a string"),
+        ];
+        for (body, expect) in cases {
+            let err = decode(200, body, None).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadResponse);
+            assert!(err.message().contains(expect), "{}: {}", expect, err.message());
+        }
+    }
+
+    #[test]
+    fn http_errors_are_rejections() {
+        let err = decode(503, b"<html><body>Service Unavailable</body></html>", Some(3)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert_eq!(err.status(), 503);
+        assert_eq!(err.retry_after(), Some(3));
+        assert!(err.message().contains("HTTP 503"), "{}", err.message());
+        assert!(err.message().contains("HTML page"));
+        let err = decode(401, br#"{"success":false,"error":"Invalid API key"}"#, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert_eq!(err.message(), "Invalid API key");
+        let err = decode(404, b"", None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(err.message(), "HTTP 404 Not Found (empty body)");
+        let err = decode(429, b"slow down", Some(2)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+    }
+
+    #[test]
+    fn long_error_texts_are_capped() {
+        let body = format!(r#"{{"success":false,"error":"{}"}}"#, "x".repeat(5000));
+        let answer = decode(200, body.as_bytes(), None).unwrap();
+        assert!(answer.error.unwrap().chars().count() <= MAX_MESSAGE_CHARS + 1);
+    }
+}

@@ -1,0 +1,497 @@
+//! The engine-free Closte client: no `ext_php_rs` in here, so `cargo test` exercises it against
+//! the simulator over loopback.
+//!
+//! One generic request function ([`ClosteClient::exchange`]) sends any [`Endpoint`], with the
+//! per-attempt deadline, the body cap and the retry policy. The operations above it decide what
+//! an answer means (an "already exists" is a success for an add).
+
+pub mod answer;
+pub mod endpoint;
+pub mod error;
+pub mod outcome;
+mod ssl_cache;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::config::{ApiKey, Settings};
+use crate::domain::DomainName;
+use crate::stats::COUNTERS;
+use answer::{decode, Answer};
+use endpoint::{
+    AddDomainAlias, ConnectionProbe, DeleteDomainAlias, Endpoint, GetDomains, InstallSsl, Method,
+    SslStatus, SSL_ENDPOINT_CANDIDATES,
+};
+use error::{says_already_exists, says_not_found, ErrorKind, Failure};
+use outcome::{Operation, Outcome, State};
+
+pub use ssl_cache::{cached_ssl_endpoint, forget_ssl_endpoints, SslEndpoint};
+
+/// Largest body we read from Closte. Its answers are small JSON objects; a list of thousands of
+/// aliases stays far below this. Anything larger is a proxy page or an attack.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// First retry delay; doubles per retry, with jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// A `Retry-After` longer than this is not waited for in-call: the operation ends as
+/// `rate_limited` (retryable) and the caller's queue tries again later.
+pub const MAX_RETRY_AFTER_SECS: u64 = 30;
+
+/// A Closte client bound to one key and one set of settings. Cheap to build per call: the
+/// reqwest client (connection pool) inside is shared and cloned from the runtime module.
+pub struct ClosteClient {
+    http: reqwest::Client,
+    base_url: String,
+    key: ApiKey,
+    timeout: Duration,
+    max_retries: u32,
+}
+
+/// The result of [`ClosteClient::exchange`]: the final answer or failure, and how many HTTP
+/// attempts it took.
+pub struct Exchange {
+    pub result: Result<Answer, Failure>,
+    pub attempts: u32,
+}
+
+impl ClosteClient {
+    pub fn new(http: reqwest::Client, settings: &Settings, key: ApiKey) -> Self {
+        Self {
+            http,
+            base_url: settings.api_url.clone(),
+            key,
+            timeout: settings.timeout,
+            max_retries: settings.max_retries,
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The longest a single operation's exchange may take: every attempt at its full timeout
+    /// plus the longest waits between them.
+    pub fn worst_case_exchange(&self) -> Duration {
+        let attempts = self.max_retries + 1;
+        self.timeout * attempts + Duration::from_secs(MAX_RETRY_AFTER_SECS) * self.max_retries
+    }
+
+    /// Sends one endpoint, retrying what is safe to retry.
+    pub async fn exchange<E: Endpoint>(&self, endpoint: &E) -> Exchange {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = self.attempt(endpoint).await;
+            COUNTERS.request(result.as_ref().err().map(Failure::kind));
+            let delay = match &result {
+                Err(failure) if failure.retry_now() && attempts <= self.max_retries => {
+                    retry_delay(attempts, failure.retry_after())
+                }
+                _ => None,
+            };
+            match delay {
+                Some(delay) => {
+                    COUNTERS.retry();
+                    tokio::time::sleep(delay).await;
+                }
+                None => return Exchange { result, attempts },
+            }
+        }
+    }
+
+    /// One HTTP attempt, bounded by the timeout from connect to the last body byte.
+    async fn attempt<E: Endpoint>(&self, endpoint: &E) -> Result<Answer, Failure> {
+        let url = format!("{}{}", self.base_url, endpoint.path());
+        let mut fields = endpoint.fields();
+        fields.insert(0, ("apikey", self.key.expose().to_string()));
+        let request = match endpoint.method() {
+            Method::Get => self.http.get(&url).query(&fields),
+            Method::Post => self.http.post(&url).form(&fields),
+        };
+        let path = endpoint.path();
+        // reqwest's own timeout covers the whole exchange; the outer one is a second fence in
+        // case a body stream ever ignores it.
+        let exchange = async {
+            let mut response = request
+                .timeout(self.timeout)
+                .send()
+                .await
+                .map_err(|e| transport_failure(path, e))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if response
+                .content_length()
+                .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+            {
+                return Err(oversized(status));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| transport_failure(path, e))?
+            {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(oversized(status));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            decode(status, &body, retry_after)
+        };
+        match tokio::time::timeout(self.timeout + Duration::from_millis(250), exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Transport {
+                kind: ErrorKind::Timeout,
+                message: format!("{path}: no complete answer within {:?}", self.timeout),
+            }),
+        }
+    }
+
+    /// Adds the alias, then requests its certificate. "Already exists" counts as added.
+    pub async fn add_domain(&self, domain: &DomainName) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::AddDomain, Some(domain.as_str()));
+        let endpoint = AddDomainAlias(domain);
+        outcome.endpoint = Some(endpoint.path().to_string());
+        let exchange = self.exchange(&endpoint).await;
+        outcome.attempts = exchange.attempts;
+        match exchange.result {
+            Ok(answer) if answer.success => outcome.succeed_with(State::Added, answer),
+            Ok(answer) if answer.error.as_deref().is_some_and(says_already_exists) => {
+                outcome.succeed_with(State::AlreadyExists, answer)
+            }
+            Ok(answer) => {
+                let failure = answer.into_rejection();
+                self.settle_ambiguous(&mut outcome, &failure, domain, true)
+                    .await;
+            }
+            Err(failure) => {
+                self.settle_ambiguous(&mut outcome, &failure, domain, true)
+                    .await;
+            }
+        }
+        if outcome.ok {
+            outcome.ssl = Some(Box::new(self.request_ssl(domain).await));
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// Removes the alias. "Not there" counts as removed.
+    pub async fn remove_domain(&self, domain: &DomainName) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::RemoveDomain, Some(domain.as_str()));
+        let endpoint = DeleteDomainAlias(domain);
+        outcome.endpoint = Some(endpoint.path().to_string());
+        let exchange = self.exchange(&endpoint).await;
+        outcome.attempts = exchange.attempts;
+        match exchange.result {
+            Ok(answer) if answer.success => outcome.succeed_with(State::Removed, answer),
+            Ok(answer) if answer.error.as_deref().is_some_and(says_not_found) => {
+                outcome.succeed_with(State::NotPresent, answer)
+            }
+            Ok(answer) => {
+                let failure = answer.into_rejection();
+                self.settle_ambiguous(&mut outcome, &failure, domain, false)
+                    .await;
+            }
+            Err(failure) => {
+                self.settle_ambiguous(&mut outcome, &failure, domain, false)
+                    .await;
+            }
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// After a failure whose meaning is unclear (a 5xx, an unknown refusal text, a timeout after
+    /// which the change may have happened), ask `/getdomains` whether the alias is in the state
+    /// we wanted. If it is, the operation succeeded; if that cannot be told, the original
+    /// failure stands.
+    async fn settle_ambiguous(
+        &self,
+        outcome: &mut Outcome,
+        failure: &Failure,
+        domain: &DomainName,
+        want_present: bool,
+    ) {
+        outcome.fail(failure);
+        let ambiguous = matches!(
+            failure.kind(),
+            ErrorKind::Server | ErrorKind::BadResponse | ErrorKind::Timeout
+        ) || (failure.kind() == ErrorKind::NotFound && failure.status() == 200);
+        if !ambiguous {
+            return;
+        }
+        let listing = self.exchange(&GetDomains).await;
+        outcome.attempts += listing.attempts;
+        let Ok(answer) = listing.result else { return };
+        if !answer.success {
+            return;
+        }
+        let present = extract_domains(&answer.body)
+            .iter()
+            .any(|d| d == domain.as_str());
+        if present == want_present {
+            let state = if want_present {
+                State::AlreadyExists
+            } else {
+                State::NotPresent
+            };
+            outcome.succeed(state, failure.status(), failure.body().cloned());
+        }
+    }
+
+    /// Requests the Let's Encrypt certificate through the SSL endpoint, discovered once per
+    /// process and base URL.
+    pub async fn request_ssl(&self, domain: &DomainName) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::RequestSsl, Some(domain.as_str()));
+        match cached_ssl_endpoint(&self.base_url) {
+            Some(SslEndpoint::Found(path)) => {
+                let exchange = self.exchange(&InstallSsl { path, domain }).await;
+                outcome.attempts = exchange.attempts;
+                outcome.endpoint = Some(path.to_string());
+                settle_ssl_answer(&mut outcome, exchange.result);
+            }
+            Some(SslEndpoint::NoneFound) => no_ssl_endpoint(&mut outcome),
+            None => self.discover_ssl(&mut outcome, domain).await,
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    async fn discover_ssl(&self, outcome: &mut Outcome, domain: &DomainName) {
+        for path in SSL_ENDPOINT_CANDIDATES {
+            let exchange = self.exchange(&InstallSsl { path, domain }).await;
+            outcome.attempts += exchange.attempts;
+            outcome.endpoint = Some(path.to_string());
+            let exists = match &exchange.result {
+                Err(failure) if matches!(failure.status(), 404 | 405) => continue,
+                Err(failure) => proves_endpoint_exists(failure),
+                Ok(answer) => answer.success || proves_endpoint_exists(&answer.clone().into_rejection()),
+            };
+            if exists {
+                ssl_cache::remember(&self.base_url, SslEndpoint::Found(path));
+            }
+            // Without proof either way nothing is remembered; the next call probes again.
+            settle_ssl_answer(outcome, exchange.result);
+            return;
+        }
+        ssl_cache::remember(&self.base_url, SslEndpoint::NoneFound);
+        no_ssl_endpoint(outcome);
+    }
+
+    /// The certificate status Closte reports for a domain.
+    pub async fn ssl_status(&self, domain: &DomainName) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::SslStatus, Some(domain.as_str()));
+        let endpoint = SslStatus(domain);
+        outcome.endpoint = Some(endpoint.path().to_string());
+        let exchange = self.exchange(&endpoint).await;
+        outcome.attempts = exchange.attempts;
+        match exchange.result {
+            Ok(answer) if answer.success => outcome.succeed_with(State::Checked, answer),
+            Ok(answer) => outcome.fail(&answer.into_rejection()),
+            Err(failure) => outcome.fail(&failure),
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// The aliases Closte holds for the app.
+    pub async fn list_domains(&self) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::ListDomains, None);
+        outcome.endpoint = Some(GetDomains.path().to_string());
+        let exchange = self.exchange(&GetDomains).await;
+        outcome.attempts = exchange.attempts;
+        match exchange.result {
+            Ok(answer) if answer.success => {
+                outcome.domains = Some(extract_domains(&answer.body));
+                outcome.succeed_with(State::Listed, answer);
+            }
+            Ok(answer) => outcome.fail(&answer.into_rejection()),
+            Err(failure) => outcome.fail(&failure),
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// Verifies the key and reachability without changing anything (an add with an empty
+    /// domain, which Closte refuses with `Invalid or empty domain: ` when the key is valid).
+    pub async fn test_connection(&self) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(Operation::TestConnection, None);
+        outcome.endpoint = Some(ConnectionProbe.path().to_string());
+        let exchange = self.exchange(&ConnectionProbe).await;
+        outcome.attempts = exchange.attempts;
+        match exchange.result {
+            Ok(answer)
+                if answer.success
+                    || answer
+                        .error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("Invalid or empty domain")) =>
+            {
+                outcome.succeed_with(State::Authorized, answer)
+            }
+            Ok(answer) => outcome.fail(&answer.into_rejection()),
+            Err(failure) => outcome.fail(&failure),
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+}
+
+/// An answer other than 404/405 shows that an SSL endpoint exists, unless it could come from
+/// something in front of every path (auth check, rate limiter, gateway error).
+fn proves_endpoint_exists(failure: &Failure) -> bool {
+    match failure {
+        Failure::Rejected { status, kind, .. } => {
+            !matches!(
+                kind,
+                ErrorKind::Auth | ErrorKind::RateLimited | ErrorKind::Server
+            ) && *status < 500
+        }
+        Failure::Transport { .. } | Failure::Decode { .. } => false,
+    }
+}
+
+fn settle_ssl_answer(outcome: &mut Outcome, result: Result<Answer, Failure>) {
+    match result {
+        Ok(answer) if answer.success => outcome.succeed_with(State::Requested, answer),
+        Ok(answer) => outcome.fail(&answer.into_rejection()),
+        Err(failure) => outcome.fail(&failure),
+    }
+}
+
+fn no_ssl_endpoint(outcome: &mut Outcome) {
+    outcome.endpoint = None;
+    outcome.fail_with(
+        State::NoEndpoint,
+        ErrorKind::NotFound,
+        format!(
+            "Closte exposes none of the SSL endpoints {}; Closte issues the Let's Encrypt \
+             certificate itself once the alias exists and DNS points at the app",
+            SSL_ENDPOINT_CANDIDATES.join(", ")
+        ),
+    );
+}
+
+/// Domain names from a `/getdomains` answer: `domains` may hold strings or objects with a
+/// `domain`/`name`/`alias` field. Lower-cased, trailing dot removed.
+pub fn extract_domains(body: &Value) -> Vec<String> {
+    let Some(items) = body.get("domains").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(map) => ["domain", "name", "alias", "domain_name"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str)),
+            _ => None,
+        })
+        .map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn oversized(status: u16) -> Failure {
+    Failure::Decode {
+        status,
+        message: format!("Closte's answer exceeds {MAX_BODY_BYTES} bytes; not read"),
+    }
+}
+
+/// A transport error as a failure. The URL is stripped first: a GET carries the key in its
+/// query string, and reqwest prints the URL in its messages.
+fn transport_failure(path: &str, error: reqwest::Error) -> Failure {
+    let error = error.without_url();
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    let mut message = format!("{path}: {error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    Failure::Transport { kind, message }
+}
+
+/// Exponential backoff with jitter (50-100% of the step); `Retry-After` raises the wait. `None`
+/// when the server asks for longer than we are willing to wait in-call.
+fn retry_delay(attempt: u32, retry_after: Option<u64>) -> Option<Duration> {
+    if retry_after.is_some_and(|secs| secs > MAX_RETRY_AFTER_SECS) {
+        return None;
+    }
+    let step = BACKOFF_BASE
+        .saturating_mul(1 << (attempt - 1).min(10))
+        .min(BACKOFF_CAP);
+    let jitter = 0.5 + (RandomState::new().hash_one(Instant::now()) % 1000) as f64 / 2000.0;
+    let backoff = step.mul_f64(jitter);
+    Some(backoff.max(Duration::from_secs(retry_after.unwrap_or(0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..=12 {
+            let d = retry_delay(attempt, None).unwrap();
+            let step = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(10))
+                .min(BACKOFF_CAP);
+            assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d:?} vs step {step:?}");
+        }
+        assert!(retry_delay(1, Some(3)).unwrap() >= Duration::from_secs(3));
+        assert_eq!(retry_delay(1, Some(MAX_RETRY_AFTER_SECS + 1)), None);
+    }
+
+    #[test]
+    fn domains_are_extracted_from_either_shape() {
+        let body = json!({"success": true, "domains": [
+            "Example.com", {"domain": "*.wild.example.com"}, {"name": "b.example.org."}, 7, ""
+        ]});
+        assert_eq!(
+            extract_domains(&body),
+            vec!["example.com", "*.wild.example.com", "b.example.org"]
+        );
+        assert!(extract_domains(&json!({"success": true})).is_empty());
+    }
+
+    #[test]
+    fn endpoint_existence_rules() {
+        let rejected = |status, kind| Failure::Rejected {
+            status,
+            kind,
+            message: String::new(),
+            retry_after: None,
+            body: None,
+        };
+        assert!(proves_endpoint_exists(&rejected(400, ErrorKind::InvalidDomain)));
+        assert!(!proves_endpoint_exists(&rejected(200, ErrorKind::Server)));
+        assert!(!proves_endpoint_exists(&rejected(401, ErrorKind::Auth)));
+        assert!(!proves_endpoint_exists(&rejected(429, ErrorKind::RateLimited)));
+        assert!(!proves_endpoint_exists(&rejected(500, ErrorKind::Server)));
+    }
+}

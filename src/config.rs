@@ -1,0 +1,271 @@
+//! Configuration: the API key (a secret that never prints) and the client settings.
+//!
+//! Settings are parsed from raw strings through a lookup function so that the same parsing
+//! serves PHP INI values (the binding layer) and plain tests.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_API_URL: &str = "https://app.closte.com/api/client";
+pub const DEFAULT_TIMEOUT_SECS: f64 = 15.0;
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 5.0;
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Retries are bounded so that a misconfiguration cannot turn one call into minutes of waiting.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+pub const MAX_TIMEOUT_SECS: f64 = 300.0;
+pub const MAX_WORKER_THREADS: usize = 16;
+
+pub fn default_user_agent() -> String {
+    format!("closte-php/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The Closte API key. Its `Debug` and `Display` never show it; only [`ApiKey::expose`] does,
+/// and only the request builder calls that.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A key from configuration; `None` when empty after trimming.
+    pub fn new(raw: &str) -> Option<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            None
+        } else {
+            Some(Self(trimmed.to_string()))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Client settings, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Base URL without a trailing slash, e.g. `https://app.closte.com/api/client`.
+    pub api_url: String,
+    /// Budget for one HTTP attempt: connect, TLS, headers and body.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Extra attempts after the first, for failures that are safe to retry.
+    pub max_retries: u32,
+    pub user_agent: String,
+    /// Extra CA bundle (PEM) trusted in addition to the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Tokio worker threads (the runtime is small on purpose: PHP workers are many).
+    pub worker_threads: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            api_url: DEFAULT_API_URL.to_string(),
+            timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs_f64(DEFAULT_CONNECT_TIMEOUT_SECS),
+            max_retries: DEFAULT_MAX_RETRIES,
+            user_agent: default_user_agent(),
+            ca_file: None,
+            worker_threads: DEFAULT_WORKER_THREADS,
+        }
+    }
+}
+
+/// A setting that cannot be used; the message names the setting and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The names of the settings, as INI keys (the binding layer registers exactly these).
+pub mod keys {
+    pub const API_KEY: &str = "closte.api_key";
+    pub const API_URL: &str = "closte.api_url";
+    pub const TIMEOUT: &str = "closte.timeout";
+    pub const CONNECT_TIMEOUT: &str = "closte.connect_timeout";
+    pub const MAX_RETRIES: &str = "closte.max_retries";
+    pub const USER_AGENT: &str = "closte.user_agent";
+    pub const CA_FILE: &str = "closte.ca_file";
+    pub const WORKER_THREADS: &str = "closte.worker_threads";
+}
+
+impl Settings {
+    /// Parses settings from a lookup (name -> raw value). Missing or empty values take defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let mut settings = Settings::default();
+        if let Some(url) = get(keys::API_URL) {
+            settings.api_url = parse_api_url(&url)?;
+        }
+        if let Some(raw) = get(keys::TIMEOUT) {
+            settings.timeout = parse_seconds(keys::TIMEOUT, &raw)?;
+        }
+        if let Some(raw) = get(keys::CONNECT_TIMEOUT) {
+            settings.connect_timeout = parse_seconds(keys::CONNECT_TIMEOUT, &raw)?;
+        }
+        if let Some(raw) = get(keys::MAX_RETRIES) {
+            settings.max_retries = parse_bounded(keys::MAX_RETRIES, &raw, 0, MAX_RETRIES_LIMIT)?;
+        }
+        if let Some(agent) = get(keys::USER_AGENT) {
+            if agent.chars().any(|c| c.is_control()) {
+                return Err(ConfigError(format!(
+                    "{} contains a control character",
+                    keys::USER_AGENT
+                )));
+            }
+            settings.user_agent = agent;
+        }
+        if let Some(path) = get(keys::CA_FILE) {
+            settings.ca_file = Some(PathBuf::from(path));
+        }
+        if let Some(raw) = get(keys::WORKER_THREADS) {
+            let threads = parse_bounded(keys::WORKER_THREADS, &raw, 1, MAX_WORKER_THREADS as u32)?;
+            settings.worker_threads = threads as usize;
+        }
+        Ok(settings)
+    }
+}
+
+fn parse_api_url(raw: &str) -> Result<String, ConfigError> {
+    let lower = raw.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{} must start with https:// or http://, got \"{}\"",
+                keys::API_URL,
+                raw.escape_debug()
+            ))
+        })?;
+    if rest.is_empty() || rest.starts_with('/') || raw.chars().any(char::is_whitespace) {
+        return Err(ConfigError(format!(
+            "{} has no host or contains whitespace: \"{}\"",
+            keys::API_URL,
+            raw.escape_debug()
+        )));
+    }
+    if raw.contains('?') || raw.contains('#') || raw.contains('@') {
+        return Err(ConfigError(format!(
+            "{} must be a plain base URL without query, fragment or credentials",
+            keys::API_URL
+        )));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+fn parse_seconds(key: &str, raw: &str) -> Result<Duration, ConfigError> {
+    match raw.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(ConfigError(format!(
+            "{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, got \"{}\"",
+            raw.escape_debug()
+        ))),
+    }
+}
+
+fn parse_bounded(key: &str, raw: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
+    match raw.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError(format!(
+            "{key} must be a whole number from {min} to {max}, got \"{}\"",
+            raw.escape_debug()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.api_url, "https://app.closte.com/api/client");
+        assert_eq!(s.max_retries, 2);
+    }
+
+    #[test]
+    fn values_are_parsed_and_validated() {
+        let s = settings(&[
+            (keys::API_URL, "http://127.0.0.1:9999/api/client/"),
+            (keys::TIMEOUT, "2.5"),
+            (keys::CONNECT_TIMEOUT, "0.5"),
+            (keys::MAX_RETRIES, "0"),
+            (keys::USER_AGENT, "test-agent"),
+            (keys::CA_FILE, "/tmp/ca.pem"),
+            (keys::WORKER_THREADS, "1"),
+        ])
+        .unwrap();
+        assert_eq!(s.api_url, "http://127.0.0.1:9999/api/client");
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        assert_eq!(s.connect_timeout, Duration::from_millis(500));
+        assert_eq!(s.max_retries, 0);
+        assert_eq!(s.user_agent, "test-agent");
+        assert_eq!(s.ca_file, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(s.worker_threads, 1);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        for (key, value) in [
+            (keys::API_URL, "ftp://x"),
+            (keys::API_URL, "https://"),
+            (keys::API_URL, "https://user:pw@host"),
+            (keys::TIMEOUT, "0"),
+            (keys::TIMEOUT, "-1"),
+            (keys::TIMEOUT, "abc"),
+            (keys::TIMEOUT, "1000"),
+            (keys::CONNECT_TIMEOUT, "NaN"),
+            (keys::MAX_RETRIES, "11"),
+            (keys::MAX_RETRIES, "-1"),
+            (keys::WORKER_THREADS, "0"),
+            (keys::USER_AGENT, "a\nb"),
+        ] {
+            let err = settings(&[(key, value)]).unwrap_err();
+            assert!(err.0.contains(key), "{key}={value:?}: message {err} must name the key");
+        }
+    }
+
+    #[test]
+    fn api_key_never_prints() {
+        let key = ApiKey::new("  sk_live_SECRET123  ").unwrap();
+        assert_eq!(key.expose(), "sk_live_SECRET123");
+        assert!(!format!("{key:?}").contains("SECRET"));
+        assert!(!format!("{key}").contains("SECRET"));
+        assert!(ApiKey::new("   ").is_none());
+        assert!(ApiKey::new("").is_none());
+    }
+}

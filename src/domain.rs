@@ -1,0 +1,528 @@
+//! Domain-name validation and normalisation, before anything reaches the network.
+//!
+//! Ultimate Multisite hands us whatever an operator or a customer typed into a form. Closte
+//! wants a bare host name (optionally a `*.` wildcard). Everything else is rejected here with a
+//! message that names the offending part, so the log says *why* a domain was not added and no
+//! request is spent on it.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+
+/// RFC 1035: a label holds at most 63 octets.
+pub const MAX_LABEL_LEN: usize = 63;
+/// RFC 1035: a name holds at most 253 characters in its dotted text form.
+pub const MAX_NAME_LEN: usize = 253;
+/// Input longer than this is not even looked at in detail (it is garbage, or an attack).
+const MAX_INPUT_LEN: usize = 1024;
+
+/// A validated, normalised host name: lower-case ASCII (IDN labels in punycode), no trailing
+/// dot, optionally a leading `*.` wildcard.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DomainName {
+    name: String,
+    wildcard: bool,
+}
+
+impl DomainName {
+    /// Validates and normalises `input`.
+    pub fn parse(input: &str) -> Result<Self, InvalidDomain> {
+        parse(input).map_err(|problem| InvalidDomain {
+            shown: shown_input(input),
+            problem,
+        })
+    }
+
+    /// The normalised name as Closte receives it (`*.example.com` for a wildcard).
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// True when the name starts with `*.`; Closte then wants `wildcard=1`.
+    pub fn is_wildcard(&self) -> bool {
+        self.wildcard
+    }
+
+    /// The name without a leading `*.`.
+    pub fn base(&self) -> &str {
+        if self.wildcard {
+            &self.name[2..]
+        } else {
+            &self.name
+        }
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl fmt::Debug for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DomainName({:?})", self.name)
+    }
+}
+
+/// Why an input is not a usable domain name. Each variant names the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainProblem {
+    Empty,
+    TooLongInput { len: usize },
+    ControlCharacter { position: usize },
+    Whitespace { position: usize },
+    Scheme { scheme: String },
+    Path { position: usize },
+    UserInfo,
+    Port { port: String },
+    IpLiteral { address: String },
+    EmptyLabel,
+    Wildcard,
+    WildcardTooBroad,
+    BadCharacter { character: char, label: String },
+    HyphenAtEdge { label: String },
+    LabelTooLong { label: String, len: usize },
+    NameTooLong { len: usize },
+    SingleLabel { label: String },
+    NumericTopLevel { label: String },
+    Idna { label: String },
+}
+
+impl fmt::Display for DomainProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "the domain is empty"),
+            Self::TooLongInput { len } => {
+                write!(f, "the input is {len} bytes long, far beyond a host name")
+            }
+            Self::ControlCharacter { position } => {
+                write!(f, "control character at position {position}")
+            }
+            Self::Whitespace { position } => write!(f, "whitespace at position {position}"),
+            Self::Scheme { scheme } => write!(
+                f,
+                "it is a URL with scheme \"{scheme}://\"; give the bare host name"
+            ),
+            Self::Path { position } => write!(
+                f,
+                "path, query or fragment starting at position {position}; give the bare host name"
+            ),
+            Self::UserInfo => write!(f, "contains \"@\" (an e-mail address or URL credentials)"),
+            Self::Port { port } => write!(f, "contains a port (\":{port}\"); give the host name"),
+            Self::IpLiteral { address } => {
+                write!(f, "\"{address}\" is an IP address, not a domain name")
+            }
+            Self::EmptyLabel => write!(f, "empty label (two dots in a row or a leading dot)"),
+            Self::Wildcard => write!(f, "\"*\" is only allowed as the whole first label (\"*.\")"),
+            Self::WildcardTooBroad => write!(
+                f,
+                "a wildcard needs at least two labels after \"*.\" (like *.example.com)"
+            ),
+            Self::BadCharacter { character, label } => write!(
+                f,
+                "label \"{label}\" contains {} (allowed: letters, digits, hyphen)",
+                describe_char(*character)
+            ),
+            Self::HyphenAtEdge { label } => {
+                write!(f, "label \"{label}\" starts or ends with a hyphen")
+            }
+            Self::LabelTooLong { label, len } => write!(
+                f,
+                "label \"{}\" is {len} characters long (at most {MAX_LABEL_LEN})",
+                truncate(label, 20)
+            ),
+            Self::NameTooLong { len } => {
+                write!(f, "the name is {len} characters long (at most {MAX_NAME_LEN})")
+            }
+            Self::SingleLabel { label } => write!(
+                f,
+                "\"{label}\" has a single label; a mapped domain needs a dot (like example.com)"
+            ),
+            Self::NumericTopLevel { label } => {
+                write!(f, "top-level label \"{label}\" is all digits")
+            }
+            Self::Idna { label } => write!(
+                f,
+                "label \"{label}\" is not a valid internationalised name (IDNA/UTS 46)"
+            ),
+        }
+    }
+}
+
+/// A rejected input: what was given (escaped, shortened) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidDomain {
+    shown: String,
+    problem: DomainProblem,
+}
+
+impl InvalidDomain {
+    pub fn problem(&self) -> &DomainProblem {
+        &self.problem
+    }
+}
+
+impl fmt::Display for InvalidDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid domain \"{}\": {}", self.shown, self.problem)
+    }
+}
+
+impl std::error::Error for InvalidDomain {}
+
+fn parse(input: &str) -> Result<DomainName, DomainProblem> {
+    if input.is_empty() {
+        return Err(DomainProblem::Empty);
+    }
+    if input.len() > MAX_INPUT_LEN {
+        return Err(DomainProblem::TooLongInput { len: input.len() });
+    }
+    // Structural checks run on the raw text so that the message can point at the character
+    // the operator actually typed (positions count characters, from 0).
+    for (position, c) in input.chars().enumerate() {
+        if c.is_control() || is_invisible(c) {
+            return Err(DomainProblem::ControlCharacter { position });
+        }
+        if c.is_whitespace() {
+            return Err(DomainProblem::Whitespace { position });
+        }
+    }
+    if let Some(index) = input.find("://") {
+        return Err(DomainProblem::Scheme {
+            scheme: truncate(&input[..index], 16),
+        });
+    }
+    if let Some(position) = input.chars().position(|c| matches!(c, '/' | '\\' | '?' | '#')) {
+        return Err(DomainProblem::Path { position });
+    }
+    if input.contains('@') {
+        return Err(DomainProblem::UserInfo);
+    }
+    let bracketless = input.trim_start_matches('[').trim_end_matches(']');
+    if bracketless.parse::<Ipv6Addr>().is_ok() {
+        return Err(DomainProblem::IpLiteral {
+            address: bracketless.to_string(),
+        });
+    }
+    if let Some((host, port)) = input.rsplit_once(':') {
+        if host.parse::<Ipv4Addr>().is_ok() {
+            return Err(DomainProblem::IpLiteral {
+                address: host.to_string(),
+            });
+        }
+        return Err(DomainProblem::Port {
+            port: truncate(port, 8),
+        });
+    }
+    let without_root = input.strip_suffix('.').unwrap_or(input);
+    if without_root.parse::<Ipv4Addr>().is_ok() {
+        return Err(DomainProblem::IpLiteral {
+            address: without_root.to_string(),
+        });
+    }
+
+    let (wildcard, rest) = match without_root.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, without_root),
+    };
+    if rest.contains('*') || (!wildcard && without_root == "*") {
+        return Err(DomainProblem::Wildcard);
+    }
+    if rest.is_empty() || rest.split('.').any(str::is_empty) {
+        return Err(DomainProblem::EmptyLabel);
+    }
+
+    let ascii = to_ascii(rest)?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    for label in &labels {
+        check_label(label)?;
+    }
+    let last = labels[labels.len() - 1];
+    if labels.len() == 1 {
+        return Err(if wildcard {
+            DomainProblem::WildcardTooBroad
+        } else {
+            DomainProblem::SingleLabel {
+                label: last.to_string(),
+            }
+        });
+    }
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainProblem::NumericTopLevel {
+            label: last.to_string(),
+        });
+    }
+    let name = if wildcard {
+        format!("*.{ascii}")
+    } else {
+        ascii
+    };
+    if name.len() > MAX_NAME_LEN {
+        return Err(DomainProblem::NameTooLong { len: name.len() });
+    }
+    Ok(DomainName { name, wildcard })
+}
+
+/// Lower-cases ASCII names directly; sends anything else through UTS 46 (IDNA) so that
+/// `Bücher.example` becomes `xn--bcher-kva.example`.
+fn to_ascii(name: &str) -> Result<String, DomainProblem> {
+    if name.is_ascii() {
+        let lower = name.to_ascii_lowercase();
+        // Punycode labels written by the operator must decode to valid IDNA as well.
+        if lower.split('.').any(|l| l.starts_with("xn--")) {
+            idna_label_check(&lower)?;
+        }
+        return Ok(lower);
+    }
+    let converted = Uts46::new()
+        .to_ascii(
+            name.as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::Allow,
+            DnsLength::Ignore,
+        )
+        .map_err(|_| DomainProblem::Idna {
+            label: first_bad_idna_label(name),
+        })?;
+    // UTS 46 maps full-width and ideographic dots to '.': a root dot and empty labels may
+    // only appear now.
+    let converted = converted.strip_suffix('.').unwrap_or(&converted);
+    if converted.split('.').any(str::is_empty) {
+        return Err(DomainProblem::EmptyLabel);
+    }
+    Ok(converted.to_string())
+}
+
+fn idna_label_check(name: &str) -> Result<(), DomainProblem> {
+    for label in name.split('.') {
+        if label.starts_with("xn--") {
+            let ok = Uts46::new()
+                .to_ascii(
+                    label.as_bytes(),
+                    AsciiDenyList::STD3,
+                    Hyphens::Allow,
+                    DnsLength::Ignore,
+                )
+                .is_ok();
+            if !ok {
+                return Err(DomainProblem::Idna {
+                    label: truncate(label, 40),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn first_bad_idna_label(name: &str) -> String {
+    name.split(['.', '。', '．', '｡'])
+        .find(|label| {
+            Uts46::new()
+                .to_ascii(
+                    label.as_bytes(),
+                    AsciiDenyList::STD3,
+                    Hyphens::Allow,
+                    DnsLength::Ignore,
+                )
+                .is_err()
+        })
+        .map(|l| truncate(l, 40))
+        .unwrap_or_else(|| truncate(name, 40))
+}
+
+fn check_label(label: &str) -> Result<(), DomainProblem> {
+    if label.is_empty() {
+        return Err(DomainProblem::EmptyLabel);
+    }
+    if let Some(character) = label
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(DomainProblem::BadCharacter {
+            character,
+            label: truncate(label, 40),
+        });
+    }
+    if label.len() > MAX_LABEL_LEN {
+        return Err(DomainProblem::LabelTooLong {
+            label: label.to_string(),
+            len: label.len(),
+        });
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Err(DomainProblem::HyphenAtEdge {
+            label: label.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Zero-width and bidi-control characters are not `is_control()` but hide text in logs.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_ascii_graphic() {
+        format!("'{c}'")
+    } else {
+        format!("U+{:04X}", c as u32)
+    }
+}
+
+/// The input as it may appear in a message or a log line: escaped, and cut after 80 chars.
+fn shown_input(input: &str) -> String {
+    let escaped: String = input.chars().flat_map(char::escape_debug).collect();
+    truncate(&escaped, 80)
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max_chars).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(input: &str, expected: &str, wildcard: bool) {
+        let name = DomainName::parse(input)
+            .unwrap_or_else(|e| panic!("{input:?} should be valid, got: {e}"));
+        assert_eq!(name.as_str(), expected, "normalised form of {input:?}");
+        assert_eq!(name.is_wildcard(), wildcard, "wildcard flag of {input:?}");
+    }
+
+    fn bad(input: &str, expect: fn(&DomainProblem) -> bool) {
+        match DomainName::parse(input) {
+            Ok(name) => panic!("{input:?} should be rejected, got {name:?}"),
+            Err(e) => assert!(
+                expect(e.problem()),
+                "{input:?}: unexpected problem {:?} ({e})",
+                e.problem()
+            ),
+        }
+    }
+
+    #[test]
+    fn good_names_are_normalised() {
+        let corpus: &[(&str, &str, bool)] = &[
+            ("example.com", "example.com", false),
+            ("Example.COM", "example.com", false),
+            ("example.com.", "example.com", false),
+            ("www.example.com", "www.example.com", false),
+            ("a.b.c.d.example.co.uk", "a.b.c.d.example.co.uk", false),
+            ("*.example.com", "*.example.com", true),
+            ("*.Shop.Example.com.", "*.shop.example.com", true),
+            ("my-site.example.org", "my-site.example.org", false),
+            ("ab--cd.example.org", "ab--cd.example.org", false),
+            ("123.example.com", "123.example.com", false),
+            ("x.io", "x.io", false),
+            ("bücher.example", "xn--bcher-kva.example", false),
+            ("BÜCHER.example", "xn--bcher-kva.example", false),
+            ("xn--bcher-kva.example", "xn--bcher-kva.example", false),
+            ("münchen.de", "xn--mnchen-3ya.de", false),
+            ("例え.jp", "xn--r8jz45g.jp", false),
+            ("*.例え.jp", "*.xn--r8jz45g.jp", true),
+            ("пример.рф", "xn--e1afmkfd.xn--p1ai", false),
+            ("straße.de", "xn--strae-oqa.de", false),
+            ("site1.network.test", "site1.network.test", false),
+            ("a.co", "a.co", false),
+            ("xn--80ak6aa92e.com", "xn--80ak6aa92e.com", false),
+            ("example.com\u{3002}", "example.com", false),
+        ];
+        for (input, expected, wildcard) in corpus {
+            ok(input, expected, *wildcard);
+        }
+        // Limits are inclusive: a 63-char label and a 253-char name are fine.
+        let label63 = "a".repeat(63);
+        ok(&format!("{label63}.com"), &format!("{label63}.com"), false);
+        let long = format!("{0}.{0}.{0}.{1}.com", "a".repeat(63), "b".repeat(57));
+        assert_eq!(long.len(), 253);
+        ok(&long, &long, false);
+    }
+
+    #[test]
+    fn bad_names_are_rejected_with_the_reason() {
+        use DomainProblem as P;
+        bad("", |p| matches!(p, P::Empty));
+        bad(" example.com", |p| matches!(p, P::Whitespace { position: 0 }));
+        bad("example .com", |p| matches!(p, P::Whitespace { position: 7 }));
+        bad("example.com ", |p| matches!(p, P::Whitespace { .. }));
+        bad("exa\tmple.com", |p| matches!(p, P::ControlCharacter { position: 3 }));
+        bad("example.com\0", |p| matches!(p, P::ControlCharacter { .. }));
+        bad("exa\u{200B}mple.com", |p| matches!(p, P::ControlCharacter { .. }));
+        bad("https://example.com", |p| matches!(p, P::Scheme { scheme } if scheme == "https"));
+        bad("http://example.com/", |p| matches!(p, P::Scheme { .. }));
+        bad("example.com/path", |p| matches!(p, P::Path { position: 11 }));
+        bad("example.com?x=1", |p| matches!(p, P::Path { .. }));
+        bad("example.com#top", |p| matches!(p, P::Path { .. }));
+        bad("../etc/passwd", |p| matches!(p, P::Path { .. }));
+        bad("example.com\\x", |p| matches!(p, P::Path { .. }));
+        bad("user@example.com", |p| matches!(p, P::UserInfo));
+        bad("example.com:8080", |p| matches!(p, P::Port { port } if port == "8080"));
+        bad("example.com:", |p| matches!(p, P::Port { .. }));
+        bad("192.168.1.10", |p| matches!(p, P::IpLiteral { .. }));
+        bad("127.0.0.1:80", |p| matches!(p, P::IpLiteral { .. }));
+        bad("::1", |p| matches!(p, P::IpLiteral { .. }));
+        bad("[2001:db8::1]", |p| matches!(p, P::IpLiteral { .. }));
+        bad("1.2.3.4.", |p| matches!(p, P::IpLiteral { .. }));
+        bad("10.0.0.256", |p| matches!(p, P::NumericTopLevel { .. }));
+        bad("example..com", |p| matches!(p, P::EmptyLabel));
+        bad(".example.com", |p| matches!(p, P::EmptyLabel));
+        bad("example.com..", |p| matches!(p, P::EmptyLabel));
+        bad(".", |p| matches!(p, P::EmptyLabel));
+        bad("www.*.example.com", |p| matches!(p, P::Wildcard));
+        bad("*example.com", |p| matches!(p, P::Wildcard));
+        bad("*", |p| matches!(p, P::Wildcard));
+        bad("*.*.example.com", |p| matches!(p, P::Wildcard));
+        bad("*.com", |p| matches!(p, P::WildcardTooBroad));
+        bad("*.", |p| matches!(p, P::Wildcard));
+        bad("exa_mple.com", |p| matches!(p, P::BadCharacter { character: '_', .. }));
+        bad("exam!ple.com", |p| matches!(p, P::BadCharacter { character: '!', .. }));
+        bad("-example.com", |p| matches!(p, P::HyphenAtEdge { label } if label == "-example"));
+        bad("example-.com", |p| matches!(p, P::HyphenAtEdge { .. }));
+        bad(&format!("{}.com", "a".repeat(64)), |p| {
+            matches!(p, P::LabelTooLong { len: 64, .. })
+        });
+        bad(&format!("{0}.{0}.{0}.{1}.com", "a".repeat(63), "b".repeat(58)), |p| {
+            matches!(p, P::NameTooLong { len: 254 })
+        });
+        bad(&"a".repeat(5000), |p| matches!(p, P::TooLongInput { .. }));
+        bad("localhost", |p| matches!(p, P::SingleLabel { .. }));
+        bad("example.123", |p| matches!(p, P::NumericTopLevel { .. }));
+        bad("xn--zzzzzzz-.com", |p| matches!(p, P::Idna { .. } | P::HyphenAtEdge { .. }));
+        bad("xn--a.com", |p| matches!(p, P::Idna { .. }));
+        bad("ex\u{00A0}ample.com", |p| matches!(p, P::Whitespace { .. }));
+        bad("exam\u{0301}\u{0000}.com", |p| matches!(p, P::ControlCharacter { .. }));
+    }
+
+    #[test]
+    fn messages_name_the_bad_part_and_escape_the_input() {
+        let e = DomainName::parse("exa_mple.com").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid domain \"exa_mple.com\": label \"exa_mple\" contains '_' (allowed: letters, digits, hyphen)"
+        );
+        let e = DomainName::parse("bad\nname.com").unwrap_err().to_string();
+        assert!(e.contains("bad\\nname.com"), "newline must be escaped: {e}");
+        assert!(!e.contains('\n'));
+        let e = DomainName::parse(&"x".repeat(500)).unwrap_err().to_string();
+        assert!(e.len() < 300, "long input is shortened in messages: {}", e.len());
+    }
+
+    #[test]
+    fn base_strips_the_wildcard() {
+        let name = DomainName::parse("*.example.com").unwrap();
+        assert_eq!(name.base(), "example.com");
+        assert_eq!(DomainName::parse("example.com").unwrap().base(), "example.com");
+    }
+}

@@ -1,0 +1,192 @@
+//! The one accessor for the tokio runtime and the shared reqwest client.
+//!
+//! Rules (see TOOLCHAIN.md, "fork safety"):
+//! - Nothing is built at module start-up (MINIT): loading the extension starts no thread. The
+//!   runtime and the HTTP client are built on the first call that needs them.
+//! - The process id that built them is remembered. A forked child (php-fpm worker forked from a
+//!   master that made a call, `pcntl_fork`) sees another pid: the inherited runtime's threads do
+//!   not exist in the child, and dropping it would wait for them forever, so it is leaked with
+//!   `mem::forget` and a fresh one is built. The same holds for the client's pooled connections.
+//! - The HTTP client is rebuilt when a setting it was built from changes (user agent, connect
+//!   timeout, CA file); per-request settings (timeout, retries, URL) never need a rebuild.
+//! - One keep-alive pool per process: every call in a worker reuses the same client.
+
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use tokio::runtime::{Handle, Runtime};
+
+use crate::config::Settings;
+
+/// What could not be started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// The tokio runtime could not be created (threads, file descriptors).
+    Runtime(String),
+    /// The HTTP client could not be built from the settings (usually `closte.ca_file`).
+    Client(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Runtime(e) => write!(f, "cannot start the Closte runtime: {e}"),
+            StartError::Client(e) => write!(f, "cannot build the HTTP client: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The settings a reqwest client is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClientKey {
+    user_agent: String,
+    connect_timeout: Duration,
+    ca_file: Option<PathBuf>,
+}
+
+impl ClientKey {
+    fn of(settings: &Settings) -> Self {
+        Self {
+            user_agent: settings.user_agent.clone(),
+            connect_timeout: settings.connect_timeout,
+            ca_file: settings.ca_file.clone(),
+        }
+    }
+}
+
+struct Engine {
+    pid: u32,
+    runtime: Runtime,
+    worker_threads: usize,
+    client: Option<(ClientKey, reqwest::Client)>,
+    clients_built: u64,
+}
+
+static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
+static CRYPTO: Once = Once::new();
+
+/// Runtime state for `closte_stats()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeState {
+    pub started: bool,
+    /// The pid that built the runtime (0 when not started).
+    pub pid: u32,
+    pub worker_threads: usize,
+    /// Whether the runtime belongs to this process (false right after a fork, until the next call).
+    pub owned_by_this_process: bool,
+    pub clients_built: u64,
+}
+
+pub fn state() -> RuntimeState {
+    let guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    match guard.as_ref() {
+        None => RuntimeState {
+            started: false,
+            pid: 0,
+            worker_threads: 0,
+            owned_by_this_process: false,
+            clients_built: 0,
+        },
+        Some(engine) => RuntimeState {
+            started: true,
+            pid: engine.pid,
+            worker_threads: engine.worker_threads,
+            owned_by_this_process: engine.pid == std::process::id(),
+            clients_built: engine.clients_built,
+        },
+    }
+}
+
+/// Runs `make(client)` to completion on the runtime, from a thread outside it (the PHP thread).
+pub fn block_on<F, Fut>(settings: &Settings, make: F) -> Result<Fut::Output, StartError>
+where
+    F: FnOnce(reqwest::Client) -> Fut,
+    Fut: Future,
+{
+    let (handle, client) = acquire(settings)?;
+    Ok(handle.block_on(make(client)))
+}
+
+/// The runtime handle and the shared client, building (or rebuilding after fork) as needed.
+pub fn acquire(settings: &Settings) -> Result<(Handle, reqwest::Client), StartError> {
+    let mut guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if guard.as_ref().is_some_and(|engine| engine.pid != pid) {
+        // Inherited across fork: its threads are gone; dropping would block forever.
+        if let Some(inherited) = guard.take() {
+            std::mem::forget(inherited);
+        }
+    }
+    if guard.is_none() {
+        *guard = Some(Engine {
+            pid,
+            runtime: build_runtime(settings.worker_threads)?,
+            worker_threads: settings.worker_threads,
+            client: None,
+            clients_built: 0,
+        });
+    }
+    let engine = guard.as_mut().expect("engine was just ensured");
+    let key = ClientKey::of(settings);
+    let client = match &engine.client {
+        Some((built_for, client)) if *built_for == key => client.clone(),
+        _ => {
+            let client = build_client(&key)?;
+            engine.client = Some((key, client.clone()));
+            engine.clients_built += 1;
+            client
+        }
+    };
+    Ok((engine.runtime.handle().clone(), client))
+}
+
+fn build_runtime(worker_threads: usize) -> Result<Runtime, StartError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads)
+        // DNS lookups run on blocking threads; a handful is plenty for one PHP worker.
+        .max_blocking_threads(4)
+        .thread_name("closte-rt")
+        .enable_all()
+        .build()
+        .map_err(|e| StartError::Runtime(e.to_string()))
+}
+
+fn build_client(key: &ClientKey) -> Result<reqwest::Client, StartError> {
+    CRYPTO.call_once(|| {
+        // reqwest is built without a default provider; ring is ours. Another extension in the
+        // same process may have installed one already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let mut builder = reqwest::Client::builder()
+        .user_agent(key.user_agent.clone())
+        .connect_timeout(key.connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(32)
+        .tcp_nodelay(true)
+        // A redirect would carry the form body (and the key) to another address: never follow.
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = &key.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| StartError::Client(format!("closte.ca_file {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            StartError::Client(format!("closte.ca_file {}: {e}", path.display()))
+        })?;
+        if certs.is_empty() {
+            return Err(StartError::Client(format!(
+                "closte.ca_file {}: no PEM certificate in the file",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| StartError::Client(e.to_string()))
+}

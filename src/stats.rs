@@ -1,0 +1,65 @@
+//! Process-wide counters, shown by `closte_stats()`. Lock-free; never holds a secret.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::client::error::ErrorKind;
+
+pub struct Counters {
+    operations: AtomicU64,
+    requests: AtomicU64,
+    successes: AtomicU64,
+    retries: AtomicU64,
+    failures: [AtomicU64; ErrorKind::ALL.len()],
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicU64 = AtomicU64::new(0);
+
+pub static COUNTERS: Counters = Counters {
+    operations: ZERO,
+    requests: ZERO,
+    successes: ZERO,
+    retries: ZERO,
+    failures: [ZERO; ErrorKind::ALL.len()],
+};
+
+impl Counters {
+    pub fn operation(&self) {
+        self.operations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One HTTP attempt and how it ended (`None`: a usable answer).
+    pub fn request(&self, failure: Option<ErrorKind>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        match failure {
+            None => self.successes.fetch_add(1, Ordering::Relaxed),
+            Some(kind) => self.failures[kind.index()].fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    pub fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            operations: self.operations.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            successes: self.successes.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            failures: ErrorKind::ALL
+                .iter()
+                .map(|k| (*k, self.failures[k.index()].load(Ordering::Relaxed)))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub operations: u64,
+    pub requests: u64,
+    pub successes: u64,
+    pub retries: u64,
+    pub failures: Vec<(ErrorKind, u64)>,
+}
