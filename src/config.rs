@@ -112,7 +112,11 @@ pub mod keys {
 impl Settings {
     /// Parses settings from a lookup (name -> raw value). Missing or empty values take defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| lookup(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mut settings = Settings::default();
         if let Some(url) = get(keys::API_URL) {
             settings.api_url = parse_api_url(&url)?;
@@ -255,7 +259,10 @@ mod tests {
             (keys::USER_AGENT, "a\nb"),
         ] {
             let err = settings(&[(key, value)]).unwrap_err();
-            assert!(err.0.contains(key), "{key}={value:?}: message {err} must name the key");
+            assert!(
+                err.0.contains(key),
+                "{key}={value:?}: message {err} must name the key"
+            );
         }
     }
 

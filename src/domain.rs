@@ -134,7 +134,10 @@ impl fmt::Display for DomainProblem {
                 truncate(label, 20)
             ),
             Self::NameTooLong { len } => {
-                write!(f, "the name is {len} characters long (at most {MAX_NAME_LEN})")
+                write!(
+                    f,
+                    "the name is {len} characters long (at most {MAX_NAME_LEN})"
+                )
             }
             Self::SingleLabel { label } => write!(
                 f,
@@ -194,7 +197,10 @@ fn parse(input: &str) -> Result<DomainName, DomainProblem> {
             scheme: truncate(&input[..index], 16),
         });
     }
-    if let Some(position) = input.chars().position(|c| matches!(c, '/' | '\\' | '?' | '#')) {
+    if let Some(position) = input
+        .chars()
+        .position(|c| matches!(c, '/' | '\\' | '?' | '#'))
+    {
         return Err(DomainProblem::Path { position });
     }
     if input.contains('@') {
@@ -454,21 +460,37 @@ mod tests {
     fn bad_names_are_rejected_with_the_reason() {
         use DomainProblem as P;
         bad("", |p| matches!(p, P::Empty));
-        bad(" example.com", |p| matches!(p, P::Whitespace { position: 0 }));
-        bad("example .com", |p| matches!(p, P::Whitespace { position: 7 }));
+        bad(" example.com", |p| {
+            matches!(p, P::Whitespace { position: 0 })
+        });
+        bad("example .com", |p| {
+            matches!(p, P::Whitespace { position: 7 })
+        });
         bad("example.com ", |p| matches!(p, P::Whitespace { .. }));
-        bad("exa\tmple.com", |p| matches!(p, P::ControlCharacter { position: 3 }));
+        bad("exa\tmple.com", |p| {
+            matches!(p, P::ControlCharacter { position: 3 })
+        });
         bad("example.com\0", |p| matches!(p, P::ControlCharacter { .. }));
-        bad("exa\u{200B}mple.com", |p| matches!(p, P::ControlCharacter { .. }));
-        bad("https://example.com", |p| matches!(p, P::Scheme { scheme } if scheme == "https"));
+        bad("exa\u{200B}mple.com", |p| {
+            matches!(p, P::ControlCharacter { .. })
+        });
+        bad(
+            "https://example.com",
+            |p| matches!(p, P::Scheme { scheme } if scheme == "https"),
+        );
         bad("http://example.com/", |p| matches!(p, P::Scheme { .. }));
-        bad("example.com/path", |p| matches!(p, P::Path { position: 11 }));
+        bad("example.com/path", |p| {
+            matches!(p, P::Path { position: 11 })
+        });
         bad("example.com?x=1", |p| matches!(p, P::Path { .. }));
         bad("example.com#top", |p| matches!(p, P::Path { .. }));
         bad("../etc/passwd", |p| matches!(p, P::Path { .. }));
         bad("example.com\\x", |p| matches!(p, P::Path { .. }));
         bad("user@example.com", |p| matches!(p, P::UserInfo));
-        bad("example.com:8080", |p| matches!(p, P::Port { port } if port == "8080"));
+        bad(
+            "example.com:8080",
+            |p| matches!(p, P::Port { port } if port == "8080"),
+        );
         bad("example.com:", |p| matches!(p, P::Port { .. }));
         bad("192.168.1.10", |p| matches!(p, P::IpLiteral { .. }));
         bad("127.0.0.1:80", |p| matches!(p, P::IpLiteral { .. }));
@@ -486,23 +508,35 @@ mod tests {
         bad("*.*.example.com", |p| matches!(p, P::Wildcard));
         bad("*.com", |p| matches!(p, P::WildcardTooBroad));
         bad("*.", |p| matches!(p, P::Wildcard));
-        bad("exa_mple.com", |p| matches!(p, P::BadCharacter { character: '_', .. }));
-        bad("exam!ple.com", |p| matches!(p, P::BadCharacter { character: '!', .. }));
-        bad("-example.com", |p| matches!(p, P::HyphenAtEdge { label } if label == "-example"));
+        bad("exa_mple.com", |p| {
+            matches!(p, P::BadCharacter { character: '_', .. })
+        });
+        bad("exam!ple.com", |p| {
+            matches!(p, P::BadCharacter { character: '!', .. })
+        });
+        bad(
+            "-example.com",
+            |p| matches!(p, P::HyphenAtEdge { label } if label == "-example"),
+        );
         bad("example-.com", |p| matches!(p, P::HyphenAtEdge { .. }));
         bad(&format!("{}.com", "a".repeat(64)), |p| {
             matches!(p, P::LabelTooLong { len: 64, .. })
         });
-        bad(&format!("{0}.{0}.{0}.{1}.com", "a".repeat(63), "b".repeat(58)), |p| {
-            matches!(p, P::NameTooLong { len: 254 })
-        });
+        bad(
+            &format!("{0}.{0}.{0}.{1}.com", "a".repeat(63), "b".repeat(58)),
+            |p| matches!(p, P::NameTooLong { len: 254 }),
+        );
         bad(&"a".repeat(5000), |p| matches!(p, P::TooLongInput { .. }));
         bad("localhost", |p| matches!(p, P::SingleLabel { .. }));
         bad("example.123", |p| matches!(p, P::NumericTopLevel { .. }));
-        bad("xn--zzzzzzz-.com", |p| matches!(p, P::Idna { .. } | P::HyphenAtEdge { .. }));
+        bad("xn--zzzzzzz-.com", |p| {
+            matches!(p, P::Idna { .. } | P::HyphenAtEdge { .. })
+        });
         bad("xn--a.com", |p| matches!(p, P::Idna { .. }));
         bad("ex\u{00A0}ample.com", |p| matches!(p, P::Whitespace { .. }));
-        bad("exam\u{0301}\u{0000}.com", |p| matches!(p, P::ControlCharacter { .. }));
+        bad("exam\u{0301}\u{0000}.com", |p| {
+            matches!(p, P::ControlCharacter { .. })
+        });
     }
 
     #[test]
@@ -516,13 +550,20 @@ mod tests {
         assert!(e.contains("bad\\nname.com"), "newline must be escaped: {e}");
         assert!(!e.contains('\n'));
         let e = DomainName::parse(&"x".repeat(500)).unwrap_err().to_string();
-        assert!(e.len() < 300, "long input is shortened in messages: {}", e.len());
+        assert!(
+            e.len() < 300,
+            "long input is shortened in messages: {}",
+            e.len()
+        );
     }
 
     #[test]
     fn base_strips_the_wildcard() {
         let name = DomainName::parse("*.example.com").unwrap();
         assert_eq!(name.base(), "example.com");
-        assert_eq!(DomainName::parse("example.com").unwrap().base(), "example.com");
+        assert_eq!(
+            DomainName::parse("example.com").unwrap().base(),
+            "example.com"
+        );
     }
 }

@@ -173,9 +173,8 @@ fn build_client(key: &ClientKey) -> Result<reqwest::Client, StartError> {
     if let Some(path) = &key.ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| StartError::Client(format!("closte.ca_file {}: {e}", path.display())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            StartError::Client(format!("closte.ca_file {}: {e}", path.display()))
-        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| StartError::Client(format!("closte.ca_file {}: {e}", path.display())))?;
         if certs.is_empty() {
             return Err(StartError::Client(format!(
                 "closte.ca_file {}: no PEM certificate in the file",

@@ -126,7 +126,10 @@ fn describe_undecodable(body: &[u8]) -> String {
             .chars()
             .flat_map(char::escape_debug)
             .collect();
-        format!("Closte answered with malformed JSON ({} bytes, starts \"{preview}\")", body.len())
+        format!(
+            "Closte answered with malformed JSON ({} bytes, starts \"{preview}\")",
+            body.len()
+        )
     }
 }
 
@@ -166,8 +169,12 @@ mod tests {
         let ok = decode(200, br#"{"success":true,"id":7}"#, None).unwrap();
         assert!(ok.success);
         assert_eq!(ok.body["id"], 7);
-        let no = decode(200, br#"{"success":false,"error":"Invalid or empty domain: "}"#, None)
-            .unwrap();
+        let no = decode(
+            200,
+            br#"{"success":false,"error":"Invalid or empty domain: "}"#,
+            None,
+        )
+        .unwrap();
         assert!(!no.success);
         assert_eq!(no.error.as_deref(), Some("Invalid or empty domain: "));
         let failure = no.into_rejection();
@@ -183,10 +190,21 @@ mod tests {
             r#"{"success":"1"}"#,
             r#"{"success":true}"#,
         ] {
-            assert!(decode(200, body.as_bytes(), None).unwrap().success, "{body}");
+            assert!(
+                decode(200, body.as_bytes(), None).unwrap().success,
+                "{body}"
+            );
         }
-        for body in [r#"{"success":0}"#, r#"{"success":"no"}"#, r#"{}"#, r#"{"success":null}"#] {
-            assert!(!decode(200, body.as_bytes(), None).unwrap().success, "{body}");
+        for body in [
+            r#"{"success":0}"#,
+            r#"{"success":"no"}"#,
+            r#"{}"#,
+            r#"{"success":null}"#,
+        ] {
+            assert!(
+                !decode(200, body.as_bytes(), None).unwrap().success,
+                "{body}"
+            );
         }
         let msg = decode(200, br#"{"success":false,"message":"Denied"}"#, None).unwrap();
         assert_eq!(msg.error.as_deref(), Some("Denied"));
@@ -196,7 +214,10 @@ mod tests {
     fn garbage_is_a_decode_failure() {
         let cases: [(&[u8], &str); 5] = [
             (b"", "empty body"),
-            (b"<!DOCTYPE html><html><body>oops</body></html>", "HTML page"),
+            (
+                b"<!DOCTYPE html><html><body>oops</body></html>",
+                "HTML page",
+            ),
             (b"{\"success\":tru", "malformed JSON"),
             (b"[1,2]", "an array"),
             (b"\"ok\"", "a string"),
@@ -204,13 +225,23 @@ mod tests {
         for (body, expect) in cases {
             let err = decode(200, body, None).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::BadResponse);
-            assert!(err.message().contains(expect), "{}: {}", expect, err.message());
+            assert!(
+                err.message().contains(expect),
+                "{}: {}",
+                expect,
+                err.message()
+            );
         }
     }
 
     #[test]
     fn http_errors_are_rejections() {
-        let err = decode(503, b"<html><body>Service Unavailable</body></html>", Some(3)).unwrap_err();
+        let err = decode(
+            503,
+            b"<html><body>Service Unavailable</body></html>",
+            Some(3),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Server);
         assert_eq!(err.status(), 503);
         assert_eq!(err.retry_after(), Some(3));

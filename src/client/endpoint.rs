@@ -85,8 +85,12 @@ impl Endpoint for GetDomains {
 
 /// The SSL endpoints the stock integration tries, in its order. No public source confirms any
 /// of them; the first that exists (not 404/405) is remembered per process.
-pub const SSL_ENDPOINT_CANDIDATES: [&str; 4] =
-    ["/ssl/install", "/installssl", "/ssl", "/certificate/install"];
+pub const SSL_ENDPOINT_CANDIDATES: [&str; 4] = [
+    "/ssl/install",
+    "/installssl",
+    "/ssl",
+    "/certificate/install",
+];
 
 /// `POST <ssl endpoint>` with `type=letsencrypt`.
 pub struct InstallSsl<'a> {

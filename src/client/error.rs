@@ -213,7 +213,10 @@ mod tests {
         assert_eq!(classify_rejection(404, ""), ErrorKind::NotFound);
         assert_eq!(classify_rejection(405, ""), ErrorKind::NotFound);
         assert_eq!(classify_rejection(429, ""), ErrorKind::RateLimited);
-        assert_eq!(classify_rejection(500, "Invalid API key"), ErrorKind::Server);
+        assert_eq!(
+            classify_rejection(500, "Invalid API key"),
+            ErrorKind::Server
+        );
         assert_eq!(classify_rejection(503, ""), ErrorKind::Server);
         assert_eq!(classify_rejection(408, ""), ErrorKind::Timeout);
         assert_eq!(classify_rejection(302, ""), ErrorKind::BadResponse);
@@ -235,16 +238,30 @@ mod tests {
             classify_rejection(200, "Invalid or empty domain: foo"),
             ErrorKind::InvalidDomain
         );
-        assert_eq!(classify_rejection(200, "Too many requests"), ErrorKind::RateLimited);
-        assert_eq!(classify_rejection(200, "Domain alias not found"), ErrorKind::NotFound);
-        assert_eq!(classify_rejection(400, "Bad request"), ErrorKind::InvalidDomain);
-        assert_eq!(classify_rejection(200, "Something broke"), ErrorKind::Server);
+        assert_eq!(
+            classify_rejection(200, "Too many requests"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            classify_rejection(200, "Domain alias not found"),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify_rejection(400, "Bad request"),
+            ErrorKind::InvalidDomain
+        );
+        assert_eq!(
+            classify_rejection(200, "Something broke"),
+            ErrorKind::Server
+        );
     }
 
     #[test]
     fn loose_phrasings() {
         assert!(says_already_exists("Domain alias already exists"));
-        assert!(says_already_exists("This domain is ALREADY added to the app"));
+        assert!(says_already_exists(
+            "This domain is ALREADY added to the app"
+        ));
         assert!(says_already_exists("alias exists"));
         assert!(!says_already_exists("Domain does not exist"));
         assert!(!says_already_exists("Invalid or empty domain: x"));

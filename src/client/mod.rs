@@ -276,7 +276,9 @@ impl ClosteClient {
             let exists = match &exchange.result {
                 Err(failure) if matches!(failure.status(), 404 | 405) => continue,
                 Err(failure) => proves_endpoint_exists(failure),
-                Ok(answer) => answer.success || proves_endpoint_exists(&answer.clone().into_rejection()),
+                Ok(answer) => {
+                    answer.success || proves_endpoint_exists(&answer.clone().into_rejection())
+                }
             };
             if exists {
                 ssl_cache::remember(&self.base_url, SslEndpoint::Found(path));
@@ -461,7 +463,10 @@ mod tests {
             let step = BACKOFF_BASE
                 .saturating_mul(1 << (attempt - 1).min(10))
                 .min(BACKOFF_CAP);
-            assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d:?} vs step {step:?}");
+            assert!(
+                d >= step / 2 && d <= step,
+                "attempt {attempt}: {d:?} vs step {step:?}"
+            );
         }
         assert!(retry_delay(1, Some(3)).unwrap() >= Duration::from_secs(3));
         assert_eq!(retry_delay(1, Some(MAX_RETRY_AFTER_SECS + 1)), None);
@@ -488,10 +493,16 @@ mod tests {
             retry_after: None,
             body: None,
         };
-        assert!(proves_endpoint_exists(&rejected(400, ErrorKind::InvalidDomain)));
+        assert!(proves_endpoint_exists(&rejected(
+            400,
+            ErrorKind::InvalidDomain
+        )));
         assert!(!proves_endpoint_exists(&rejected(200, ErrorKind::Server)));
         assert!(!proves_endpoint_exists(&rejected(401, ErrorKind::Auth)));
-        assert!(!proves_endpoint_exists(&rejected(429, ErrorKind::RateLimited)));
+        assert!(!proves_endpoint_exists(&rejected(
+            429,
+            ErrorKind::RateLimited
+        )));
         assert!(!proves_endpoint_exists(&rejected(500, ErrorKind::Server)));
     }
 }

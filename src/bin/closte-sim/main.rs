@@ -1,0 +1,304 @@
+//! `closte-sim`: a Closte client-API simulator on 127.0.0.1, for tests, demos and benchmarks.
+//!
+//! It speaks the API of CONTRACT.md §3 (`/adddomainalias`, `/deletedomainalias`, `/getdomains`,
+//! `/gettaskstatus`, the SSL endpoints with one of them real, `/ssl/status`), checks the
+//! `apikey`, keeps aliases in memory, and injects latency and faults. What it received is at
+//! `GET /__sim/requests` (the key shown only as valid/invalid/missing); the control API is
+//! described in the README. Run `closte-sim --help`.
+
+mod http;
+mod sim;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+
+use http::{read_request, Response};
+use sim::{Action, Config, Fault, FaultKind, Sim, SSL_CANDIDATES};
+
+const USAGE: &str = "closte-sim: a Closte client-API simulator (loopback only)
+
+Usage: closte-sim [options]
+  --listen ADDR             127.0.0.1:PORT to listen on (default 127.0.0.1:0, a free port)
+  --port-file PATH          write the bound port to PATH once listening
+  --api-key KEY             an accepted API key (repeatable; default: sim-key)
+  --latency-ms N            delay every API answer by N ms (a simulated round trip)
+  --ssl-endpoint PATH       the SSL endpoint that exists: /ssl/install (default), /installssl,
+                            /ssl, /certificate/install, or none
+  --ssl-issue-delay-ms N    time from SSL request to an active certificate (default 2000)
+  --already-exists-message TEXT   Closte's text for an existing alias
+  --not-found-message TEXT        Closte's text for deleting a missing alias
+  --auth-error-message TEXT       text for a wrong or missing key (default: Invalid API Key)
+  --auth-status N           HTTP status for a wrong key (default 200, as JSON success=false)
+  --fault SPEC              inject a fault: KIND[:STATUS][,count=N][,path=/x][,retry_after=S]
+                            [,delay_ms=N][,size=N][,apply=1]; KIND is status, hang, reset,
+                            malformed, html, empty, oversized, trickle, close (repeatable)
+  --parent-pid PID          exit when PID is gone (tests use it to never leave a server behind)
+  --verbose                 one line per request on stderr (never the key)
+";
+
+struct Options {
+    listen: SocketAddr,
+    port_file: Option<String>,
+    parent_pid: Option<u32>,
+    verbose: bool,
+    config: Config,
+    faults: Vec<Fault>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        listen: "127.0.0.1:0".parse().expect("literal address"),
+        port_file: None,
+        parent_pid: None,
+        verbose: false,
+        config: Config::default(),
+        faults: Vec::new(),
+    };
+    let mut keys = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        let number = |name: &str, v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: not a number: {v}"))
+        };
+        match arg.as_str() {
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--listen" => {
+                let v = value("--listen")?;
+                let addr: SocketAddr = v
+                    .parse()
+                    .map_err(|_| format!("--listen: bad address {v}"))?;
+                if !addr.ip().is_loopback() {
+                    return Err(
+                        "--listen: only loopback addresses (127.0.0.0/8, ::1) are allowed".into(),
+                    );
+                }
+                options.listen = addr;
+            }
+            "--port-file" => options.port_file = Some(value("--port-file")?),
+            "--api-key" => keys.push(value("--api-key")?),
+            "--latency-ms" => {
+                options.config.latency_ms = number("--latency-ms", value("--latency-ms")?)?
+            }
+            "--ssl-endpoint" => {
+                let v = value("--ssl-endpoint")?;
+                if v != "none" && !SSL_CANDIDATES.contains(&v.as_str()) {
+                    return Err(format!(
+                        "--ssl-endpoint: one of {} or none",
+                        SSL_CANDIDATES.join(", ")
+                    ));
+                }
+                options.config.ssl_endpoint = v;
+            }
+            "--ssl-issue-delay-ms" => {
+                options.config.ssl_issue_delay_ms =
+                    number("--ssl-issue-delay-ms", value("--ssl-issue-delay-ms")?)?
+            }
+            "--already-exists-message" => options.config.already_exists_message = value(&arg)?,
+            "--not-found-message" => options.config.not_found_message = value(&arg)?,
+            "--auth-error-message" => options.config.auth_error_message = value(&arg)?,
+            "--auth-status" => options.config.auth_status = number(&arg, value(&arg)?)? as u16,
+            "--fault" => options.faults.push(Fault::parse_spec(&value("--fault")?)?),
+            "--parent-pid" => options.parent_pid = Some(number(&arg, value(&arg)?)? as u32),
+            "--verbose" => options.verbose = true,
+            other => return Err(format!("unknown option {other} (see --help)")),
+        }
+    }
+    if !keys.is_empty() {
+        options.config.api_keys = keys;
+    }
+    Ok(options)
+}
+
+fn main() {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("closte-sim: {e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(serve(options)) {
+        eprintln!("closte-sim: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(options: Options) -> std::io::Result<()> {
+    let listener = TcpListener::bind(options.listen).await?;
+    let addr = listener.local_addr()?;
+    if let Some(path) = &options.port_file {
+        // Written atomically so a reader never sees a partial number.
+        let tmp = format!("{path}.tmp");
+        std::fs::write(&tmp, addr.port().to_string())?;
+        std::fs::rename(&tmp, path)?;
+    }
+    println!("closte-sim listening on http://{addr}/api/client");
+    std::io::stdout().flush()?;
+    if let Some(pid) = options.parent_pid {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    std::process::exit(0);
+                }
+            }
+        });
+    }
+    let sim = Arc::new(Mutex::new(Sim::new(options.config, options.faults)));
+    let verbose = options.verbose;
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let _ = stream.set_nodelay(true);
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            let connection = {
+                let mut sim = sim.lock().await;
+                sim.connections += 1;
+                sim.connections
+            };
+            let _ = serve_connection(stream, sim, connection, verbose).await;
+        });
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    sim: Arc<Mutex<Sim>>,
+    connection: u64,
+    verbose: bool,
+) -> std::io::Result<()> {
+    let mut buffer = Vec::new();
+    while let Some(request) = read_request(&mut stream, &mut buffer).await? {
+        let close = request.wants_close();
+        if request.path.starts_with("/__sim/") {
+            let response = sim.lock().await.handle_control(&request);
+            response.write(&mut stream, close).await?;
+        } else {
+            let (action, latency) = {
+                let mut sim = sim.lock().await;
+                (sim.handle_api(&request, connection), sim.config.latency_ms)
+            };
+            if verbose {
+                eprintln!(
+                    "closte-sim: conn {connection} {} {}",
+                    request.method, request.path
+                );
+            }
+            if latency > 0 {
+                tokio::time::sleep(Duration::from_millis(latency)).await;
+            }
+            match action {
+                Action::Respond(response) => response.write(&mut stream, close).await?,
+                Action::Fault(fault, real) => {
+                    if !inject(&mut stream, &fault, real).await? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if close {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Carries out a fault. Returns whether the connection may serve another request.
+async fn inject(stream: &mut TcpStream, fault: &Fault, real: Response) -> std::io::Result<bool> {
+    let delay = Duration::from_millis(fault.delay_ms.unwrap_or(200));
+    match fault.kind {
+        FaultKind::Status => {
+            let status = fault.status.unwrap_or(500);
+            let mut response = Response::json(
+                status,
+                &serde_json::json!({"success": false, "error": format!("Injected HTTP {status}")}),
+            );
+            if let Some(secs) = fault.retry_after.or((status == 429).then_some(1)) {
+                response = response.with_header("Retry-After", secs.to_string());
+            }
+            response.write(stream, false).await?;
+            Ok(true)
+        }
+        FaultKind::Hang => {
+            // Hold the connection open without a byte until the client gives up.
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms.unwrap_or(3_600_000))).await;
+            Ok(false)
+        }
+        FaultKind::Reset => {
+            let head = real.head(Some(real.body.len() + 100), false);
+            stream.write_all(&head).await?;
+            stream.write_all(&real.body[..real.body.len() / 2]).await?;
+            stream.flush().await?;
+            stream.set_zero_linger()?;
+            Ok(false)
+        }
+        FaultKind::Close => Ok(false),
+        FaultKind::Malformed => {
+            Response::raw(200, "application/json", r#"{"success": tru"#)
+                .write(stream, false)
+                .await?;
+            Ok(true)
+        }
+        FaultKind::Html => {
+            let status = fault.status.unwrap_or(502);
+            let page = format!(
+                "<!DOCTYPE html><html><head><title>{status}</title></head><body><h1>{status} Error</h1><p>nginx</p></body></html>"
+            );
+            Response::raw(status, "text/html", page)
+                .write(stream, false)
+                .await?;
+            Ok(true)
+        }
+        FaultKind::Empty => {
+            Response::raw(200, "application/json", Vec::new())
+                .write(stream, false)
+                .await?;
+            Ok(true)
+        }
+        FaultKind::Oversized => {
+            let size = fault.size.unwrap_or(8 * 1024 * 1024);
+            let response = Response::raw(200, "application/json", Vec::new());
+            stream.write_all(&response.head(None, true)).await?;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            while sent < size {
+                let n = chunk.len().min(size - sent);
+                let framed = [
+                    format!("{n:x}\r\n").into_bytes(),
+                    chunk[..n].to_vec(),
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                if stream.write_all(&framed).await.is_err() {
+                    return Ok(false);
+                }
+                sent += n;
+            }
+            let _ = stream.write_all(b"0\r\n\r\n").await;
+            Ok(false)
+        }
+        FaultKind::Trickle => {
+            real.trickle(stream, delay).await?;
+            Ok(false)
+        }
+    }
+}

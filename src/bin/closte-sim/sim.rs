@@ -1,0 +1,460 @@
+//! The simulated Closte app: aliases in memory, Closte's answers, injected faults, and a record
+//! of every request that reached it (with the key reduced to valid/invalid/missing).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use closte::domain::DomainName;
+
+use crate::http::{Request, Response};
+
+/// The candidate SSL paths (the stock integration's order); one of them is "real".
+pub const SSL_CANDIDATES: [&str; 4] = [
+    "/ssl/install",
+    "/installssl",
+    "/ssl",
+    "/certificate/install",
+];
+const MAX_RECORDED: usize = 200_000;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub api_keys: Vec<String>,
+    pub latency_ms: u64,
+    /// The SSL path that exists, or "none".
+    pub ssl_endpoint: String,
+    pub ssl_issue_delay_ms: u64,
+    pub already_exists_message: String,
+    pub not_found_message: String,
+    pub auth_error_message: String,
+    pub auth_status: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            api_keys: vec!["sim-key".to_string()],
+            latency_ms: 0,
+            ssl_endpoint: "/ssl/install".to_string(),
+            ssl_issue_delay_ms: 2000,
+            already_exists_message: "Domain alias already exists".to_string(),
+            not_found_message: "Domain alias not found".to_string(),
+            auth_error_message: "Invalid API Key".to_string(),
+            auth_status: 200,
+        }
+    }
+}
+
+/// How a fault corrupts an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with `status` (and `Retry-After` if set), a JSON error body.
+    Status,
+    /// Never answer.
+    Hang,
+    /// Send part of the body, then reset the connection.
+    Reset,
+    /// HTTP 200 with truncated JSON.
+    Malformed,
+    /// An HTML error page with `status` (default 502).
+    Html,
+    /// HTTP 200 with an empty body.
+    Empty,
+    /// HTTP 200 with a body of `size` bytes (default 8 MiB), chunked, no Content-Length.
+    Oversized,
+    /// A valid answer, one byte every `delay_ms`.
+    Trickle,
+    /// Close the connection without answering.
+    Close,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// How many requests it hits; absent: until cleared.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Only requests to this path (without the /api/client prefix).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    #[serde(default)]
+    pub size: Option<usize>,
+    /// Carry out the operation before corrupting the answer ("Closte did it, the answer was lost").
+    #[serde(default)]
+    pub apply: bool,
+}
+
+impl Fault {
+    /// `kind[:status][,key=value...]`, e.g. `status:503,count=2,path=/adddomainalias`.
+    pub fn parse_spec(spec: &str) -> Result<Fault, String> {
+        let mut parts = spec.split(',');
+        let head = parts.next().unwrap_or_default();
+        let (kind, status) = match head.split_once(':') {
+            Some((k, s)) => (
+                k,
+                Some(
+                    s.parse::<u16>()
+                        .map_err(|_| format!("bad status in {spec}"))?,
+                ),
+            ),
+            None => (head, None),
+        };
+        let kind: FaultKind = serde_json::from_value(json!(kind))
+            .map_err(|_| format!("unknown fault kind \"{kind}\""))?;
+        let mut fault = Fault {
+            kind,
+            status,
+            count: None,
+            path: None,
+            retry_after: None,
+            delay_ms: None,
+            size: None,
+            apply: false,
+        };
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or(format!("bad fault option {part}"))?;
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("bad number in {part}"))
+            };
+            match key {
+                "count" => fault.count = Some(number()? as u32),
+                "path" => fault.path = Some(value.to_string()),
+                "retry_after" => fault.retry_after = Some(number()?),
+                "delay_ms" => fault.delay_ms = Some(number()?),
+                "size" => fault.size = Some(number()? as usize),
+                "apply" => fault.apply = value == "1" || value == "true",
+                _ => return Err(format!("unknown fault option {key}")),
+            }
+        }
+        Ok(fault)
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        self.count != Some(0) && self.path.as_deref().is_none_or(|p| p == path)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Alias {
+    wildcard: bool,
+    ssl_requested: Option<Instant>,
+}
+
+pub struct Sim {
+    pub config: Config,
+    aliases: BTreeMap<String, Alias>,
+    faults: VecDeque<Fault>,
+    requests: Vec<Value>,
+    requests_total: u64,
+    pub connections: u64,
+    started: Instant,
+}
+
+/// What the connection handler must do with a request.
+pub enum Action {
+    Respond(Response),
+    Fault(Fault, Response),
+}
+
+impl Sim {
+    pub fn new(config: Config, faults: Vec<Fault>) -> Self {
+        Self {
+            config,
+            aliases: BTreeMap::new(),
+            faults: faults.into(),
+            requests: Vec::new(),
+            requests_total: 0,
+            connections: 0,
+            started: Instant::now(),
+        }
+    }
+
+    /// Handles one Closte API request (paths with or without the `/api/client` prefix).
+    pub fn handle_api(&mut self, request: &Request, connection: u64) -> Action {
+        let path = request
+            .path
+            .strip_prefix("/api/client")
+            .unwrap_or(&request.path)
+            .to_string();
+        let mut fields = request.fields();
+        let key = fields.remove("apikey");
+        let key_state = match &key {
+            None => "missing",
+            Some(k) if self.config.api_keys.iter().any(|valid| valid == k) => "valid",
+            Some(_) => "invalid",
+        };
+        let fault = self.take_fault(&path);
+        self.requests_total += 1;
+        if self.requests.len() < MAX_RECORDED {
+            self.requests.push(json!({
+                "seq": self.requests_total,
+                "method": request.method,
+                "path": path,
+                "fields": fields,
+                "key": key_state,
+                "connection": connection,
+                "user_agent": request.header("user-agent"),
+                "at_ms": self.started.elapsed().as_secs_f64() * 1000.0,
+                "fault": fault.as_ref().map(|f| format!("{:?}", f.kind).to_lowercase()),
+            }));
+        }
+        let answer = |sim: &mut Sim| {
+            if key_state == "valid" {
+                sim.answer(&request.method, &path, &fields)
+            } else {
+                Response::json(
+                    sim.config.auth_status,
+                    &json!({"success": false, "error": sim.config.auth_error_message}),
+                )
+            }
+        };
+        match fault {
+            None => Action::Respond(answer(self)),
+            Some(fault) => {
+                // A trickle is a slow but real answer; other faults only carry out the
+                // operation when asked to (`apply`).
+                let real = if fault.apply || fault.kind == FaultKind::Trickle {
+                    answer(self)
+                } else {
+                    Response::json(200, &json!({"success": true}))
+                };
+                Action::Fault(fault, real)
+            }
+        }
+    }
+
+    fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let index = self.faults.iter().position(|f| f.matches(path))?;
+        let fault = &mut self.faults[index];
+        if let Some(count) = fault.count.as_mut() {
+            *count -= 1;
+        }
+        let taken = fault.clone();
+        if fault.count == Some(0) {
+            self.faults.remove(index);
+        }
+        Some(taken)
+    }
+
+    fn answer(&mut self, method: &str, path: &str, fields: &BTreeMap<String, String>) -> Response {
+        let domain_field = fields.get("domain").map(String::as_str).unwrap_or("");
+        match path {
+            "/adddomainalias" => {
+                let Some(name) = self.valid_domain(domain_field) else {
+                    return invalid_domain(domain_field);
+                };
+                if self.aliases.contains_key(&name) {
+                    return refusal(&self.config.already_exists_message);
+                }
+                let wildcard = fields.get("wildcard").is_some_and(|w| w == "1" || w == "true");
+                self.aliases.insert(
+                    name.clone(),
+                    Alias {
+                        wildcard,
+                        ssl_requested: None,
+                    },
+                );
+                Response::json(200, &json!({"success": true, "message": format!("Domain alias {name} added")}))
+            }
+            "/deletedomainalias" => {
+                let Some(name) = self.valid_domain(domain_field) else {
+                    return invalid_domain(domain_field);
+                };
+                if self.aliases.remove(&name).is_none() {
+                    return refusal(&self.config.not_found_message);
+                }
+                Response::json(200, &json!({"success": true, "message": format!("Domain alias {name} deleted")}))
+            }
+            "/getdomains" => Response::json(
+                200,
+                &json!({"success": true, "domains": self.aliases.keys().collect::<Vec<_>>()}),
+            ),
+            "/gettaskstatus" => Response::json(
+                200,
+                &json!({"success": true, "task": {"id": fields.get("id"), "status": "completed"}}),
+            ),
+            "/ssl/status" if self.config.ssl_endpoint != "none" => {
+                let Some(name) = self.valid_domain(domain_field) else {
+                    return invalid_domain(domain_field);
+                };
+                let delay = Duration::from_millis(self.config.ssl_issue_delay_ms);
+                match self.aliases.get(&name) {
+                    None => refusal(&format!("Domain {name} is not an alias of this app")),
+                    Some(alias) => {
+                        let status = match alias.ssl_requested {
+                            None => "none",
+                            Some(at) if at.elapsed() < delay => "pending",
+                            Some(_) => "active",
+                        };
+                        Response::json(200, &json!({"success": true, "domain": name, "status": status, "issuer": "Let's Encrypt", "wildcard": alias.wildcard}))
+                    }
+                }
+            }
+            p if p == self.config.ssl_endpoint && method == "POST" => {
+                let Some(name) = self.valid_domain(domain_field) else {
+                    return invalid_domain(domain_field);
+                };
+                match self.aliases.get_mut(&name) {
+                    None => refusal(&format!("Domain {name} is not an alias of this app")),
+                    Some(alias) => {
+                        alias.ssl_requested.get_or_insert_with(Instant::now);
+                        Response::json(200, &json!({"success": true, "message": "SSL certificate requested", "type": fields.get("type")}))
+                    }
+                }
+            }
+            _ => Response::raw(
+                404,
+                "text/html",
+                "<!DOCTYPE html><html><head><title>404</title></head><body><h1>Not Found</h1></body></html>",
+            ),
+        }
+    }
+
+    /// Closte's own check is unknown; this one rejects what a real app could not serve.
+    fn valid_domain(&self, raw: &str) -> Option<String> {
+        DomainName::parse(raw).ok().map(|d| d.as_str().to_string())
+    }
+
+    /// Control endpoints under `/__sim/`: never faulted, never delayed.
+    pub fn handle_control(&mut self, request: &Request) -> Response {
+        let path = request.path.trim_start_matches("/__sim");
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        match (request.method.as_str(), path) {
+            ("GET", "/state") => Response::json(200, &self.state()),
+            ("GET", "/requests") => Response::json(200, &json!({"requests": self.requests})),
+            ("POST", "/reset") => {
+                self.aliases.clear();
+                self.faults.clear();
+                self.requests.clear();
+                self.requests_total = 0;
+                Response::json(200, &json!({"ok": true}))
+            }
+            ("POST", "/faults/clear") => {
+                self.faults.clear();
+                Response::json(200, &json!({"ok": true}))
+            }
+            ("POST", "/fault") => match serde_json::from_value::<Fault>(body) {
+                Ok(fault) => {
+                    self.faults.push_back(fault);
+                    Response::json(200, &json!({"ok": true, "faults": self.faults.len()}))
+                }
+                Err(e) => Response::json(400, &json!({"ok": false, "error": e.to_string()})),
+            },
+            ("POST", "/config") => {
+                let mut merged = serde_json::to_value(ConfigView(&self.config)).unwrap_or_default();
+                if let (Some(target), Some(patch)) = (merged.as_object_mut(), body.as_object()) {
+                    for (k, v) in patch {
+                        target.insert(k.clone(), v.clone());
+                    }
+                }
+                match serde_json::from_value::<Config>(merged) {
+                    Ok(config) => {
+                        self.config = config;
+                        Response::json(200, &json!({"ok": true}))
+                    }
+                    Err(e) => Response::json(400, &json!({"ok": false, "error": e.to_string()})),
+                }
+            }
+            ("POST", "/domains") => {
+                let names = body
+                    .get("domains")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for name in names.iter().filter_map(Value::as_str) {
+                    self.aliases.insert(
+                        name.to_ascii_lowercase(),
+                        Alias {
+                            wildcard: name.starts_with("*."),
+                            ssl_requested: None,
+                        },
+                    );
+                }
+                Response::json(200, &json!({"ok": true, "count": self.aliases.len()}))
+            }
+            _ => Response::json(
+                404,
+                &json!({"ok": false, "error": "unknown control endpoint"}),
+            ),
+        }
+    }
+
+    fn state(&self) -> Value {
+        let domains: Vec<Value> = self
+            .aliases
+            .iter()
+            .map(|(name, alias)| {
+                json!({"domain": name, "wildcard": alias.wildcard, "ssl_requested": alias.ssl_requested.is_some()})
+            })
+            .collect();
+        json!({
+            "domains": domains,
+            "requests_total": self.requests_total,
+            "connections": self.connections,
+            "pending_faults": self.faults.len(),
+            "ssl_endpoint": self.config.ssl_endpoint,
+            "latency_ms": self.config.latency_ms,
+        })
+    }
+}
+
+/// Config as JSON without the keys (the control API never echoes them).
+struct ConfigView<'a>(&'a Config);
+
+impl serde::Serialize for ConfigView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let c = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("api_keys", &c.api_keys)?;
+        map.serialize_entry("latency_ms", &c.latency_ms)?;
+        map.serialize_entry("ssl_endpoint", &c.ssl_endpoint)?;
+        map.serialize_entry("ssl_issue_delay_ms", &c.ssl_issue_delay_ms)?;
+        map.serialize_entry("already_exists_message", &c.already_exists_message)?;
+        map.serialize_entry("not_found_message", &c.not_found_message)?;
+        map.serialize_entry("auth_error_message", &c.auth_error_message)?;
+        map.serialize_entry("auth_status", &c.auth_status)?;
+        map.end()
+    }
+}
+
+fn refusal(message: &str) -> Response {
+    Response::json(200, &json!({"success": false, "error": message}))
+}
+
+/// Closte's exact wording, with the domain echoed after the colon.
+fn invalid_domain(domain: &str) -> Response {
+    refusal(&format!("Invalid or empty domain: {domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs_parse() {
+        let f = Fault::parse_spec("status:429,count=2,retry_after=1,path=/adddomainalias").unwrap();
+        assert_eq!(f.kind, FaultKind::Status);
+        assert_eq!(f.status, Some(429));
+        assert_eq!(f.count, Some(2));
+        assert_eq!(f.retry_after, Some(1));
+        assert_eq!(f.path.as_deref(), Some("/adddomainalias"));
+        assert!(Fault::parse_spec("bogus").is_err());
+        assert!(Fault::parse_spec("hang,nope=1").is_err());
+    }
+}
