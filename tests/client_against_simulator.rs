@@ -1,0 +1,393 @@
+//! The engine-free client, through the real runtime accessor, against a real `closte-sim`
+//! process over loopback HTTP.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use closte::client::error::ErrorKind;
+use closte::client::outcome::{Outcome, State};
+use closte::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint};
+use closte::config::{ApiKey, Settings};
+use closte::domain::DomainName;
+use common::{Simulator, KEY};
+
+fn settings(sim: &Simulator) -> Settings {
+    Settings {
+        api_url: sim.api_url(),
+        timeout: Duration::from_secs(5),
+        max_retries: 2,
+        ..Settings::default()
+    }
+}
+
+fn run<F, Fut>(settings: &Settings, key: &str, op: F) -> Outcome
+where
+    F: FnOnce(ClosteClient) -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    let key = ApiKey::new(key).unwrap();
+    closte::runtime::block_on(settings, |http| op(ClosteClient::new(http, settings, key))).unwrap()
+}
+
+fn domain(name: &str) -> DomainName {
+    DomainName::parse(name).unwrap()
+}
+
+fn add(sim: &Simulator, name: &str) -> Outcome {
+    let d = domain(name);
+    run(
+        &settings(sim),
+        KEY,
+        |c| async move { c.add_domain(&d).await },
+    )
+}
+
+fn remove(sim: &Simulator, name: &str) -> Outcome {
+    let d = domain(name);
+    run(
+        &settings(sim),
+        KEY,
+        |c| async move { c.remove_domain(&d).await },
+    )
+}
+
+#[test]
+fn add_creates_the_alias_and_requests_ssl() {
+    let sim = Simulator::start(&[]);
+    let outcome = add(&sim, "Shop.Example.com");
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(outcome.state, State::Added);
+    assert_eq!(outcome.status, 200);
+    assert_eq!(outcome.attempts, 1);
+    assert_eq!(outcome.domain.as_deref(), Some("shop.example.com"));
+    let ssl = outcome.ssl.as_ref().expect("nested SSL result");
+    assert!(ssl.ok, "{ssl:?}");
+    assert_eq!(ssl.state, State::Requested);
+    assert_eq!(ssl.endpoint.as_deref(), Some("/ssl/install"));
+    assert_eq!(sim.domains(), vec!["shop.example.com"]);
+    let state = sim.get("/state");
+    assert_eq!(state["domains"][0]["ssl_requested"], true);
+    let requests = sim.requests();
+    assert_eq!(requests[0]["path"], "/adddomainalias");
+    assert_eq!(requests[0]["fields"]["domain"], "shop.example.com");
+    assert_eq!(requests[0]["fields"]["wildcard"], "0");
+    assert_eq!(requests[0]["key"], "valid");
+    assert_eq!(requests[1]["fields"]["type"], "letsencrypt");
+}
+
+#[test]
+fn wildcard_domains_carry_the_flag() {
+    let sim = Simulator::start(&[]);
+    let outcome = add(&sim, "*.customers.example.com");
+    assert!(outcome.ok, "{outcome:?}");
+    let request = &sim.requests()[0];
+    assert_eq!(request["fields"]["domain"], "*.customers.example.com");
+    assert_eq!(request["fields"]["wildcard"], "1");
+    assert_eq!(sim.get("/state")["domains"][0]["wildcard"], true);
+}
+
+#[test]
+fn an_existing_alias_is_success_in_any_phrasing() {
+    for message in [
+        "Domain alias already exists",
+        "This domain is ALREADY added to the application",
+    ] {
+        let sim = Simulator::start(&["--already-exists-message", message]);
+        assert_eq!(add(&sim, "example.com").state, State::Added);
+        let again = add(&sim, "example.com");
+        assert!(again.ok, "{message}: {again:?}");
+        assert_eq!(again.state, State::AlreadyExists);
+        assert!(again.ssl.as_ref().unwrap().ok, "SSL still requested");
+        assert_eq!(sim.domains(), vec!["example.com"]);
+    }
+}
+
+#[test]
+fn an_unknown_refusal_is_settled_by_listing_the_domains() {
+    // Closte's "exists" text could be anything: a refusal we cannot read is confirmed with
+    // /getdomains before it is reported as a failure.
+    let sim = Simulator::start(&[
+        "--already-exists-message",
+        "Operation could not be completed",
+    ]);
+    add(&sim, "example.com");
+    let again = add(&sim, "example.com");
+    assert!(again.ok, "{again:?}");
+    assert_eq!(again.state, State::AlreadyExists);
+    assert_eq!(sim.requests_to("/getdomains"), 1);
+}
+
+#[test]
+fn removing_is_idempotent() {
+    for message in ["Domain alias not found", "Alias does not exist"] {
+        let sim = Simulator::start(&["--not-found-message", message]);
+        add(&sim, "example.com");
+        let removed = remove(&sim, "example.com");
+        assert!(removed.ok, "{removed:?}");
+        assert_eq!(removed.state, State::Removed);
+        assert!(sim.domains().is_empty());
+        let again = remove(&sim, "example.com");
+        assert!(again.ok, "{message}: {again:?}");
+        assert_eq!(again.state, State::NotPresent);
+    }
+}
+
+#[test]
+fn the_ssl_endpoint_is_discovered_once() {
+    let sim = Simulator::start(&["--ssl-endpoint", "/certificate/install"]);
+    let first = add(&sim, "a.example.com");
+    let ssl = first.ssl.unwrap();
+    assert!(ssl.ok, "{ssl:?}");
+    assert_eq!(ssl.endpoint.as_deref(), Some("/certificate/install"));
+    assert_eq!(ssl.attempts, 4, "three 404s, then the real endpoint");
+    assert_eq!(
+        cached_ssl_endpoint(&sim.api_url()),
+        Some(SslEndpoint::Found("/certificate/install"))
+    );
+    let second = add(&sim, "b.example.com");
+    assert_eq!(second.ssl.unwrap().attempts, 1);
+    for path in ["/ssl/install", "/installssl", "/ssl"] {
+        assert_eq!(sim.requests_to(path), 1, "{path} probed only once");
+    }
+    assert_eq!(sim.requests_to("/certificate/install"), 2);
+}
+
+#[test]
+fn without_an_ssl_endpoint_the_alias_still_counts() {
+    let sim = Simulator::start(&["--ssl-endpoint", "none"]);
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok);
+    let ssl = outcome.ssl.unwrap();
+    assert!(!ssl.ok);
+    assert_eq!(ssl.state, State::NoEndpoint);
+    assert_eq!(ssl.error_kind, Some(ErrorKind::NotFound));
+    assert!(ssl
+        .error
+        .unwrap()
+        .contains("issues the Let's Encrypt certificate itself"));
+    let before = sim.requests().len();
+    let second = add(&sim, "other.example.com");
+    assert_eq!(second.ssl.unwrap().state, State::NoEndpoint);
+    assert_eq!(
+        sim.requests().len(),
+        before + 1,
+        "no SSL probing after the first discovery"
+    );
+}
+
+#[test]
+fn a_wrong_key_is_an_auth_failure_without_retries() {
+    for status in ["200", "401"] {
+        let sim = Simulator::start(&["--auth-status", status]);
+        let d = domain("example.com");
+        let outcome = run(&settings(&sim), "wrong-key", |c| async move {
+            c.add_domain(&d).await
+        });
+        assert!(!outcome.ok);
+        assert_eq!(outcome.error_kind, Some(ErrorKind::Auth), "status {status}");
+        assert!(!outcome.retryable);
+        assert_eq!(outcome.attempts, 1);
+        assert_eq!(outcome.error.as_deref(), Some("Invalid API Key"));
+        assert!(outcome.ssl.is_none());
+        assert_eq!(sim.requests()[0]["key"], "invalid");
+        let probe = run(&settings(&sim), "wrong-key", |c| async move {
+            c.test_connection().await
+        });
+        assert_eq!(probe.error_kind, Some(ErrorKind::Auth));
+    }
+}
+
+#[test]
+fn test_connection_and_listing() {
+    let sim = Simulator::start(&[]);
+    let probe = run(&settings(&sim), KEY, |c| async move {
+        c.test_connection().await
+    });
+    assert!(probe.ok, "{probe:?}");
+    assert_eq!(probe.state, State::Authorized);
+    assert!(sim.domains().is_empty(), "the probe changes nothing");
+    sim.post(
+        "/domains",
+        r#"{"domains":["a.example.com","*.b.example.com"]}"#,
+    );
+    let listed = run(
+        &settings(&sim),
+        KEY,
+        |c| async move { c.list_domains().await },
+    );
+    assert!(listed.ok);
+    assert_eq!(
+        listed.domains.unwrap(),
+        vec!["*.b.example.com".to_string(), "a.example.com".to_string()]
+    );
+}
+
+#[test]
+fn ssl_status_moves_from_pending_to_active() {
+    let sim = Simulator::start(&["--ssl-issue-delay-ms", "300"]);
+    add(&sim, "example.com");
+    let d = domain("example.com");
+    let status = |sim: &Simulator| {
+        let d = d.clone();
+        run(
+            &settings(sim),
+            KEY,
+            |c| async move { c.ssl_status(&d).await },
+        )
+    };
+    let first = status(&sim);
+    assert!(first.ok);
+    assert_eq!(first.response.as_ref().unwrap()["status"], "pending");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(status(&sim).response.unwrap()["status"], "active");
+}
+
+#[test]
+fn gateway_errors_are_retried_then_succeed() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":503,"count":2,"path":"/adddomainalias"}"#);
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(outcome.attempts, 3);
+    assert_eq!(sim.requests_to("/adddomainalias"), 3);
+    assert_eq!(sim.domains(), vec!["example.com"]);
+}
+
+#[test]
+fn a_plain_500_is_not_retried_in_call_but_is_retryable() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":500,"count":1,"path":"/adddomainalias"}"#);
+    let outcome = add(&sim, "example.com");
+    assert!(!outcome.ok);
+    assert_eq!(outcome.error_kind, Some(ErrorKind::Server));
+    assert!(outcome.retryable);
+    assert_eq!(sim.requests_to("/adddomainalias"), 1);
+    assert_eq!(
+        sim.requests_to("/getdomains"),
+        1,
+        "ambiguous: confirmed by listing"
+    );
+    // The queue's later attempt succeeds.
+    assert!(add(&sim, "example.com").ok);
+}
+
+#[test]
+fn rate_limits_honour_retry_after() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":429,"count":1,"retry_after":1}"#);
+    let started = Instant::now();
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(outcome.attempts, 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
+}
+
+#[test]
+fn a_long_retry_after_ends_the_call_as_rate_limited() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":429,"count":1,"retry_after":3600}"#);
+    let outcome = add(&sim, "example.com");
+    assert_eq!(outcome.error_kind, Some(ErrorKind::RateLimited));
+    assert!(outcome.retryable);
+    assert_eq!(outcome.attempts, 1);
+}
+
+#[test]
+fn a_hang_ends_at_the_timeout() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"hang"}"#);
+    let mut s = settings(&sim);
+    s.timeout = Duration::from_millis(400);
+    s.max_retries = 1;
+    let d = domain("example.com");
+    let started = Instant::now();
+    let outcome = run(&s, KEY, |c| async move { c.add_domain(&d).await });
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.error_kind, Some(ErrorKind::Timeout), "{outcome:?}");
+    assert!(outcome.retryable);
+    // two add attempts + one /getdomains confirmation (which hangs too)
+    assert_eq!(outcome.attempts, 4);
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "bounded by the timeouts: {elapsed:?}"
+    );
+}
+
+#[test]
+fn connection_refused_is_a_network_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let s = Settings {
+        api_url: format!("http://127.0.0.1:{port}/api/client"),
+        max_retries: 1,
+        ..Settings::default()
+    };
+    let d = domain("example.com");
+    let outcome = run(&s, KEY, |c| async move { c.add_domain(&d).await });
+    assert_eq!(outcome.error_kind, Some(ErrorKind::Network), "{outcome:?}");
+    assert_eq!(outcome.status, 0);
+    assert_eq!(outcome.attempts, 2);
+    assert!(outcome.retryable);
+    let message = outcome.error.unwrap();
+    assert!(!message.contains(KEY));
+    assert!(message.contains("/adddomainalias"), "{message}");
+}
+
+#[test]
+fn undecodable_answers_are_bad_responses() {
+    for (fault, kind) in [
+        (r#"{"kind":"malformed","count":1}"#, ErrorKind::BadResponse),
+        (r#"{"kind":"empty","count":1}"#, ErrorKind::BadResponse),
+        (
+            r#"{"kind":"html","status":500,"count":1}"#,
+            ErrorKind::Server,
+        ),
+        (r#"{"kind":"oversized","count":1}"#, ErrorKind::BadResponse),
+    ] {
+        let sim = Simulator::start(&[]);
+        sim.fault(fault);
+        let d = domain("example.com");
+        let outcome = run(
+            &settings(&sim),
+            KEY,
+            |c| async move { c.list_domains().await },
+        );
+        assert!(!outcome.ok, "{fault}");
+        assert_eq!(outcome.error_kind, Some(kind), "{fault}: {outcome:?}");
+        let _ = d;
+    }
+}
+
+#[test]
+fn a_reset_after_closte_acted_ends_with_one_alias() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"reset","count":1,"path":"/adddomainalias","apply":true}"#);
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(
+        outcome.state,
+        State::AlreadyExists,
+        "the retry found the alias in place"
+    );
+    assert_eq!(outcome.attempts, 2);
+    assert_eq!(sim.domains(), vec!["example.com"]);
+}
+
+#[test]
+fn the_key_never_reaches_messages_or_debug_output() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"reset","count":3}"#);
+    let outcome = run(
+        &settings(&sim),
+        KEY,
+        |c| async move { c.list_domains().await },
+    );
+    assert_eq!(outcome.error_kind, Some(ErrorKind::Network));
+    let everything = format!("{outcome:?} {}", outcome.error.clone().unwrap_or_default());
+    assert!(!everything.contains(KEY), "{everything}");
+}
