@@ -34,6 +34,19 @@ impl DomainName {
         })
     }
 
+    /// Validates raw bytes (PHP strings are bytes): invalid UTF-8 is a domain problem too.
+    pub fn parse_bytes(input: &[u8]) -> Result<Self, InvalidDomain> {
+        match std::str::from_utf8(input) {
+            Ok(text) => Self::parse(text),
+            Err(e) => Err(InvalidDomain {
+                shown: shown_input(&String::from_utf8_lossy(input)),
+                problem: DomainProblem::InvalidUtf8 {
+                    position: e.valid_up_to(),
+                },
+            }),
+        }
+    }
+
     /// The normalised name as Closte receives it (`*.example.com` for a wildcard).
     pub fn as_str(&self) -> &str {
         &self.name
@@ -70,6 +83,7 @@ impl fmt::Debug for DomainName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainProblem {
     Empty,
+    InvalidUtf8 { position: usize },
     TooLongInput { len: usize },
     ControlCharacter { position: usize },
     Whitespace { position: usize },
@@ -94,6 +108,9 @@ impl fmt::Display for DomainProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => write!(f, "the domain is empty"),
+            Self::InvalidUtf8 { position } => {
+                write!(f, "not valid UTF-8 (bad byte at offset {position})")
+            }
             Self::TooLongInput { len } => {
                 write!(f, "the input is {len} bytes long, far beyond a host name")
             }
@@ -554,6 +571,17 @@ mod tests {
             e.len() < 300,
             "long input is shortened in messages: {}",
             e.len()
+        );
+    }
+
+    #[test]
+    fn bytes_must_be_utf8() {
+        let e = DomainName::parse_bytes(b"exa\xffmple.com").unwrap_err();
+        assert_eq!(e.problem(), &DomainProblem::InvalidUtf8 { position: 3 });
+        assert!(e.to_string().contains("offset 3"));
+        assert_eq!(
+            DomainName::parse_bytes(b"Example.com").unwrap().as_str(),
+            "example.com"
         );
     }
 

@@ -6,5 +6,16 @@
 pub mod client;
 pub mod config;
 pub mod domain;
+pub mod php;
 pub mod runtime;
 pub mod stats;
+
+use ext_php_rs::prelude::*;
+
+use php::startup;
+
+#[php_module]
+#[php(startup = "startup")]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    php::build(module)
+}

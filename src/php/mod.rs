@@ -1,0 +1,34 @@
+//! The thin PHP binding layer: functions, exception classes, INI, phpinfo. Logic lives in the
+//! engine-free modules; this layer validates, converts and throws.
+
+mod configuration_exception;
+mod convert;
+mod engine;
+mod exception;
+mod functions;
+mod info;
+mod ini;
+mod invalid_domain_exception;
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::IniEntryDef;
+
+pub use configuration_exception::ConfigurationException;
+pub use exception::ClosteException;
+pub use invalid_domain_exception::InvalidDomainException;
+
+/// MINIT: registers the INI entries. Starts no thread and makes no request (see runtime.rs).
+pub fn startup(_ty: i32, module_number: i32) -> i32 {
+    IniEntryDef::register(ini::INI_ENTRIES.as_slice(), module_number);
+    0
+}
+
+/// Everything the module exports. Parent exception classes come before their children.
+pub fn build(module: ModuleBuilder) -> ModuleBuilder {
+    let module = module
+        .class::<ClosteException>()
+        .class::<InvalidDomainException>()
+        .class::<ConfigurationException>()
+        .info_function(info::module_info);
+    functions::register(module)
+}
