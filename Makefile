@@ -1,0 +1,55 @@
+# closte: build, test, run and install the Closte PHP extension.
+#   make run      install what is missing, build, start the simulator, run the demo
+#   make test     install what is missing, build, fmt + clippy + cargo test + PHPUnit + stub check
+#   make install  copy the .so into PHP's extension dir and enable it for every SAPI
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+PHP ?= php
+RELEASE_DIR := target/release
+SO := $(CURDIR)/$(RELEASE_DIR)/libcloste.so
+SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
+# PHPUnit needs these shared extensions; `php -n` keeps the machine's php.ini out of the tests.
+PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
+PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
+
+.PHONY: deps deps-build build run demo test lint cargo-test phpunit stubs-check install uninstall clean
+
+deps:
+	scripts/install-deps.sh test
+
+deps-build:
+	scripts/install-deps.sh build
+
+build: deps-build
+	$(CARGO) build --release --locked
+
+run: build
+	scripts/demo.sh "$(SIM)" "$(SO)"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	@for f in $$(git ls-files '*.php'); do $(PHP) -n -l "$$f" >/dev/null || exit 1; done; echo "php -l: clean"
+
+cargo-test:
+	$(CARGO) test --locked
+
+phpunit: build
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+
+stubs-check: build
+	$(PHP) -n tests/stubs/check.php $(SO)
+
+test: deps build lint cargo-test phpunit stubs-check
+	@echo "make test: all checks passed"
+
+install: build
+	scripts/install-extension.sh "$(SO)"
+
+uninstall:
+	scripts/install-extension.sh --uninstall
+
+clean:
+	$(CARGO) clean

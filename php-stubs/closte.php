@@ -1,0 +1,122 @@
+<?php
+
+/**
+ * Stubs for the `closte` PHP extension (IDE completion and static analysis).
+ *
+ * Checked against the loaded extension by `make stubs-check` (part of `make test`): every
+ * function, parameter, type, default and class here must match ReflectionExtension('closte').
+ *
+ * Result arrays. Every remote operation returns the same shape:
+ *   ok          bool     the operation reached its goal ("already exists" / "not there" count)
+ *   operation   string   add_domain | remove_domain | request_ssl | ssl_status | list_domains | test_connection
+ *   domain      ?string  the normalised domain (lower-case, punycode, no trailing dot)
+ *   site_id     int      (add/remove only) the site id given
+ *   state       string   added | already_exists | removed | not_present | requested | no_endpoint |
+ *                        checked | listed | authorized | failed
+ *   status      int      HTTP status of the last answer, 0 when none arrived
+ *   error       ?string  Closte's error text, or ours
+ *   error_kind  ?string  auth | invalid_domain | rate_limited | server | timeout | network |
+ *                        bad_response | not_found
+ *   retryable   bool     worth trying again later (rate_limited, server, timeout, network)
+ *   attempts    int      HTTP attempts spent (retries and confirmations included)
+ *   elapsed_ms  float    wall time of the operation
+ *   endpoint    ?string  the Closte path that produced the answer
+ *   response    ?array   Closte's decoded JSON answer
+ *   ssl         ?array   (add only) the nested SSL request, same shape; null when the add failed
+ *   domains     string[] (list_domains only) the aliases Closte holds
+ *
+ * Native functions are strict about types: "12" for an int parameter throws TypeError (the
+ * WordPress integration casts the string ids WordPress passes around).
+ *
+ * @phpcs:disable
+ */
+
+namespace Closte {
+    /** Base class of every exception the extension throws. Remote failures are never thrown. */
+    class Exception extends \Exception
+    {
+    }
+
+    /** The domain is not a host name Closte can serve; thrown before any request. Code 1. */
+    class InvalidDomainException extends \Closte\Exception
+    {
+    }
+
+    /** No API key, or an unusable setting; thrown before any request. Code 2. */
+    class ConfigurationException extends \Closte\Exception
+    {
+    }
+}
+
+namespace {
+    /**
+     * Adds $domain as an alias of the Closte app (wildcard flag from a leading "*."), then, when
+     * the alias was added or already existed, requests its Let's Encrypt certificate.
+     *
+     * @return array<string, mixed> the result shape, with `ssl`
+     * @throws \Closte\InvalidDomainException
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_add_domain(string $domain, int $site_id = 0): array {}
+
+    /**
+     * Removes the alias $domain; an alias that is not there counts as removed.
+     *
+     * @return array<string, mixed>
+     * @throws \Closte\InvalidDomainException
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_remove_domain(string $domain, int $site_id = 0): array {}
+
+    /**
+     * Requests the certificate for $domain. The SSL endpoint is discovered once per process (the
+     * first of /ssl/install, /installssl, /ssl, /certificate/install that does not answer
+     * 404/405) and cached; closte_stats() shows it.
+     *
+     * @return array<string, mixed>
+     * @throws \Closte\InvalidDomainException
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_request_ssl(string $domain): array {}
+
+    /**
+     * The certificate status Closte reports for $domain (`response['status']`).
+     *
+     * @return array<string, mixed>
+     * @throws \Closte\InvalidDomainException
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_ssl_status(string $domain): array {}
+
+    /**
+     * The aliases Closte holds for the app, in `domains`.
+     *
+     * @return array<string, mixed>
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_list_domains(): array {}
+
+    /**
+     * Verifies the key and reachability without changing anything on Closte. `ok` with state
+     * `authorized`; otherwise `error_kind` tells a bad key (`auth`) from an unreachable API.
+     *
+     * @return array<string, mixed>
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_test_connection(): array {}
+
+    /** True when a non-empty API key is configured (CLOSTE_CLIENT_API_KEY or closte.api_key). */
+    function closte_detect(): bool {}
+
+    /**
+     * Counters (operations, requests, successes, retries, failures by kind), the key's source
+     * (never the key), the API URL, the cached SSL endpoint (string, false for "none exists",
+     * null for "not discovered"), and the runtime state (started, pid, worker_threads).
+     *
+     * @return array<string, mixed>
+     */
+    function closte_stats(): array {}
+
+    /** The extension's version. */
+    function closte_version(): string {}
+}

@@ -1,0 +1,152 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\Support\ClosteTestCase;
+use Closte\Tests\Support\PhpProcess;
+
+/** Loading, configuration sources, phpinfo, threads and fork safety of the real .so. */
+final class ExtensionTest extends ClosteTestCase
+{
+    public function testExtensionExportsItsApi(): void
+    {
+        $functions = array_keys((new ReflectionExtension('closte'))->getFunctions());
+        sort($functions);
+        $this->assertSame([
+            'closte_add_domain', 'closte_detect', 'closte_list_domains', 'closte_remove_domain',
+            'closte_request_ssl', 'closte_ssl_status', 'closte_stats', 'closte_test_connection',
+            'closte_version',
+        ], $functions);
+        $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
+        preg_match('/^version = "([^"]+)"/m', $cargo, $m);
+        $this->assertSame($m[1], closte_version());
+        $this->assertSame($m[1], phpversion('closte'));
+    }
+
+    public function testIniDefaults(): void
+    {
+        $result = PhpProcess::run('echo json_encode(ini_get_all("closte", false));');
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertSame([
+            'closte.api_key' => '',
+            'closte.api_url' => 'https://app.closte.com/api/client',
+            'closte.ca_file' => '',
+            'closte.connect_timeout' => '5',
+            'closte.max_retries' => '2',
+            'closte.timeout' => '15',
+            'closte.user_agent' => '',
+            'closte.worker_threads' => '2',
+        ], json_decode($result['stdout'], true));
+    }
+
+    public function testConstantWinsOverIniAndIsReadAtCallTime(): void
+    {
+        $url = $this->sim->apiUrl();
+        $key = CLOSTE_TEST_KEY;
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            ini_set('closte.api_key', 'wrong-ini-key');
+            \$before = closte_test_connection();
+            define('CLOSTE_CLIENT_API_KEY', '$key');
+            \$after = closte_test_connection();
+            echo json_encode([\$before['error_kind'], \$after['ok'], closte_stats()['key_source'], closte_detect()]);
+            PHP);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertSame(['auth', true, 'constant CLOSTE_CLIENT_API_KEY', true], json_decode($result['stdout'], true));
+    }
+
+    public function testDetectWithoutAnyKey(): void
+    {
+        $result = PhpProcess::run('var_export(closte_detect());');
+        $this->assertSame('false', $result['stdout']);
+        $result = PhpProcess::run('define("CLOSTE_CLIENT_API_KEY", ""); var_export(closte_detect());');
+        $this->assertSame('false', $result['stdout'], 'an empty constant is no key');
+    }
+
+    public function testPhpinfoShowsSettingsButNeverTheKey(): void
+    {
+        $result = PhpProcess::run('phpinfo(INFO_MODULES);', ['closte.api_key' => CLOSTE_TEST_KEY]);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertStringContainsString('Closte support => enabled', $result['stdout']);
+        $this->assertStringContainsString('closte.api_key => ******** (set) => ******** (set)', $result['stdout']);
+        $this->assertStringContainsString('closte.api_url => https://app.closte.com/api/client', $result['stdout']);
+        $this->assertStringContainsString('Runtime => not started', $result['stdout']);
+        $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $result['stdout']);
+
+        $ri = shell_exec(escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg(CLOSTE_TEST_SO)
+            . ' -d closte.api_key=' . CLOSTE_TEST_KEY . ' --ri closte');
+        $this->assertStringContainsString('closte.api_key => ******** (set)', $ri);
+        $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $ri);
+    }
+
+    public function testLoadingStartsNoThreadAndTheFirstCallStartsTheConfiguredNumber(): void
+    {
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            function threads(): int {
+                preg_match('/^Threads:\\s+(\\d+)/m', file_get_contents('/proc/' . getmypid() . '/status'), \$m);
+                return (int) \$m[1];
+            }
+            \$loaded = threads();
+            \$statsBefore = closte_stats()['runtime'];
+            ini_set('closte.api_url', '$url');
+            ini_set('closte.worker_threads', '3');
+            \$r = closte_list_domains();
+            echo json_encode([\$loaded, \$statsBefore['started'], \$r['ok'], threads(), closte_stats()['runtime']]);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY]);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        [$loaded, $startedBefore, $ok, $after, $runtime] = json_decode($result['stdout'], true);
+        $this->assertSame(1, $loaded, 'loading the extension starts no thread');
+        $this->assertFalse($startedBefore);
+        $this->assertTrue($ok);
+        $this->assertSame(3, $runtime['worker_threads']);
+        $this->assertTrue($runtime['started']);
+        // main thread + 3 workers + at most a few blocking (DNS) threads
+        $this->assertGreaterThanOrEqual(4, $after);
+        $this->assertLessThanOrEqual(1 + 3 + 4, $after);
+    }
+
+    public function testForkedChildBuildsItsOwnRuntime(): void
+    {
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            \$parent = closte_add_domain('parent.example.com');
+            \$pipe = tempnam(sys_get_temp_dir(), 'closte-fork-');
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                \$child = closte_add_domain('child.example.com');
+                \$stats = closte_stats()['runtime'];
+                file_put_contents(\$pipe, json_encode([\$child['ok'], \$stats['pid'] === getmypid(), \$stats['owned_by_this_process']]));
+                exit(0);
+            }
+            \$deadline = microtime(true) + 20;
+            do {
+                \$done = pcntl_waitpid(\$pid, \$status, WNOHANG);
+                if (\$done === 0) { usleep(20000); }
+            } while (\$done === 0 && microtime(true) < \$deadline);
+            if (\$done === 0) { posix_kill(\$pid, 9); echo json_encode(['child hung']); exit(1); }
+            \$again = closte_list_domains();
+            echo json_encode([\$parent['ok'], pcntl_wexitstatus(\$status), json_decode(file_get_contents(\$pipe), true), \$again['domains']]);
+            unlink(\$pipe);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'extension' => 'posix']);
+        $this->assertSame(0, $result['exit'], $result['stdout'] . $result['stderr']);
+        [$parentOk, $childExit, $child, $domains] = json_decode($result['stdout'], true);
+        $this->assertTrue($parentOk);
+        $this->assertSame(0, $childExit);
+        $this->assertSame([true, true, true], $child, 'the child completed its own call on its own runtime');
+        $this->assertSame(['child.example.com', 'parent.example.com'], $domains, 'the parent still works after the fork');
+    }
+
+    public function testStatsNeverContainTheKey(): void
+    {
+        closte_add_domain('example.com');
+        $stats = closte_stats();
+        $this->assertSame('ini closte.api_key', $stats['key_source']);
+        $this->assertTrue($stats['key_configured']);
+        $this->assertSame($this->sim->apiUrl(), $stats['api_url']);
+        $this->assertStringNotContainsString(CLOSTE_TEST_KEY, var_export($stats, true));
+        $this->assertGreaterThanOrEqual(2, $stats['requests']);
+        $this->assertSame(['auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network', 'bad_response', 'not_found'], array_keys($stats['failures']));
+    }
+}

@@ -1,0 +1,131 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Closte\Tests\Support;
+
+/**
+ * A real closte-sim process and a client for its control API (plain PHP streams, so it does
+ * not share code with the extension under test).
+ */
+final class Simulator
+{
+    private static ?Simulator $shared = null;
+
+    /** @var resource */
+    private $process;
+    public int $port;
+
+    private function __construct(string $binary, string $key, array $extra)
+    {
+        $portFile = tempnam(sys_get_temp_dir(), 'closte-sim-port-');
+        unlink($portFile);
+        $cmd = array_merge(
+            [$binary, '--api-key', $key, '--port-file', $portFile, '--parent-pid', (string) getmypid()],
+            $extra
+        );
+        $this->process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => STDERR], $pipes);
+        if (!is_resource($this->process)) {
+            throw new \RuntimeException("cannot start $binary");
+        }
+        $deadline = microtime(true) + 10;
+        while (!is_file($portFile)) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('closte-sim did not report its port');
+            }
+            usleep(20000);
+        }
+        $this->port = (int) file_get_contents($portFile);
+        unlink($portFile);
+    }
+
+    public static function start(string $binary, string $key, array $extra = []): self
+    {
+        return new self($binary, $key, $extra);
+    }
+
+    public static function startShared(string $binary, string $key): void
+    {
+        self::$shared = new self($binary, $key, []);
+        register_shutdown_function(static function (): void {
+            self::$shared?->stop();
+        });
+    }
+
+    public static function shared(): self
+    {
+        return self::$shared;
+    }
+
+    public function stop(): void
+    {
+        if (is_resource($this->process)) {
+            proc_terminate($this->process);
+            proc_close($this->process);
+        }
+    }
+
+    public function apiUrl(): string
+    {
+        return "http://127.0.0.1:{$this->port}/api/client";
+    }
+
+    public function control(string $method, string $path, ?array $body = null): array
+    {
+        $context = stream_context_create(['http' => [
+            'method' => $method,
+            'header' => "Content-Type: application/json\r\nConnection: close\r\n",
+            'content' => $body === null ? '' : json_encode($body),
+            'ignore_errors' => true,
+            'timeout' => 10,
+        ]]);
+        $raw = file_get_contents("http://127.0.0.1:{$this->port}/__sim$path", false, $context);
+        $decoded = json_decode((string) $raw, true);
+        if (!is_array($decoded)) {
+            throw new \RuntimeException("bad control answer for $path: $raw");
+        }
+        return $decoded;
+    }
+
+    public function reset(): void
+    {
+        $this->control('POST', '/reset');
+        $this->configure([
+            'latency_ms' => 0,
+            'ssl_endpoint' => '/ssl/install',
+            'already_exists_message' => 'Domain alias already exists',
+            'not_found_message' => 'Domain alias not found',
+            'auth_status' => 200,
+        ]);
+    }
+
+    public function configure(array $config): void
+    {
+        $this->control('POST', '/config', $config);
+    }
+
+    public function fault(array $fault): void
+    {
+        $answer = $this->control('POST', '/fault', $fault);
+        if (($answer['ok'] ?? false) !== true) {
+            throw new \RuntimeException('fault refused: ' . json_encode($answer));
+        }
+    }
+
+    /** @return list<array<string, mixed>> */
+    public function requests(): array
+    {
+        return $this->control('GET', '/requests')['requests'];
+    }
+
+    /** @return list<string> */
+    public function domains(): array
+    {
+        return array_column($this->control('GET', '/state')['domains'], 'domain');
+    }
+
+    public function state(): array
+    {
+        return $this->control('GET', '/state');
+    }
+}
