@@ -4,7 +4,7 @@
 
 use std::ffi::{c_char, c_int, CStr};
 
-use ext_php_rs::ffi::zend_ini_entry;
+use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::ModuleEntry;
 
@@ -78,4 +78,21 @@ pub unsafe extern "C" fn masked_ini_displayer(entry: *mut zend_ini_entry, kind: 
     let set = !value.is_null() && (*value).len > 0;
     let text: &[u8] = if set { b"******** (set)" } else { b"no value" };
     php_output_write(text.as_ptr().cast(), text.len());
+}
+
+/// `on_modify` for every closte.* entry: accepts the value (it is validated at call time, where
+/// a bad value becomes a `Closte\ConfigurationException` naming the setting). Without a handler
+/// the engine refuses `ini_restore()` at runtime.
+///
+/// # Safety
+/// Called by the engine; touches nothing.
+pub unsafe extern "C" fn accept_ini_value(
+    _entry: *mut zend_ini_entry,
+    _new_value: *mut zend_string,
+    _mh_arg1: *mut std::ffi::c_void,
+    _mh_arg2: *mut std::ffi::c_void,
+    _mh_arg3: *mut std::ffi::c_void,
+    _stage: c_int,
+) -> c_int {
+    0 // SUCCESS
 }

@@ -15,7 +15,10 @@ use super::engine;
 pub const KEY_CONSTANT: &str = "CLOSTE_CLIENT_API_KEY";
 
 const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
-    IniEntryDef::new(name, default, IniEntryPermission::All)
+    IniEntryDef {
+        on_modify: Some(engine::accept_ini_value),
+        ..IniEntryDef::new(name, default, IniEntryPermission::All)
+    }
 }
 
 pub static INI_ENTRIES: IniEntryDefs<9> = IniEntryDefs::new([

@@ -23,6 +23,9 @@ abstract class ClosteTestCase extends TestCase
     {
         $this->sim = Simulator::shared();
         $this->sim->reset();
+        foreach (array_keys(ini_get_all('closte')) as $name) {
+            ini_restore($name);
+        }
         ini_set('closte.api_url', $this->sim->apiUrl());
         ini_set('closte.api_key', CLOSTE_TEST_KEY);
         ini_set('closte.timeout', '5');
