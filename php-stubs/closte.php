@@ -109,7 +109,7 @@ namespace {
     function closte_detect(): bool {}
 
     /**
-     * Counters (operations, requests, successes, retries, failures by kind), the key's source
+     * The version and build commit, counters (operations, requests, successes, retries, failures by kind), the key's source
      * (never the key), the API URL, the cached SSL endpoint (string, false for "none exists",
      * null for "not discovered"), and the runtime state (started, pid, worker_threads).
      *

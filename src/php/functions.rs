@@ -174,6 +174,7 @@ pub fn closte_stats() -> PhpResult<ZBox<ZendHashTable>> {
     let snapshot = COUNTERS.snapshot();
     let mut stats = ZendHashTable::new();
     stats.insert("version", env!("CARGO_PKG_VERSION"))?;
+    stats.insert("build", env!("CLOSTE_BUILD_COMMIT"))?;
     stats.insert("operations", snapshot.operations as i64)?;
     stats.insert("requests", snapshot.requests as i64)?;
     stats.insert("successes", snapshot.successes as i64)?;

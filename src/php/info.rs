@@ -17,6 +17,7 @@ pub unsafe extern "C" fn module_info(module: *mut ModuleEntry) {
         info_table_start!();
         info_table_row!("Closte support", "enabled");
         info_table_row!("Version", env!("CARGO_PKG_VERSION"));
+        info_table_row!("Build", env!("CLOSTE_BUILD_COMMIT"));
         info_table_row!("API key", api_key().1.as_str());
         let state = runtime::state();
         let runtime_text = if state.started {
