@@ -1,0 +1,95 @@
+<?php
+/**
+ * One line per operation, through Ultimate Multisite's logger (or PHP's error log without it).
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * Writes `{uploads}/wu-logs/integration-closte.log` (and `integration-closte-ssl.log`) through
+ * wu_log_add(). The API key is scrubbed from every line, whatever produced it.
+ */
+final class Logger {
+
+	const HANDLE     = 'integration-closte';
+	const SSL_HANDLE = 'integration-closte-ssl';
+
+	/**
+	 * @param string $message The line.
+	 * @param string $level   PSR-3 level: info, warning, error.
+	 * @param string $handle  Log handle.
+	 */
+	public static function log(string $message, string $level = 'info', string $handle = self::HANDLE): void {
+
+		$message = self::scrub($message);
+
+		if (function_exists('wu_log_add')) {
+			wu_log_add($handle, $message, $level);
+			return;
+		}
+
+		error_log(sprintf('[closte-native] [%s] [%s] %s', $handle, $level, $message)); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+
+	/**
+	 * The log line for one result array of the extension.
+	 *
+	 * @param array  $result  Result of closte_add_domain() and friends.
+	 * @param string $context Where it came from, e.g. "wu_add_domain, attempt 2/6".
+	 */
+	public static function describe(array $result, string $context): string {
+
+		$line = sprintf(
+			'%s %s%s: %s state=%s status=%d attempts=%d %.1f ms (%s)',
+			$result['operation'] ?? '?',
+			$result['domain'] ?? '-',
+			isset($result['site_id']) ? sprintf(' (site %d)', $result['site_id']) : '',
+			! empty($result['ok']) ? 'OK' : 'FAILED',
+			$result['state'] ?? '?',
+			$result['status'] ?? 0,
+			$result['attempts'] ?? 0,
+			$result['elapsed_ms'] ?? 0.0,
+			$context
+		);
+
+		if (empty($result['ok'])) {
+			$line .= sprintf(' error_kind=%s retryable=%s error="%s"', $result['error_kind'] ?? '?', ! empty($result['retryable']) ? 'yes' : 'no', $result['error'] ?? '');
+		}
+
+		if (isset($result['ssl']) && is_array($result['ssl'])) {
+			$ssl   = $result['ssl'];
+			$line .= sprintf('; SSL: %s state=%s', ! empty($ssl['ok']) ? 'OK' : 'FAILED', $ssl['state'] ?? '?');
+			if (empty($ssl['ok'])) {
+				$line .= sprintf(' error="%s"', $ssl['error'] ?? '');
+			}
+		}
+
+		return $line;
+	}
+
+	/**
+	 * Removes the API key from a text (the constant, and the INI fallback).
+	 */
+	public static function scrub(string $text): string {
+
+		$secrets = [];
+		if (defined('CLOSTE_CLIENT_API_KEY') && is_scalar(CLOSTE_CLIENT_API_KEY) && '' !== trim((string) CLOSTE_CLIENT_API_KEY)) {
+			$secrets[] = trim((string) CLOSTE_CLIENT_API_KEY);
+		}
+		$ini = ini_get('closte.api_key');
+		if (is_string($ini) && '' !== trim($ini)) {
+			$secrets[] = trim($ini);
+		}
+
+		foreach ($secrets as $secret) {
+			$text = str_replace($secret, '[redacted]', $text);
+		}
+
+		// One line per entry: a newline in Closte's text must not forge another log line.
+		return str_replace(["\r", "\n"], ['\\r', '\\n'], $text);
+	}
+}
