@@ -1,6 +1,7 @@
 # closte: build, test, run and install the Closte PHP extension.
 #   make run      install what is missing, build, start the simulator, run the demo
 #   make test     install what is missing, build, fmt + clippy + cargo test + PHPUnit + stub check
+#                 + the end-to-end suite in a real WordPress multisite
 #   make install  copy the .so into PHP's extension dir and enable it for every SAPI
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
 PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint cargo-test phpunit stubs-check install uninstall clean
+.PHONY: deps deps-build build run demo test lint cargo-test phpunit stubs-check e2e install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -42,7 +43,11 @@ phpunit: build
 stubs-check: build
 	$(PHP) -n tests/stubs/check.php $(SO)
 
-test: deps build lint cargo-test phpunit stubs-check
+# A real WordPress multisite (MariaDB, Debian's wordpress) with the plugin and the extension.
+e2e: build
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) tests/wordpress/run.sh
+
+test: deps build lint cargo-test phpunit stubs-check e2e
 	@echo "make test: all checks passed"
 
 install: build

@@ -12,8 +12,8 @@ final class Simulator
 {
     private static ?Simulator $shared = null;
 
-    /** @var resource */
-    private $process;
+    /** @var resource|null */
+    private $process = null;
     public int $port;
 
     private function __construct(string $binary, string $key, array $extra)
@@ -37,6 +37,14 @@ final class Simulator
         }
         $this->port = (int) file_get_contents($portFile);
         unlink($portFile);
+    }
+
+    /** A simulator someone else started (the e2e harness), by port. */
+    public static function attach(int $port): self
+    {
+        $sim = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $sim->port = $port;
+        return $sim;
     }
 
     public static function start(string $binary, string $key, array $extra = []): self

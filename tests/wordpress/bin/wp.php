@@ -1,0 +1,113 @@
+<?php
+/**
+ * The e2e harness's WordPress command line (there is no wp-cli here): boots WordPress exactly as
+ * a request to the network's main host would, then runs one command.
+ *
+ *   php ... wp.php install                  single site, then a subdomain network
+ *   php ... wp.php activate                 network-activate closte-native, enable Closte
+ *   php ... wp.php run-queue [now-offset]   run due Action Scheduler (stand-in) jobs
+ *   php ... wp.php notices                  print network admin notices as a super admin
+ *   php ... wp.php fire HOOK DOMAIN SITE    do_action(HOOK, DOMAIN, SITE) with string args
+ *   php ... wp.php cookies                  auth cookies of the super admin, as a Cookie header
+ */
+
+$command = $argv[1] ?? '';
+$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
+$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = getenv('CLOSTE_E2E_HOST') ?: 'closte-e2e.test';
+$_SERVER['REQUEST_URI']      = '/';
+$_SERVER['SERVER_PORT']      = 80;
+$_SERVER['REQUEST_METHOD']   = 'GET';
+$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
+if ('install' === $command) {
+	define('WP_INSTALLING', true);
+}
+
+// WordPress exit()s with status 0 on an unknown host or a redirect: make that a failure.
+$GLOBALS['e2e_done'] = false;
+register_shutdown_function(
+	static function (): void {
+		if (! $GLOBALS['e2e_done']) {
+			fwrite(STDERR, "wp.php: WordPress exited before the command finished\n");
+			exit(3);
+		}
+	}
+);
+
+require '/usr/share/wordpress/wp-load.php';
+
+switch ($command) {
+	case 'install':
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		require_once ABSPATH . 'wp-admin/includes/network.php';
+		$host = $_SERVER['HTTP_HOST'];
+		add_filter('pre_wp_mail', '__return_true'); // no MTA here
+		wp_install('Closte e2e network', 'admin', "admin@$host", true, '', wp_generate_password(24));
+		update_option('siteurl', "http://$host");
+		update_option('home', "http://$host");
+		foreach ($wpdb->tables('ms_global') as $table => $prefixed) {
+			$wpdb->$table = $prefixed;
+		}
+		install_network();
+		// populate_network() probes a random subdomain over HTTP: answer it locally.
+		add_filter('pre_http_request', static fn () => ['headers' => [], 'body' => '', 'response' => ['code' => 200, 'message' => 'OK'], 'cookies' => []]);
+		$result = populate_network(1, $host, "admin@$host", 'Closte e2e network', '/', true);
+		if (is_wp_error($result)) {
+			fwrite(STDERR, $result->get_error_message() . "\n");
+			exit(1);
+		}
+		echo "installed\n";
+		break;
+
+	case 'activate':
+		update_site_option('active_sitewide_plugins', ['closte-native/closte-native.php' => time()]);
+		update_site_option('wu_host_integrations_enabled', ['closte' => true]);
+		update_site_option('wu_settings', ['dns_check_interval' => 300]);
+		grant_super_admin(1);
+		echo "activated\n";
+		break;
+
+	case 'run-queue':
+		$ran = standin_as_run_queue(time() + (int) ($argv[2] ?? 0));
+		echo "ran $ran\n";
+		break;
+
+	case 'notices':
+		wp_set_current_user(1);
+		do_action('network_admin_notices');
+		$owners = [];
+		foreach ($GLOBALS['wp_filter']['wu_add_domain']->callbacks ?? [] as $callbacks) {
+			foreach ($callbacks as $callback) {
+				$owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
+			}
+		}
+		echo "\nhooks:", json_encode(
+			[
+				'wu_add_domain'       => $owners,
+				'closte_native_retry' => has_action('closte_native_retry'),
+				'extension'           => extension_loaded('closte'),
+			]
+		), "\n";
+		break;
+
+	case 'fire':
+		do_action($argv[2], $argv[3], $argv[4]);
+		echo "fired\n";
+		break;
+
+	case 'cookies':
+		$expire = time() + HOUR_IN_SECONDS;
+		printf(
+			"%s=%s; %s=%s\n",
+			AUTH_COOKIE,
+			rawurlencode(wp_generate_auth_cookie(1, $expire, 'auth')),
+			LOGGED_IN_COOKIE,
+			rawurlencode(wp_generate_auth_cookie(1, $expire, 'logged_in'))
+		);
+		break;
+
+	default:
+		fwrite(STDERR, "unknown command: $command\n");
+		exit(2);
+}
+
+$GLOBALS['e2e_done'] = true;

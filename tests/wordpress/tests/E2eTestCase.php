@@ -1,0 +1,110 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Closte\Tests\E2e;
+
+use Closte\Tests\Support\Simulator;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * Each test starts from a network with no domain records, no queued jobs, empty logs and an
+ * empty simulator. Ultimate Multisite and Action Scheduler are STAND-INS (see fixtures/).
+ */
+abstract class E2eTestCase extends TestCase
+{
+    protected Simulator $sim;
+
+    protected function setUp(): void
+    {
+        global $wpdb;
+        $this->sim = Simulator::attach((int) CLOSTE_E2E_SIM_PORT);
+        $this->sim->reset();
+        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY], 'ssl_issue_delay_ms' => 1000]);
+        $wpdb->query('TRUNCATE ' . standin_as_table());
+        $wpdb->query('TRUNCATE ' . \Standin_Domain_Manager::table());
+        $wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key = 'standin_stock_closte_calls'");
+        wp_cache_flush();
+        foreach (glob($this->logDir() . '/*.log') ?: [] as $file) {
+            unlink($file);
+        }
+        update_site_option('wu_settings', ['dns_check_interval' => 300]);
+    }
+
+    protected function logDir(): string
+    {
+        return CLOSTE_E2E_DIR . '/wp-content/uploads/wu-logs';
+    }
+
+    protected function log(string $handle = 'integration-closte'): string
+    {
+        $file = $this->logDir() . "/$handle.log";
+        return is_file($file) ? (string) file_get_contents($file) : '';
+    }
+
+    /** Runs every job due by now + $offset seconds (Action Scheduler stand-in). */
+    protected function runQueue(int $offset = 0): int
+    {
+        return standin_as_run_queue(time() + $offset);
+    }
+
+    /** @return list<array<string, mixed>> */
+    protected function pendingJobs(?string $hook = null): array
+    {
+        return standin_as_jobs($hook, 'pending');
+    }
+
+    /** @return list<array<string, mixed>> the API requests the simulator received for $path */
+    protected function requestsTo(string $path, ?string $domain = null): array
+    {
+        return array_values(array_filter(
+            $this->sim->requests(),
+            static fn (array $r) => $r['path'] === $path && ($domain === null || ($r['fields']['domain'] ?? null) === $domain)
+        ));
+    }
+
+    /**
+     * Runs a wp.php command in a separate PHP process against the same network.
+     *
+     * @return array{exit: int, stdout: string, stderr: string}
+     */
+    protected function wpCli(array $args, bool $withExtension = true): array
+    {
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'error_reporting=-1', '-d', 'display_errors=stderr'];
+        if ($withExtension) {
+            $cmd[] = '-d';
+            $cmd[] = 'extension=' . CLOSTE_E2E_SO;
+        }
+        $cmd[] = dirname(__DIR__) . '/bin/wp.php';
+        $process = proc_open(array_merge($cmd, $args), [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $stdout = stream_get_contents($pipes[1]);
+        $stderr = stream_get_contents($pipes[2]);
+        $exit = proc_close($process);
+        return ['exit' => $exit, 'stdout' => (string) $stdout, 'stderr' => (string) $stderr];
+    }
+
+    /**
+     * An HTTP request to the network through PHP's built-in server (which loads the extension
+     * from its own command line), as the super admin.
+     *
+     * @return array{status: int, body: string, seconds: float}
+     */
+    protected function webRequest(string $method, string $path, array $form = []): array
+    {
+        static $cookies = null;
+        $cookies ??= trim($this->wpCli(['cookies'])['stdout']);
+        $context = stream_context_create(['http' => [
+            'method' => $method,
+            'header' => 'Host: ' . CLOSTE_E2E_NETWORK . "\r\nCookie: $cookies\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n",
+            'content' => http_build_query($form),
+            'ignore_errors' => true,
+            'follow_location' => 0,
+            'timeout' => 60,
+        ]]);
+        $started = microtime(true);
+        $body = file_get_contents('http://127.0.0.1:' . CLOSTE_E2E_WEB_PORT . $path, false, $context);
+        $seconds = microtime(true) - $started;
+        preg_match('#^HTTP/\S+ (\d+)#', $http_response_header[0] ?? '', $m);
+        return ['status' => (int) ($m[1] ?? 0), 'body' => (string) $body, 'seconds' => $seconds];
+    }
+}

@@ -1,0 +1,346 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\E2e\E2eTestCase;
+use Closte_Native\Dispatcher;
+use Closte_Native\Host_Provider;
+use WP_Ultimo\Integrations\Host_Providers\Closte_Host_Provider;
+
+/**
+ * closte-native in a real WordPress 6.1 multisite (MariaDB, Debian's wordpress package) with the
+ * real extension, against the Closte simulator. Ultimate Multisite and Action Scheduler are
+ * STAND-INS modelled on their contract (tests/wordpress/fixtures): they cannot be installed here.
+ */
+final class HostIntegrationTest extends E2eTestCase
+{
+    public function testOurClassTakesTheStockIntegrationsPlace(): void
+    {
+        $integrations = apply_filters('wu_domain_manager_get_integrations', []);
+        $this->assertSame(Host_Provider::class, $integrations['closte'], 'the id "closte" maps to our class');
+
+        foreach (['wu_add_domain', 'wu_remove_domain', 'wu_add_subdomain', 'wu_remove_subdomain'] as $hook) {
+            $owners = [];
+            foreach ($GLOBALS['wp_filter'][$hook]->callbacks as $callbacks) {
+                foreach ($callbacks as $callback) {
+                    $owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
+                }
+            }
+            $this->assertSame([Host_Provider::class], $owners, "exactly one Closte integration on $hook");
+        }
+
+        do_action('wu_add_domain', 'stock-check.example', '1');
+        $this->assertSame([], get_network_option(null, 'standin_stock_closte_calls', []), 'the stock class was never called');
+        $this->assertCount(1, $this->requestsTo('/adddomainalias', 'stock-check.example'));
+        $this->assertTrue(Host_Provider::get_instance()->is_enabled());
+        $this->assertTrue(Host_Provider::get_instance()->supports('autossl'));
+    }
+
+    public function testMappingADomainAddsTheAliasAndRequestsItsCertificate(): void
+    {
+        $id = Standin_Domain_Manager::create_domain('customer-shop.example', 1);
+        $this->assertGreaterThan(0, $id);
+        $this->assertSame([], $this->sim->domains(), 'nothing happens until the queue runs');
+
+        $this->runQueue();
+
+        $this->assertSame(['customer-shop.example'], $this->sim->domains());
+        $this->assertTrue($this->sim->state()['domains'][0]['ssl_requested']);
+        $add = $this->requestsTo('/adddomainalias', 'customer-shop.example');
+        $this->assertCount(1, $add);
+        $this->assertSame('0', $add[0]['fields']['wildcard']);
+        $this->assertSame('valid', $add[0]['key']);
+        $this->assertStringContainsString('add_domain customer-shop.example (site 1): OK state=added status=200 attempts=1', $this->log());
+        $this->assertStringContainsString('SSL: OK state=requested', $this->log());
+        $this->assertStringContainsString('certificate for customer-shop.example requested through /ssl/install', $this->log('integration-closte-ssl'));
+
+        // The certificate is followed every dns_check_interval seconds (300 by default).
+        $checks = $this->pendingJobs(Dispatcher::SSL_CHECK_HOOK);
+        $this->assertCount(1, $checks);
+        $this->assertEqualsWithDelta(time() + 300, (int) $checks[0]['scheduled_at'], 5);
+        sleep(1); // the simulator issues the certificate 1 s after the request
+        $this->runQueue(300);
+        $this->assertStringContainsString('certificate for customer-shop.example is active (check 1)', $this->log('integration-closte-ssl'));
+    }
+
+    public function testCertificateChecksHonourTheDnsCheckInterval(): void
+    {
+        update_site_option('wu_settings', ['dns_check_interval' => 10]);
+        $this->sim->configure(['ssl_issue_delay_ms' => 600000]);
+        Standin_Domain_Manager::create_domain('slow-cert.example', 1);
+        $this->runQueue();
+        $check = $this->pendingJobs(Dispatcher::SSL_CHECK_HOOK)[0];
+        $this->assertEqualsWithDelta(time() + 10, (int) $check['scheduled_at'], 3);
+        $this->runQueue(10);
+        $this->assertStringContainsString('certificate for slow-cert.example not active yet (status pending, check 1/20); next check in 10 s', $this->log('integration-closte-ssl'));
+
+        update_site_option('wu_settings', ['dns_check_interval' => 5000]);
+        $this->assertSame(300, Dispatcher::check_interval(), 'clamped to 10..300 like Ultimate Multisite');
+        update_site_option('wu_settings', ['dns_check_interval' => 1]);
+        $this->assertSame(10, Dispatcher::check_interval());
+    }
+
+    public function testSslStageGetsMoreTries(): void
+    {
+        $record = new class ('checking-ssl-cert') {
+            public function __construct(private string $stage) {}
+            public function get_stage(): string { return $this->stage; }
+        };
+        $this->assertSame(20, apply_filters('wu_async_process_domain_stage_max_tries', 5, $record));
+        $dns = new class ('checking-dns') {
+            public function __construct(private string $stage) {}
+            public function get_stage(): string { return $this->stage; }
+        };
+        $this->assertSame(5, apply_filters('wu_async_process_domain_stage_max_tries', 5, $dns));
+        $this->assertSame([], get_network_option(null, 'standin_stock_closte_calls', []), 'the stock filter was detached too');
+    }
+
+    public function testWildcardDomainIsFlagged(): void
+    {
+        Standin_Domain_Manager::create_domain('*.agency.example', 1);
+        $this->runQueue();
+        $add = $this->requestsTo('/adddomainalias', '*.agency.example');
+        $this->assertCount(1, $add);
+        $this->assertSame('1', $add[0]['fields']['wildcard']);
+        $this->assertTrue($this->sim->state()['domains'][0]['wildcard']);
+    }
+
+    public function testCreatingAndDuplicatingASiteAddsItsAliasOnce(): void
+    {
+        $id = wpmu_create_blog('shop.' . CLOSTE_E2E_NETWORK, '/', 'Shop', 1, ['public' => 1], get_current_network_id());
+        $this->assertIsInt($id);
+        $hooks = array_column($this->pendingJobs(), 'hook');
+        sort($hooks);
+        $this->assertSame(['wu_add_domain', 'wu_add_subdomain'], $hooks, 'site creation: subdomain event and domain record');
+        $this->runQueue();
+        $this->assertContains('shop.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+        $this->assertCount(1, $this->requestsTo('/adddomainalias', 'shop.' . CLOSTE_E2E_NETWORK), 'the second hook is skipped, not sent');
+        $this->assertStringContainsString('skipped, already done by', $this->log());
+
+        $copy = Standin_Domain_Manager::duplicate_site($id, 'shop-copy.' . CLOSTE_E2E_NETWORK, 'Shop copy');
+        $this->runQueue();
+        $this->assertContains('shop-copy.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+        $this->assertMatchesRegularExpression("/add_domain shop-copy\\.closte-e2e\\.test \\(site $copy\\): OK state=added/", $this->log());
+
+        wpmu_delete_blog($copy, true);
+        wpmu_delete_blog($id, true);
+        $this->runQueue();
+        $this->assertNotContains('shop.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+        $this->assertNotContains('shop-copy.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+    }
+
+    public function testUnmappingRemovesTheAlias(): void
+    {
+        $id = Standin_Domain_Manager::create_domain('leaving.example', 1);
+        $this->runQueue();
+        $this->assertSame(['leaving.example'], $this->sim->domains());
+        Standin_Domain_Manager::delete_domain($id);
+        $this->runQueue();
+        $this->assertSame([], $this->sim->domains());
+        $this->assertStringContainsString('remove_domain leaving.example (site 1): OK state=removed', $this->log());
+    }
+
+    public function testSiteIdsArriveAsStrings(): void
+    {
+        $result = $this->wpCli(['fire', 'wu_add_domain', 'strings.example', '1']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertStringNotContainsString('TypeError', $result['stderr']);
+        $this->assertSame(['strings.example'], $this->sim->domains());
+        $this->assertStringContainsString('add_domain strings.example (site 1): OK', $this->log());
+    }
+
+    public function testInvalidDomainIsLoggedWithItsReasonAndNotSent(): void
+    {
+        do_action('wu_add_domain', 'https://customer.example/shop', '1');
+        $this->assertSame([], $this->sim->requests());
+        $this->assertStringContainsString('add_domain (site 1): not sent to Closte: invalid domain "https://customer.example/shop": it is a URL with scheme "https://"', $this->log());
+    }
+
+    public function testAnOutageIsRetriedThroughTheQueueAndNothingIsLost(): void
+    {
+        add_filter('closte_native_retry_base_delay', $fast = static fn () => 2);
+        try {
+            $this->sim->fault(['kind' => 'status', 'status' => 503]);
+            Standin_Domain_Manager::create_domain('outage.example', 1);
+            $this->runQueue();
+            $this->assertSame([], $this->sim->domains());
+            $this->assertStringContainsString('add_domain outage.example (site 1): FAILED state=failed status=503', $this->log());
+            $this->assertStringContainsString('rescheduled as attempt 2/6', $this->log());
+            $retry = $this->pendingJobs(Dispatcher::RETRY_HOOK);
+            $this->assertCount(1, $retry);
+            $this->assertSame(['add', 'outage.example', 1, 2], array_slice($retry[0]['args'], 0, 4));
+
+            // Still down at the second attempt.
+            $this->runQueue(60);
+            $this->assertStringContainsString('rescheduled as attempt 3/6', $this->log());
+
+            // Closte recovers. The job is in the database: a different PHP process (another
+            // web server, or the same one after a restart) picks it up.
+            $this->sim->control('POST', '/faults/clear');
+            $run = $this->wpCli(['run-queue', '3600']);
+            $this->assertSame(0, $run['exit'], $run['stderr']);
+            wp_cache_flush();
+            $this->assertSame(['outage.example'], $this->sim->domains(), 'the alias exists after recovery: ' . $run['stdout'] . $this->log());
+            $this->assertStringContainsString('add_domain outage.example (site 1): OK state=added status=200 attempts=1', $this->log());
+            $this->assertStringContainsString('retry, attempt 3/6', $this->log());
+            $this->assertSame([], $this->pendingJobs(Dispatcher::RETRY_HOOK));
+        } finally {
+            remove_filter('closte_native_retry_base_delay', $fast);
+        }
+    }
+
+    public function testRetriesAreBoundedThenGivenUp(): void
+    {
+        add_filter('closte_native_retry_base_delay', $fast = static fn () => 1);
+        add_filter('closte_native_max_attempts', $three = static fn () => 3);
+        try {
+            $this->sim->fault(['kind' => 'close']);
+            Standin_Domain_Manager::create_domain('never.example', 1);
+            for ($i = 0; $i < 5; $i++) {
+                $this->runQueue(3600);
+            }
+            $this->assertStringContainsString('add_domain never.example (site 1): gave up after 3 attempts; last error (network)', $this->log());
+            $this->assertSame([], $this->pendingJobs(Dispatcher::RETRY_HOOK));
+        } finally {
+            remove_filter('closte_native_retry_base_delay', $fast);
+            remove_filter('closte_native_max_attempts', $three);
+            $this->sim->control('POST', '/faults/clear');
+        }
+    }
+
+    public function testALaterUnmapSupersedesAPendingRetry(): void
+    {
+        add_filter('closte_native_retry_base_delay', $fast = static fn () => 1);
+        try {
+            $this->sim->fault(['kind' => 'status', 'status' => 503, 'count' => 3]);
+            $id = Standin_Domain_Manager::create_domain('changed-mind.example', 1);
+            $this->runQueue();
+            $this->assertCount(1, $this->pendingJobs(Dispatcher::RETRY_HOOK));
+            Standin_Domain_Manager::delete_domain($id);
+            $this->runQueue(3600);
+            $this->assertSame([], $this->sim->domains(), 'the stale add retry did not re-add the alias');
+            $this->assertStringContainsString('retry 2 dropped, superseded by a later remove', $this->log());
+        } finally {
+            remove_filter('closte_native_retry_base_delay', $fast);
+        }
+    }
+
+    public function testAWrongKeyIsLoggedAsSuchAndNotRetried(): void
+    {
+        $this->sim->configure(['api_keys' => ['a-different-key']]);
+        Standin_Domain_Manager::create_domain('badkey.example', 1);
+        $this->runQueue();
+        $this->assertStringContainsString('error_kind=auth retryable=no error="Invalid API Key"', $this->log());
+        $this->assertStringContainsString('Closte refused the API key: check CLOSTE_CLIENT_API_KEY', $this->log());
+        $this->assertSame([], $this->pendingJobs(Dispatcher::RETRY_HOOK));
+    }
+
+    public function testWizardTestConnectionOverHttp(): void
+    {
+        $ok = $this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte']);
+        $this->assertSame(200, $ok['status'], $ok['body']);
+        $json = json_decode($ok['body'], true);
+        $this->assertTrue($json['success'], $ok['body']);
+        $this->assertSame('Access Authorized', $json['data']['message']);
+        $this->assertSame([], $this->sim->domains(), 'the test changed nothing');
+
+        $this->sim->configure(['api_keys' => ['a-different-key']]);
+        $bad = json_decode($this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte'])['body'], true);
+        $this->assertFalse($bad['success']);
+        $this->assertSame('closte-auth', $bad['data'][0]['code']);
+        $this->assertStringContainsString('Closte rejected the API key (CLOSTE_CLIENT_API_KEY in wp-config.php): "Invalid API Key"', $bad['data'][0]['message']);
+
+        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY]]);
+        $this->sim->fault(['kind' => 'close', 'count' => 10]);
+        $down = json_decode($this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte'])['body'], true);
+        $this->sim->control('POST', '/faults/clear');
+        $this->assertFalse($down['success']);
+        $this->assertSame('closte-unreachable', $down['data'][0]['code']);
+        $this->assertStringContainsString('Could not reach the Closte API (network)', $down['data'][0]['message']);
+        $this->assertSame([], get_network_option(null, 'standin_stock_closte_calls', []));
+    }
+
+    public function testWithoutTheExtensionThereIsANoticeAndNoFatal(): void
+    {
+        $result = $this->wpCli(['notices'], false);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertStringNotContainsString('Fatal', $result['stderr'] . $result['stdout']);
+        $this->assertStringContainsString('closte-native-missing-extension', $result['stdout']);
+        $this->assertStringContainsString('the &quot;closte&quot; PHP extension is not loaded', $result['stdout']);
+        // None of our hooks; the stock integration (stand-in) keeps answering as before.
+        $this->assertStringContainsString('"wu_add_domain":["WP_Ultimo\\\\Integrations\\\\Host_Providers\\\\Closte_Host_Provider"]', $result['stdout']);
+        $this->assertStringContainsString('"closte_native_retry":false', $result['stdout']);
+        $this->assertStringContainsString('"extension":false', $result['stdout']);
+
+        // Ultimate Multisite firing its hooks without the extension: nothing breaks.
+        $fire = $this->wpCli(['fire', 'wu_add_domain', 'no-ext.example', '1'], false);
+        $this->assertSame(0, $fire['exit'], $fire['stderr']);
+        $this->assertSame([], $this->sim->requests());
+
+        $withExtension = $this->wpCli(['notices']);
+        $this->assertStringNotContainsString('closte-native-missing-extension', $withExtension['stdout']);
+        $this->assertStringContainsString('"wu_add_domain":["Closte_Native\\\\Host_Provider"]', $withExtension['stdout']);
+    }
+
+    public function testNetworkAdminIsNotHeldUpByClosteLatency(): void
+    {
+        $this->sim->configure(['latency_ms' => 3000]);
+        for ($i = 1; $i <= 50; $i++) {
+            Standin_Domain_Manager::create_domain("bulk-$i.example", 1);
+        }
+        // A queue runner works through the 50 mappings in the background, at 3 s per call.
+        $runner = proc_open(
+            [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'extension=' . CLOSTE_E2E_SO, dirname(__DIR__) . '/bin/wp.php', 'run-queue'],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']],
+            $pipes
+        );
+        try {
+            $deadline = microtime(true) + 20;
+            while (count($this->sim->requests()) === 0 && microtime(true) < $deadline) {
+                usleep(50000);
+            }
+            $this->assertNotEmpty($this->sim->requests(), 'the runner is talking to (slow) Closte');
+            $pages = [];
+            foreach (['/wp-admin/network/', '/wp-admin/network/sites.php'] as $path) {
+                $page = $this->webRequest('GET', $path);
+                $this->assertSame(200, $page['status'], substr($page['body'], 0, 500));
+                $this->assertStringContainsString('Network Admin', $page['body']);
+                $pages[$path] = $page['seconds'];
+            }
+            foreach ($pages as $path => $seconds) {
+                $this->assertLessThan(3.0, $seconds, "$path answered within one Closte round trip ({$seconds}s)");
+            }
+            $this->assertLessThan(50, count($this->sim->domains()), 'the mappings were still being processed meanwhile');
+        } finally {
+            proc_terminate($runner, 9);
+            proc_close($runner);
+            $this->sim->configure(['latency_ms' => 0]);
+        }
+    }
+
+    public function testTheKeyIsInNoLogFile(): void
+    {
+        // Produce successes and every kind of failure first.
+        Standin_Domain_Manager::create_domain('logged.example', 1);
+        $this->sim->fault(['kind' => 'status', 'status' => 500, 'count' => 1]);
+        Standin_Domain_Manager::create_domain('logged-2.example', 1);
+        $this->runQueue();
+        $this->sim->configure(['api_keys' => ['another']]);
+        do_action('wu_remove_domain', 'logged.example', '1');
+        Host_Provider::get_instance(); // test connection through HTTP writes the log too
+        $this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte']);
+        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY]]);
+
+        $files = array_merge(
+            glob($this->logDir() . '/*.log') ?: [],
+            glob(CLOSTE_E2E_DIR . '/logs/*.log') ?: []
+        );
+        $this->assertNotEmpty(glob($this->logDir() . '/*.log'));
+        $this->assertStringContainsString('error_kind=auth', $this->log());
+        foreach ($files as $file) {
+            $text = (string) file_get_contents($file);
+            $this->assertStringNotContainsString(CLOSTE_E2E_KEY, $text, $file);
+            $this->assertStringNotContainsString(substr(CLOSTE_E2E_KEY, 0, 10), $text, $file);
+        }
+    }
+}
