@@ -119,4 +119,34 @@ namespace {
 
     /** The extension's version. */
     function closte_version(): string {}
+
+    /**
+     * Starts a domain operation in the background and returns its job id at once (no network
+     * wait). $operation: add_domain, remove_domain, request_ssl or ssl_status. The domain and the
+     * configuration are checked first, exactly as by the blocking functions.
+     *
+     * At request end, jobs still running get closte.drain_timeout seconds; what is still not
+     * finished then is aborted, and it and any failure nobody collected are written to PHP's
+     * error log with operation and domain, so they can be re-queued.
+     *
+     * @throws \Closte\InvalidDomainException
+     * @throws \Closte\ConfigurationException
+     * @throws \Closte\Exception for an unknown operation (code 4)
+     */
+    function closte_enqueue(string $operation, string $domain, int $site_id = 0): int {}
+
+    /**
+     * Waits up to $timeout seconds for the given jobs (every job of this process when empty) and
+     * returns results keyed by job id, each the result shape plus `job_id`. A job not finished
+     * in time has state "pending"; an unknown or already collected id has state "unknown". Each
+     * finished result is returned once.
+     *
+     * @param int[] $job_ids
+     * @return array<int, array<string, mixed>>
+     * @throws \Closte\Exception for a timeout outside 0..3600 (code 4)
+     */
+    function closte_wait(array $job_ids = [], float $timeout = 30.0): array {}
+
+    /** Jobs started with closte_enqueue() and not finished yet. */
+    function closte_pending(): int {}
 }

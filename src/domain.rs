@@ -102,6 +102,8 @@ pub enum DomainProblem {
     SingleLabel { label: String },
     NumericTopLevel { label: String },
     Idna { label: String },
+    FullWidth { character: char },
+    MixedScript { label: String, scripts: String },
 }
 
 impl fmt::Display for DomainProblem {
@@ -167,6 +169,15 @@ impl fmt::Display for DomainProblem {
                 f,
                 "label \"{label}\" is not a valid internationalised name (IDNA/UTS 46)"
             ),
+            Self::FullWidth { character } => write!(
+                f,
+                "contains the full-width character {} (a look-alike of ASCII); type the ASCII character",
+                describe_char(*character)
+            ),
+            Self::MixedScript { label, scripts } => write!(
+                f,
+                "label \"{label}\" mixes {scripts} letters (a look-alike of another name)"
+            ),
         }
     }
 }
@@ -207,6 +218,9 @@ fn parse(input: &str) -> Result<DomainName, DomainProblem> {
         }
         if c.is_whitespace() {
             return Err(DomainProblem::Whitespace { position });
+        }
+        if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+            return Err(DomainProblem::FullWidth { character: c });
         }
     }
     if let Some(index) = input.find("://") {
@@ -293,12 +307,16 @@ fn parse(input: &str) -> Result<DomainName, DomainProblem> {
 fn to_ascii(name: &str) -> Result<String, DomainProblem> {
     if name.is_ascii() {
         let lower = name.to_ascii_lowercase();
-        // Punycode labels written by the operator must decode to valid IDNA as well.
+        // Punycode labels written by the operator must decode to valid IDNA as well, and
+        // pass the same look-alike check as the Unicode form.
         if lower.split('.').any(|l| l.starts_with("xn--")) {
             idna_label_check(&lower)?;
+            let (unicode, _) = idna::domain_to_unicode(&lower);
+            check_scripts(&unicode)?;
         }
         return Ok(lower);
     }
+    check_scripts(name)?;
     let converted = Uts46::new()
         .to_ascii(
             name.as_bytes(),
@@ -382,6 +400,57 @@ fn check_label(label: &str) -> Result<(), DomainProblem> {
     Ok(())
 }
 
+/// Alphabets whose letters imitate each other (Latin "a" vs Cyrillic "а" vs Greek "α").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Greek,
+    Armenian,
+    Cherokee,
+}
+
+fn script_of(c: char) -> Option<Script> {
+    match c {
+        'a'..='z' | 'A'..='Z' => Some(Script::Latin),
+        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' if c.is_alphabetic() => {
+            Some(Script::Latin)
+        }
+        '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Some(Script::Greek),
+        '\u{0400}'..='\u{052F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
+            Some(Script::Cyrillic)
+        }
+        '\u{0530}'..='\u{058F}' => Some(Script::Armenian),
+        '\u{13A0}'..='\u{13FF}' | '\u{AB70}'..='\u{ABBF}' => Some(Script::Cherokee),
+        _ => None,
+    }
+}
+
+/// A label that mixes look-alike alphabets (e.g. Latin with one Cyrillic letter) is the classic
+/// homograph: browsers show such names as punycode. A label in one alphabet is fine.
+fn check_scripts(name: &str) -> Result<(), DomainProblem> {
+    for label in name.split(['.', '。', '．', '｡']) {
+        let mut seen: Vec<Script> = Vec::new();
+        for script in label.chars().filter_map(script_of) {
+            if !seen.contains(&script) {
+                seen.push(script);
+            }
+        }
+        if seen.len() > 1 {
+            let scripts = seen
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            return Err(DomainProblem::MixedScript {
+                label: truncate(label, 40),
+                scripts,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Zero-width and bidi-control characters are not `is_control()` but hide text in logs.
 fn is_invisible(c: char) -> bool {
     matches!(
@@ -456,6 +525,9 @@ mod tests {
             ("例え.jp", "xn--r8jz45g.jp", false),
             ("*.例え.jp", "*.xn--r8jz45g.jp", true),
             ("пример.рф", "xn--e1afmkfd.xn--p1ai", false),
+            ("пример.com", "xn--e1afmkfd.com", false),
+            ("αβγ.gr", "xn--mxacd.gr", false),
+            ("例え-shop.jp", "xn---shop-653dw88r.jp", false),
             ("straße.de", "xn--strae-oqa.de", false),
             ("site1.network.test", "site1.network.test", false),
             ("a.co", "a.co", false),

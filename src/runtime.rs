@@ -102,6 +102,29 @@ pub fn state() -> RuntimeState {
     }
 }
 
+/// The runtime of this process, if one was started (never builds one). `None` in a forked
+/// child until its first call.
+pub fn existing_handle() -> Option<Handle> {
+    let guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    guard
+        .as_ref()
+        .filter(|engine| engine.pid == std::process::id())
+        .map(|engine| engine.runtime.handle().clone())
+}
+
+/// Process end (MSHUTDOWN): lets the runtime's threads go without waiting for them. An
+/// inherited runtime is forgotten, as everywhere else.
+pub fn shutdown() {
+    let mut guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(engine) = guard.take() {
+        if engine.pid == std::process::id() {
+            engine.runtime.shutdown_background();
+        } else {
+            std::mem::forget(engine);
+        }
+    }
+}
+
 /// Runs `make(client)` to completion on the runtime, from a thread outside it (the PHP thread).
 pub fn block_on<F, Fut>(settings: &Settings, make: F) -> Result<Fut::Output, StartError>
 where

@@ -40,6 +40,44 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// `rate_limited` (retryable) and the caller's queue tries again later.
 pub const MAX_RETRY_AFTER_SECS: u64 = 30;
 
+/// The operations that act on one domain (what `closte_enqueue` accepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainOperation {
+    Add,
+    Remove,
+    RequestSsl,
+    SslStatus,
+}
+
+impl DomainOperation {
+    pub const NAMES: [&'static str; 4] =
+        ["add_domain", "remove_domain", "request_ssl", "ssl_status"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "add_domain" => Some(Self::Add),
+            "remove_domain" => Some(Self::Remove),
+            "request_ssl" => Some(Self::RequestSsl),
+            "ssl_status" => Some(Self::SslStatus),
+            _ => None,
+        }
+    }
+
+    pub fn operation(self) -> Operation {
+        match self {
+            Self::Add => Operation::AddDomain,
+            Self::Remove => Operation::RemoveDomain,
+            Self::RequestSsl => Operation::RequestSsl,
+            Self::SslStatus => Operation::SslStatus,
+        }
+    }
+
+    /// Add and remove carry the site id into their result.
+    pub fn takes_site_id(self) -> bool {
+        matches!(self, Self::Add | Self::Remove)
+    }
+}
+
 /// A Closte client bound to one key and one set of settings. Cheap to build per call: the
 /// reqwest client (connection pool) inside is shared and cloned from the runtime module.
 pub struct ClosteClient {
@@ -151,6 +189,16 @@ impl ClosteClient {
                 kind: ErrorKind::Timeout,
                 message: format!("{path}: no complete answer within {:?}", self.timeout),
             }),
+        }
+    }
+
+    /// Runs one domain operation.
+    pub async fn run(&self, operation: DomainOperation, domain: &DomainName) -> Outcome {
+        match operation {
+            DomainOperation::Add => self.add_domain(domain).await,
+            DomainOperation::Remove => self.remove_domain(domain).await,
+            DomainOperation::RequestSsl => self.request_ssl(domain).await,
+            DomainOperation::SslStatus => self.ssl_status(domain).await,
         }
     }
 

@@ -1,8 +1,8 @@
 //! The few Zend engine calls that ext-php-rs does not wrap: reading an INI value and a user
-//! constant at call time, and printing INI entries in phpinfo().
+//! constant at call time, writing to PHP's error log, and printing INI entries in phpinfo().
 //! Every raw pointer in the binding layer lives here.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, c_int, CStr, CString};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::types::Zval;
@@ -17,6 +17,7 @@ extern "C" {
     ) -> *mut c_char;
     fn zend_get_constant_str(name: *const c_char, name_len: usize) -> *mut Zval;
     fn display_ini_entries(module: *mut ModuleEntry);
+    fn php_log_err_with_severity(log_message: *const c_char, syslog_type_int: c_int);
     fn php_output_write(text: *const c_char, len: usize) -> usize;
 }
 
@@ -56,6 +57,16 @@ pub fn constant_string(name: &str) -> Option<String> {
         return Some("1".to_string());
     }
     None
+}
+
+/// A line in PHP's error log (the `error_log` INI setting; stderr for the CLI by default).
+pub fn log_error(message: &str) {
+    let clean = message.replace('\0', "\\0");
+    if let Ok(text) = CString::new(clean) {
+        const LOG_WARNING: c_int = 4;
+        // SAFETY: a valid NUL-terminated string; the engine copies it.
+        unsafe { php_log_err_with_severity(text.as_ptr(), LOG_WARNING) };
+    }
 }
 
 /// Prints this module's INI table in phpinfo() / `php --ri`.

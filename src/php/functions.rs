@@ -27,11 +27,12 @@ use super::ini::{self, api_key, current_settings};
 use super::invalid_domain_exception::InvalidDomainException;
 
 /// Exception codes, stable for callers that switch on them.
-const CODE_INVALID_DOMAIN: i32 = 1;
-const CODE_CONFIGURATION: i32 = 2;
-const CODE_RUNTIME: i32 = 3;
+pub(super) const CODE_INVALID_DOMAIN: i32 = 1;
+pub(super) const CODE_CONFIGURATION: i32 = 2;
+pub(super) const CODE_RUNTIME: i32 = 3;
+pub(super) const CODE_ARGUMENT: i32 = 4;
 
-fn parse_domain(raw: &[u8]) -> PhpResult<DomainName> {
+pub(super) fn parse_domain(raw: &[u8]) -> PhpResult<DomainName> {
     DomainName::parse_bytes(raw).map_err(|e| {
         PhpException::new(
             e.to_string(),
@@ -53,7 +54,7 @@ fn settings() -> PhpResult<Settings> {
     current_settings().map_err(|e| configuration_error(e.to_string()))
 }
 
-fn settings_and_key() -> PhpResult<(Settings, ApiKey)> {
+pub(super) fn settings_and_key() -> PhpResult<(Settings, ApiKey)> {
     let settings = settings()?;
     match api_key() {
         (Some(key), _) => Ok((settings, key)),
@@ -62,6 +63,11 @@ fn settings_and_key() -> PhpResult<(Settings, ApiKey)> {
             ini::KEY_CONSTANT
         ))),
     }
+}
+
+/// A `Closte\Exception` for a mistake in the call itself (code 4) or a runtime failure (code 3).
+pub(super) fn closte_error(message: String, code: i32) -> PhpException {
+    PhpException::new(message, code, ClosteException::get_metadata().ce())
 }
 
 /// Runs one client operation on the runtime and returns its outcome.
@@ -74,13 +80,7 @@ where
     runtime::block_on(&settings, |http| {
         operation(ClosteClient::new(http, &settings, key))
     })
-    .map_err(|e| {
-        PhpException::new(
-            e.to_string(),
-            CODE_RUNTIME,
-            ClosteException::get_metadata().ce(),
-        )
-    })
+    .map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))
 }
 
 /// Adds `$domain` as an alias of the Closte app, then requests its certificate.

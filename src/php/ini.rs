@@ -21,7 +21,7 @@ const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) 
     }
 }
 
-pub static INI_ENTRIES: IniEntryDefs<9> = IniEntryDefs::new([
+pub static INI_ENTRIES: IniEntryDefs<10> = IniEntryDefs::new([
     IniEntryDef {
         displayer: Some(engine::masked_ini_displayer),
         ..entry(c"closte.api_key", c"")
@@ -33,6 +33,7 @@ pub static INI_ENTRIES: IniEntryDefs<9> = IniEntryDefs::new([
     entry(c"closte.user_agent", c""),
     entry(c"closte.ca_file", c""),
     entry(c"closte.worker_threads", c"2"),
+    entry(c"closte.drain_timeout", c"5"),
     IniEntryDef::end(),
 ]);
 
@@ -69,4 +70,14 @@ pub fn api_key() -> (Option<ApiKey>, KeySource) {
         return (Some(key), KeySource::Ini);
     }
     (None, KeySource::None)
+}
+
+/// Longest wait at request end for jobs started with `closte_enqueue` (INI
+/// `closte.drain_timeout`, seconds, 0..60; a bad value counts as the default, 5).
+pub fn drain_timeout() -> std::time::Duration {
+    let seconds = engine::ini_string("closte.drain_timeout")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && (0.0..=60.0).contains(s))
+        .unwrap_or(5.0);
+    std::time::Duration::from_secs_f64(seconds)
 }

@@ -9,6 +9,7 @@ mod functions;
 mod info;
 mod ini;
 mod invalid_domain_exception;
+mod jobs;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::IniEntryDef;
@@ -30,5 +31,5 @@ pub fn build(module: ModuleBuilder) -> ModuleBuilder {
         .class::<InvalidDomainException>()
         .class::<ConfigurationException>()
         .info_function(info::module_info);
-    functions::register(module)
+    jobs::register(functions::register(module))
 }

@@ -1,0 +1,354 @@
+//! Non-blocking dispatch: operations started on the runtime, collected later by id.
+//!
+//! Rules:
+//! - A job belongs to the process that started it. After a fork the child starts with an empty
+//!   table (the parent's tasks run on a runtime the child does not have).
+//! - A finished result is handed out once (by `wait`), then forgotten.
+//! - At request end the binding layer calls [`Jobs::drain`]: it waits up to the drain deadline,
+//!   aborts what is still running and reports both the unfinished jobs and the failures nobody
+//!   collected, so they can be logged and re-queued. Nothing is silently lost.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use crate::client::outcome::{Operation, Outcome};
+
+pub type JobId = u64;
+
+/// What a caller learns about one job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobStatus {
+    Finished(Outcome),
+    Pending {
+        operation: Operation,
+        domain: String,
+        site_id: Option<i64>,
+        elapsed: Duration,
+    },
+    /// Never existed here, or already collected.
+    Unknown,
+}
+
+/// A job that did not finish before the drain deadline, or a failure nobody collected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leftover {
+    pub id: JobId,
+    pub operation: Operation,
+    pub domain: String,
+    pub site_id: Option<i64>,
+    /// `None`: still running when the deadline passed (aborted).
+    pub outcome: Option<Outcome>,
+}
+
+struct Entry {
+    operation: Operation,
+    domain: String,
+    site_id: Option<i64>,
+    started: Instant,
+    abort: Option<AbortHandle>,
+    outcome: Option<Outcome>,
+}
+
+struct Table {
+    pid: u32,
+    next_id: JobId,
+    entries: BTreeMap<JobId, Entry>,
+}
+
+pub struct Jobs {
+    table: Mutex<Table>,
+    changed: Notify,
+}
+
+pub static JOBS: Lazy<Jobs> = Lazy::new(|| Jobs {
+    table: Mutex::new(Table {
+        pid: std::process::id(),
+        next_id: 1,
+        entries: BTreeMap::new(),
+    }),
+    changed: Notify::new(),
+});
+
+impl Jobs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        let pid = std::process::id();
+        if table.pid != pid {
+            // Inherited across fork: those tasks live on the parent's runtime. Their abort
+            // handles point into memory the child must not touch through the runtime.
+            let inherited = std::mem::take(&mut table.entries);
+            std::mem::forget(inherited);
+            table.pid = pid;
+        }
+        table
+    }
+
+    /// Starts `operation` on the runtime and returns its id at once.
+    pub fn submit<F>(
+        &'static self,
+        handle: &Handle,
+        operation: Operation,
+        domain: String,
+        site_id: Option<i64>,
+        work: F,
+    ) -> JobId
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let mut table = self.lock();
+        let id = table.next_id;
+        table.next_id += 1;
+        // The entry exists before the task can finish: `finish` waits for this lock.
+        let task = handle.spawn(async move {
+            let outcome = work.await;
+            self.finish(id, outcome);
+        });
+        table.entries.insert(
+            id,
+            Entry {
+                operation,
+                domain,
+                site_id,
+                started: Instant::now(),
+                abort: Some(task.abort_handle()),
+                outcome: None,
+            },
+        );
+        id
+    }
+
+    fn finish(&self, id: JobId, outcome: Outcome) {
+        let mut table = self.lock();
+        if let Some(entry) = table.entries.get_mut(&id) {
+            entry.abort = None;
+            entry.outcome = Some(outcome);
+        }
+        drop(table);
+        self.changed.notify_waiters();
+    }
+
+    /// Jobs started and not yet collected or finished.
+    pub fn pending(&self) -> usize {
+        self.lock()
+            .entries
+            .values()
+            .filter(|e| e.outcome.is_none())
+            .count()
+    }
+
+    /// Waits until every job in `ids` (all jobs when `None`) has finished or `timeout` passed.
+    /// Finished results are removed from the table as they are returned.
+    pub async fn wait(
+        &self,
+        ids: Option<Vec<JobId>>,
+        timeout: Duration,
+    ) -> Vec<(JobId, JobStatus)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => self.lock().entries.keys().copied().collect(),
+        };
+        loop {
+            // Register for the wake-up before looking, so a finish in between is not missed.
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let all_done = {
+                let table = self.lock();
+                ids.iter().all(|id| {
+                    table
+                        .entries
+                        .get(id)
+                        .is_none_or(|entry| entry.outcome.is_some())
+                })
+            };
+            if all_done || tokio::time::Instant::now() >= deadline {
+                return self.collect(&ids);
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+
+    /// The same answer as [`Jobs::wait`] without waiting (and without a runtime).
+    pub fn collect_now(&self, ids: Option<Vec<JobId>>) -> Vec<(JobId, JobStatus)> {
+        let ids = match ids {
+            Some(ids) => ids,
+            None => self.lock().entries.keys().copied().collect(),
+        };
+        self.collect(&ids)
+    }
+
+    fn collect(&self, ids: &[JobId]) -> Vec<(JobId, JobStatus)> {
+        let mut table = self.lock();
+        ids.iter()
+            .map(|id| {
+                let status = match table.entries.get(id) {
+                    None => JobStatus::Unknown,
+                    Some(entry) if entry.outcome.is_some() => {
+                        let entry = table.entries.remove(id).expect("present");
+                        JobStatus::Finished(entry.outcome.expect("checked"))
+                    }
+                    Some(entry) => JobStatus::Pending {
+                        operation: entry.operation,
+                        domain: entry.domain.clone(),
+                        site_id: entry.site_id,
+                        elapsed: entry.started.elapsed(),
+                    },
+                };
+                (*id, status)
+            })
+            .collect()
+    }
+
+    /// Request end: waits for running jobs until `timeout`, aborts the rest, empties the table.
+    /// Returns what was not finished and the failures nobody collected.
+    pub fn drain(&self, handle: Option<&Handle>, timeout: Duration) -> Vec<Leftover> {
+        if self.lock().entries.is_empty() {
+            return Vec::new();
+        }
+        if let Some(handle) = handle {
+            if self.pending() > 0 {
+                handle.block_on(self.wait_all_finished(timeout));
+            }
+        }
+        let entries = std::mem::take(&mut self.lock().entries);
+        entries
+            .into_iter()
+            .filter_map(|(id, entry)| {
+                if let Some(abort) = &entry.abort {
+                    abort.abort();
+                }
+                let keep = entry.outcome.as_ref().is_none_or(|o| !o.ok);
+                keep.then(|| Leftover {
+                    id,
+                    operation: entry.operation,
+                    domain: entry.domain,
+                    site_id: entry.site_id,
+                    outcome: entry.outcome,
+                })
+            })
+            .collect()
+    }
+
+    async fn wait_all_finished(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.pending() == 0 || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::outcome::State;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn done(ok: bool) -> Outcome {
+        let mut outcome = Outcome::new(Operation::AddDomain, Some("example.com"));
+        if ok {
+            outcome.succeed(State::Added, 200, None);
+        }
+        outcome
+    }
+
+    // One test drives the shared table through its whole life, so parallel tests don't race.
+    #[test]
+    fn submit_wait_collect_and_drain() {
+        let rt = runtime();
+        let handle = rt.handle().clone();
+        let fast = JOBS.submit(
+            &handle,
+            Operation::AddDomain,
+            "a.example".into(),
+            Some(1),
+            async { done(true) },
+        );
+        let slow = JOBS.submit(
+            &handle,
+            Operation::AddDomain,
+            "b.example".into(),
+            None,
+            async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                done(false)
+            },
+        );
+        assert!(slow > fast);
+        let first = handle.block_on(JOBS.wait(Some(vec![fast, slow]), Duration::from_millis(100)));
+        assert!(matches!(first[0].1, JobStatus::Finished(ref o) if o.ok));
+        assert!(
+            matches!(first[1].1, JobStatus::Pending { ref domain, .. } if domain == "b.example")
+        );
+        // collected once
+        let again = handle.block_on(JOBS.wait(Some(vec![fast]), Duration::ZERO));
+        assert_eq!(again[0].1, JobStatus::Unknown);
+        assert_eq!(JOBS.pending(), 1);
+        let second = handle.block_on(JOBS.wait(None, Duration::from_secs(5)));
+        assert_eq!(second.len(), 1);
+        assert!(matches!(second[0].1, JobStatus::Finished(ref o) if !o.ok));
+
+        // Drain: an uncollected failure and an unfinished job are reported; a success is not.
+        JOBS.submit(
+            &handle,
+            Operation::AddDomain,
+            "ok.example".into(),
+            None,
+            async { done(true) },
+        );
+        JOBS.submit(
+            &handle,
+            Operation::RemoveDomain,
+            "bad.example".into(),
+            None,
+            async { done(false) },
+        );
+        JOBS.submit(
+            &handle,
+            Operation::AddDomain,
+            "hang.example".into(),
+            Some(7),
+            async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                done(true)
+            },
+        );
+        let started = Instant::now();
+        let leftovers = JOBS.drain(Some(&handle), Duration::from_millis(200));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "bounded by the drain deadline"
+        );
+        let mut domains: Vec<_> = leftovers.iter().map(|l| l.domain.as_str()).collect();
+        domains.sort();
+        assert_eq!(domains, ["bad.example", "hang.example"]);
+        let hung = leftovers
+            .iter()
+            .find(|l| l.domain == "hang.example")
+            .unwrap();
+        assert!(hung.outcome.is_none());
+        assert_eq!(hung.site_id, Some(7));
+        assert_eq!(JOBS.pending(), 0);
+        assert!(JOBS.drain(Some(&handle), Duration::ZERO).is_empty());
+    }
+}

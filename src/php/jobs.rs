@@ -1,0 +1,197 @@
+//! Non-blocking dispatch from PHP: `closte_enqueue`, `closte_wait`, `closte_pending`, and the
+//! request-end drain that logs whatever was not finished or not collected.
+
+use std::time::Duration;
+
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+
+use crate::client::outcome::Operation;
+use crate::client::{ClosteClient, DomainOperation};
+use crate::jobs::{JobStatus, Leftover, JOBS};
+use crate::runtime;
+use crate::stats::COUNTERS;
+
+use super::convert::outcome_array;
+use super::engine;
+use super::functions::{closte_error, parse_domain, settings_and_key, CODE_ARGUMENT, CODE_RUNTIME};
+use super::ini;
+
+/// Longest `closte_wait` timeout accepted, in seconds.
+const MAX_WAIT_SECS: f64 = 3600.0;
+
+/// Starts a domain operation in the background and returns its job id at once.
+#[php_function]
+#[php(defaults(site_id = 0))]
+pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) -> PhpResult<i64> {
+    let op = DomainOperation::parse(&operation).ok_or_else(|| {
+        closte_error(
+            format!(
+                "unknown operation \"{}\": expected one of {}",
+                operation.escape_debug(),
+                DomainOperation::NAMES.join(", ")
+            ),
+            CODE_ARGUMENT,
+        )
+    })?;
+    let domain = parse_domain(&domain)?;
+    let (settings, key) = settings_and_key()?;
+    let (handle, http) =
+        runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
+    COUNTERS.operation();
+    let name = domain.as_str().to_string();
+    let site = op.takes_site_id().then_some(site_id);
+    let id = JOBS.submit(&handle, op.operation(), name, site, async move {
+        ClosteClient::new(http, &settings, key)
+            .run(op, &domain)
+            .await
+    });
+    Ok(id as i64)
+}
+
+/// Waits up to `$timeout` seconds for the given jobs (all of this process's jobs when empty)
+/// and returns their results keyed by job id; unfinished ones have `state` "pending".
+#[php_function]
+#[php(defaults(job_ids = Vec::<i64>::new(), timeout = 30.0))]
+pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTable>> {
+    if !timeout.is_finite() || !(0.0..=MAX_WAIT_SECS).contains(&timeout) {
+        return Err(closte_error(
+            format!("timeout must be from 0 to {MAX_WAIT_SECS} seconds, got {timeout}"),
+            CODE_ARGUMENT,
+        ));
+    }
+    let ids = if job_ids.is_empty() {
+        None
+    } else {
+        Some(job_ids.iter().map(|id| (*id).max(0) as u64).collect())
+    };
+    let timeout = Duration::from_secs_f64(timeout);
+    let statuses = match runtime::existing_handle() {
+        Some(handle) => handle.block_on(JOBS.wait(ids, timeout)),
+        // No runtime in this process: no job can be running; report what the table holds.
+        None => JOBS.collect_now(ids),
+    };
+    let mut results = ZendHashTable::new();
+    for (id, status) in statuses {
+        let mut array = match status {
+            JobStatus::Finished(outcome) => outcome_array(&outcome, None)?,
+            JobStatus::Pending {
+                operation,
+                domain,
+                site_id,
+                elapsed,
+            } => placeholder(operation, Some(&domain), site_id, "pending", None, elapsed)?,
+            JobStatus::Unknown => placeholder(
+                Operation::AddDomain,
+                None,
+                None,
+                "unknown",
+                Some("no such job in this process (already collected, or never started here)"),
+                Duration::ZERO,
+            )?,
+        };
+        array.insert("job_id", id as i64)?;
+        results.insert_at_index(id as i64, array)?;
+    }
+    Ok(results)
+}
+
+/// Jobs started and not finished yet.
+#[php_function]
+pub fn closte_pending() -> i64 {
+    JOBS.pending() as i64
+}
+
+/// The result shape for a job that has no outcome (yet).
+fn placeholder(
+    operation: Operation,
+    domain: Option<&str>,
+    site_id: Option<i64>,
+    state: &str,
+    error: Option<&str>,
+    elapsed: Duration,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut array = ZendHashTable::new();
+    array.insert("ok", false)?;
+    array.insert(
+        "operation",
+        if domain.is_some() {
+            operation.as_str()
+        } else {
+            "unknown"
+        },
+    )?;
+    array.insert("domain", domain)?;
+    if let Some(site_id) = site_id {
+        array.insert("site_id", site_id)?;
+    }
+    array.insert("state", state)?;
+    array.insert("status", 0i64)?;
+    array.insert("error", error)?;
+    array.insert("error_kind", Zval::new())?;
+    array.insert("retryable", false)?;
+    array.insert("attempts", 0i64)?;
+    array.insert("elapsed_ms", elapsed.as_secs_f64() * 1000.0)?;
+    array.insert("endpoint", Zval::new())?;
+    array.insert("response", Zval::new())?;
+    if operation == Operation::AddDomain && domain.is_some() {
+        array.insert("ssl", Zval::new())?;
+    }
+    Ok(array)
+}
+
+/// RSHUTDOWN: give unfinished jobs `closte.drain_timeout`, then log what is left so it can be
+/// re-queued. Never panics into the engine.
+pub extern "C" fn request_shutdown(_type: i32, _module_number: i32) -> i32 {
+    let _ = std::panic::catch_unwind(|| {
+        let timeout = ini::drain_timeout();
+        for leftover in JOBS.drain(runtime::existing_handle().as_ref(), timeout) {
+            engine::log_error(&describe_leftover(&leftover, timeout));
+        }
+    });
+    0
+}
+
+/// MSHUTDOWN: release the runtime's threads.
+pub extern "C" fn module_shutdown(_type: i32, _module_number: i32) -> i32 {
+    let _ = std::panic::catch_unwind(runtime::shutdown);
+    0
+}
+
+fn describe_leftover(leftover: &Leftover, timeout: Duration) -> String {
+    let site = leftover
+        .site_id
+        .map(|s| format!(" (site {s})"))
+        .unwrap_or_default();
+    match &leftover.outcome {
+        None => format!(
+            "closte: {} {}{} (job {}) was not finished when the request ended ({:.1} s drain): aborted, re-queue it",
+            leftover.operation.as_str(),
+            leftover.domain,
+            site,
+            leftover.id,
+            timeout.as_secs_f64()
+        ),
+        Some(outcome) => format!(
+            "closte: {} {}{} (job {}) failed and its result was never collected: {} {}",
+            leftover.operation.as_str(),
+            leftover.domain,
+            site,
+            leftover.id,
+            outcome.error_kind.map(|k| k.as_str()).unwrap_or("unknown"),
+            outcome.error.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// Registers this file's functions.
+pub fn register(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .function(wrap_function!(closte_enqueue))
+        .function(wrap_function!(closte_wait))
+        .function(wrap_function!(closte_pending))
+        .request_shutdown_function(request_shutdown)
+        .shutdown_function(module_shutdown)
+}
