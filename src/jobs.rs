@@ -226,7 +226,7 @@ impl Jobs {
                     abort.abort();
                 }
                 let keep = entry.outcome.as_ref().is_none_or(|o| !o.ok);
-                keep.then(|| Leftover {
+                keep.then_some(Leftover {
                     id,
                     operation: entry.operation,
                     domain: entry.domain,
