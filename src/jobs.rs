@@ -25,7 +25,10 @@ pub type JobId = u64;
 /// What a caller learns about one job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobStatus {
-    Finished(Outcome),
+    Finished {
+        outcome: Outcome,
+        site_id: Option<i64>,
+    },
     Pending {
         operation: Operation,
         domain: String,
@@ -193,7 +196,10 @@ impl Jobs {
                     None => JobStatus::Unknown,
                     Some(entry) if entry.outcome.is_some() => {
                         let entry = table.entries.remove(id).expect("present");
-                        JobStatus::Finished(entry.outcome.expect("checked"))
+                        JobStatus::Finished {
+                            outcome: entry.outcome.expect("checked"),
+                            site_id: entry.site_id,
+                        }
                     }
                     Some(entry) => JobStatus::Pending {
                         operation: entry.operation,
@@ -296,7 +302,9 @@ mod tests {
         );
         assert!(slow > fast);
         let first = handle.block_on(JOBS.wait(Some(vec![fast, slow]), Duration::from_millis(100)));
-        assert!(matches!(first[0].1, JobStatus::Finished(ref o) if o.ok));
+        assert!(
+            matches!(first[0].1, JobStatus::Finished { ref outcome, site_id: Some(1) } if outcome.ok)
+        );
         assert!(
             matches!(first[1].1, JobStatus::Pending { ref domain, .. } if domain == "b.example")
         );
@@ -306,7 +314,7 @@ mod tests {
         assert_eq!(JOBS.pending(), 1);
         let second = handle.block_on(JOBS.wait(None, Duration::from_secs(5)));
         assert_eq!(second.len(), 1);
-        assert!(matches!(second[0].1, JobStatus::Finished(ref o) if !o.ok));
+        assert!(matches!(second[0].1, JobStatus::Finished { ref outcome, .. } if !outcome.ok));
 
         // Drain: an uncollected failure and an unfinished job are reported; a success is not.
         JOBS.submit(

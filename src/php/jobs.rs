@@ -76,7 +76,7 @@ pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTa
     let mut results = ZendHashTable::new();
     for (id, status) in statuses {
         let mut array = match status {
-            JobStatus::Finished(outcome) => outcome_array(&outcome, None)?,
+            JobStatus::Finished { outcome, site_id } => outcome_array(&outcome, site_id)?,
             JobStatus::Pending {
                 operation,
                 domain,

@@ -21,6 +21,11 @@ abstract class ClosteTestCase extends TestCase
 
     protected function setUp(): void
     {
+        // Jobs a previous test left behind must not leak into this one.
+        if (closte_pending() > 0) {
+            closte_wait([], 60.0);
+        }
+        closte_wait([], 0.0);
         $this->sim = Simulator::shared();
         $this->sim->reset();
         foreach (array_keys(ini_get_all('closte')) as $name) {
@@ -47,7 +52,7 @@ abstract class ClosteTestCase extends TestCase
         $this->assertIsInt($result['attempts']);
         $this->assertIsFloat($result['elapsed_ms']);
         $this->assertGreaterThanOrEqual(0.0, $result['elapsed_ms']);
-        if ($result['ok']) {
+        if ($result['ok'] || in_array($result['state'], ['pending', 'unknown'], true)) {
             $this->assertNull($result['error']);
             $this->assertNull($result['error_kind']);
         } else {

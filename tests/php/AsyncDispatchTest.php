@@ -1,0 +1,160 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\Support\ClosteTestCase;
+use Closte\Tests\Support\PhpProcess;
+
+/** closte_enqueue / closte_wait / closte_pending and the request-end drain. */
+final class AsyncDispatchTest extends ClosteTestCase
+{
+    public function testEnqueueReturnsAtOnceAndWaitCollects(): void
+    {
+        closte_test_connection(); // the runtime exists; enqueue must not wait for the network
+        $this->sim->configure(['latency_ms' => 1000]);
+        $started = microtime(true);
+        $first = closte_enqueue('add_domain', 'Async.Example.com', 5);
+        $second = closte_enqueue('remove_domain', 'gone.example.com', 6);
+        $enqueueSeconds = microtime(true) - $started;
+        $this->assertIsInt($first);
+        $this->assertGreaterThan($first, $second);
+        $this->assertLessThan(0.5, $enqueueSeconds, 'enqueue did not wait for a 1 s round trip');
+        $this->assertSame(2, closte_pending());
+
+        $early = closte_wait([$first], 0.0);
+        $this->assertSame([$first], array_keys($early));
+        $this->assertResultShape($early[$first], 'add_domain', ['site_id', 'ssl', 'job_id']);
+        $this->assertSame('pending', $early[$first]['state']);
+        $this->assertSame('async.example.com', $early[$first]['domain']);
+        $this->assertSame(5, $early[$first]['site_id']);
+
+        $results = closte_wait([], 30.0);
+        $this->assertSame(0, closte_pending());
+        $this->assertSame([$first, $second], array_keys($results));
+        $this->assertResultShape($results[$first], 'add_domain', ['site_id', 'ssl', 'job_id']);
+        $this->assertTrue($results[$first]['ok']);
+        $this->assertSame('added', $results[$first]['state']);
+        $this->assertSame($first, $results[$first]['job_id']);
+        $this->assertTrue($results[$first]['ssl']['ok']);
+        $this->assertResultShape($results[$second], 'remove_domain', ['site_id', 'job_id']);
+        $this->assertSame('not_present', $results[$second]['state']);
+        $this->assertSame(['async.example.com'], $this->sim->domains());
+
+        $again = closte_wait([$first], 0.0);
+        $this->assertSame('unknown', $again[$first]['state'], 'a result is handed out once');
+    }
+
+    public function testEveryOperationCanBeEnqueued(): void
+    {
+        $ids = [
+            'add_domain' => closte_enqueue('add_domain', 'ops.example.com'),
+        ];
+        closte_wait([$ids['add_domain']]);
+        $ids['request_ssl'] = closte_enqueue('request_ssl', 'ops.example.com');
+        $ids['ssl_status'] = closte_enqueue('ssl_status', 'ops.example.com');
+        $results = closte_wait(array_values($ids), 30.0);
+        $this->assertTrue($results[$ids['request_ssl']]['ok']);
+        $this->assertSame('request_ssl', $results[$ids['request_ssl']]['operation']);
+        $this->assertSame('ssl_status', $results[$ids['ssl_status']]['operation']);
+        $this->assertTrue($results[$ids['ssl_status']]['ok']);
+        $removed = closte_wait([closte_enqueue('remove_domain', 'ops.example.com')]);
+        $this->assertSame('removed', array_values($removed)[0]['state']);
+    }
+
+    public function testBadCallsThrowBeforeAnythingStarts(): void
+    {
+        try {
+            closte_enqueue('delete_everything', 'example.com');
+            $this->fail('unknown operation accepted');
+        } catch (\Closte\Exception $e) {
+            $this->assertSame(\Closte\Exception::class, get_class($e));
+            $this->assertSame(4, $e->getCode());
+            $this->assertStringContainsString('unknown operation "delete_everything"', $e->getMessage());
+        }
+        try {
+            closte_enqueue('add_domain', 'http://example.com');
+            $this->fail('URL accepted');
+        } catch (\Closte\InvalidDomainException $e) {
+            $this->assertStringContainsString('scheme', $e->getMessage());
+        }
+        try {
+            closte_wait([], -1.0);
+            $this->fail('negative timeout accepted');
+        } catch (\Closte\Exception $e) {
+            $this->assertSame(4, $e->getCode());
+        }
+        ini_set('closte.api_key', '');
+        try {
+            closte_enqueue('add_domain', 'example.com');
+            $this->fail('no key accepted');
+        } catch (\Closte\ConfigurationException $e) {
+            $this->assertStringContainsString('CLOSTE_CLIENT_API_KEY', $e->getMessage());
+        }
+        $this->assertSame(0, closte_pending());
+        $this->assertSame([], $this->sim->requests());
+    }
+
+    public function testRequestEndDrainsThenLogsWhatIsLeft(): void
+    {
+        $url = $this->sim->apiUrl();
+        $log = tempnam(sys_get_temp_dir(), 'closte-drain-');
+        $this->sim->fault(['kind' => 'hang', 'path' => '/deletedomainalias']);
+        $this->sim->fault(['kind' => 'status', 'status' => 400, 'path' => '/ssl/status']);
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            closte_enqueue('add_domain', 'finished.example.com', 1);
+            closte_enqueue('remove_domain', 'stuck.example.com', 2);
+            closte_enqueue('ssl_status', 'failed.example.com');
+            \$started = microtime(true);
+            register_shutdown_function(function () use (\$started) { file_put_contents('$log.start', (string) \$started); });
+            echo 'pending=', closte_pending();
+            PHP, [
+                'closte.api_key' => CLOSTE_TEST_KEY,
+                'closte.drain_timeout' => '1',
+                'closte.timeout' => '30',
+                'error_log' => $log,
+            ]);
+        $ended = microtime(true);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertStringStartsWith('pending=', $result['stdout']);
+        $text = (string) file_get_contents($log);
+        $started = (float) file_get_contents("$log.start");
+        unlink($log);
+        unlink("$log.start");
+        $this->assertLessThan(10.0, $ended - $started, 'the drain is bounded by closte.drain_timeout, not the 30 s timeout');
+        $this->assertStringContainsString('closte: remove_domain stuck.example.com (site 2) (job 2) was not finished when the request ended (1.0 s drain): aborted, re-queue it', $text);
+        $this->assertStringContainsString('closte: ssl_status failed.example.com (job 3) failed and its result was never collected', $text);
+        $this->assertStringNotContainsString('finished.example.com', $text, 'successes are not logged');
+        $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $text);
+        $this->assertContains('finished.example.com', $this->sim->domains(), 'the finished job really ran');
+    }
+
+    public function testAForkedChildStartsWithAnEmptyJobTable(): void
+    {
+        $url = $this->sim->apiUrl();
+        $this->sim->configure(['latency_ms' => 500]);
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            \$parentJob = closte_enqueue('add_domain', 'parent-job.example.com');
+            \$out = tempnam(sys_get_temp_dir(), 'closte-fork-');
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                \$before = closte_pending();
+                \$mine = closte_enqueue('add_domain', 'child-job.example.com');
+                \$r = closte_wait([\$mine, \$parentJob], 20.0);
+                file_put_contents(\$out, json_encode([\$before, \$r[\$mine]['ok'], \$r[\$parentJob]['state']]));
+                exit(0);
+            }
+            pcntl_waitpid(\$pid, \$status);
+            \$parent = closte_wait([\$parentJob], 20.0);
+            echo json_encode([json_decode(file_get_contents(\$out), true), \$parent[\$parentJob]['ok']]);
+            unlink(\$out);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY]);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        [[$childPendingAtStart, $childOk, $parentJobSeenByChild], $parentOk] = json_decode($result['stdout'], true);
+        $this->assertSame(0, $childPendingAtStart, "the parent's jobs are not the child's");
+        $this->assertTrue($childOk, 'the child ran its own job on its own runtime');
+        $this->assertSame('unknown', $parentJobSeenByChild);
+        $this->assertTrue($parentOk, "the parent's job finished in the parent");
+    }
+}

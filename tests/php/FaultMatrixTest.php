@@ -1,0 +1,133 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\Support\ClosteTestCase;
+
+/**
+ * Every fault Closte (or the network in front of it) can produce, through the blocking call and
+ * through closte_enqueue: the result kind, the call's duration bound, how many requests were
+ * made (retries only where safe), and, once the fault clears, the domain added exactly once.
+ */
+final class FaultMatrixTest extends ClosteTestCase
+{
+    private const TIMEOUT = 1.0;
+    private const RETRIES = 2;
+    private const DOMAIN = 'matrix.example.com';
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        ini_set('closte.timeout', (string) self::TIMEOUT);
+        ini_set('closte.connect_timeout', '1');
+        ini_set('closte.max_retries', (string) self::RETRIES);
+    }
+
+    /**
+     * name => [fault (null: set up by the test), expected error_kind (null: ends ok), expected
+     * /adddomainalias requests, retryable].
+     *
+     * @return array<string, array{0: ?array, 1: ?string, 2: int, 3: bool}>
+     */
+    public static function faults(): array
+    {
+        $all = 1 + self::RETRIES;
+        return [
+            'HTTP 500' => [['kind' => 'status', 'status' => 500], 'server', 1, true],
+            'HTTP 502' => [['kind' => 'status', 'status' => 502], 'server', $all, true],
+            'HTTP 503' => [['kind' => 'status', 'status' => 503], 'server', $all, true],
+            '429 with Retry-After' => [['kind' => 'status', 'status' => 429, 'retry_after' => 1], 'rate_limited', $all, true],
+            'hang past the timeout' => [['kind' => 'hang'], 'timeout', $all, true],
+            'connection refused' => [null, 'network', $all, true],
+            'reset mid-body' => [['kind' => 'reset'], 'network', $all, true],
+            'malformed JSON' => [['kind' => 'malformed'], 'bad_response', 1, false],
+            'HTML error page' => [['kind' => 'html', 'status' => 502], 'server', $all, true],
+            'empty body' => [['kind' => 'empty'], 'bad_response', 1, false],
+            'oversized body' => [['kind' => 'oversized', 'size' => 16 * 1024 * 1024], 'bad_response', 1, false],
+            'wrong key' => [null, 'auth', 1, false],
+            // Closte acted, but the answer trickles in past the timeout: the /getdomains
+            // confirmation finds the alias, so the call ends well.
+            'slow body trickle' => [['kind' => 'trickle', 'delay_ms' => 300], null, $all, false],
+        ];
+    }
+
+    /** @dataProvider faults */
+    public function testBlockingCall(?array $fault, ?string $kind, int $requests, bool $retryable): void
+    {
+        $this->check($fault, $kind, $requests, $retryable, static fn () => closte_add_domain(self::DOMAIN, 9));
+    }
+
+    /** @dataProvider faults */
+    public function testEnqueuedCall(?array $fault, ?string $kind, int $requests, bool $retryable): void
+    {
+        $this->check($fault, $kind, $requests, $retryable, static function () {
+            $id = closte_enqueue('add_domain', self::DOMAIN, 9);
+            $results = closte_wait([$id], 60.0);
+            return $results[$id];
+        });
+    }
+
+    private function check(?array $fault, ?string $kind, int $requests, bool $retryable, callable $call): void
+    {
+        $restore = $this->inject($fault, $kind);
+
+        $started = microtime(true);
+        $result = $call();
+        $elapsed = microtime(true) - $started;
+
+        $addRequests = count(array_filter($this->sim->requests(), static fn ($r) => $r['path'] === '/adddomainalias'));
+        if ($kind === 'network' && $fault === null) {
+            $this->assertSame(0, $addRequests, 'the refused connection never reached the simulator');
+            $this->assertSame($requests, $result['attempts']);
+        } else {
+            $this->assertSame($requests, $addRequests, 'requests to /adddomainalias (retries only where safe)');
+        }
+        // The bound of the contract: every attempt at its timeout plus the waits between them
+        // (Retry-After 1 s here), plus one /getdomains confirmation, with room for a slow CI.
+        $this->assertLessThan((self::TIMEOUT + 1.0) * (self::RETRIES + 1) * 2 + 5.0, $elapsed, 'returned within its deadline');
+
+        if ($kind === null) {
+            $this->assertTrue($result['ok'], json_encode($result));
+            $this->assertSame('already_exists', $result['state']);
+        } else {
+            $this->assertFalse($result['ok'], json_encode($result));
+            $this->assertSame($kind, $result['error_kind'], json_encode($result));
+            $this->assertSame($retryable, $result['retryable']);
+            $this->assertIsString($result['error']);
+            $this->assertNotSame('', $result['error']);
+            $this->assertNull($result['ssl']);
+        }
+        $this->assertSame(9, $result['site_id']);
+
+        // The fault clears; the operation is done again (as the queue would) and the alias
+        // exists exactly once.
+        $restore();
+        $again = closte_add_domain(self::DOMAIN, 9);
+        $this->assertTrue($again['ok'], json_encode($again));
+        $this->assertContains($again['state'], ['added', 'already_exists']);
+        $this->assertSame([self::DOMAIN], $this->sim->domains());
+        $applied = array_filter(
+            $this->sim->requests(),
+            static fn ($r) => $r['path'] === '/adddomainalias' && $r['fault'] === null && $r['key'] === 'valid'
+        );
+        $this->assertGreaterThanOrEqual(1, count($applied));
+    }
+
+    /** @return callable(): void that removes the fault */
+    private function inject(?array $fault, ?string $kind): callable
+    {
+        if ($fault !== null) {
+            $this->sim->fault($fault + ['path' => '/adddomainalias']);
+            return fn () => $this->sim->control('POST', '/faults/clear');
+        }
+        if ($kind === 'network') {
+            $socket = stream_socket_server('tcp://127.0.0.1:0');
+            $port = (int) substr(strrchr(stream_socket_get_name($socket, false), ':'), 1);
+            fclose($socket);
+            ini_set('closte.api_url', "http://127.0.0.1:$port/api/client");
+            return fn () => ini_set('closte.api_url', $this->sim->apiUrl());
+        }
+        ini_set('closte.api_key', 'not-the-right-key');
+        return static fn () => ini_set('closte.api_key', CLOSTE_TEST_KEY);
+    }
+}
