@@ -15,7 +15,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
 PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint cargo-test phpunit stubs-check e2e install uninstall clean
+.PHONY: deps deps-build build run demo test lint cargo-test test-hooks-so phpunit stubs-check e2e install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -32,13 +32,20 @@ run: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features test-hooks -- -D warnings
 	@for f in $$(git ls-files '*.php'); do $(PHP) -n -l "$$f" >/dev/null || exit 1; done; echo "php -l: clean"
 
 cargo-test:
 	$(CARGO) test --locked
 
-phpunit: build
-	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+# A debug .so with deliberate panics (cargo feature test-hooks), for the panic tests only.
+HOOKS_SO := $(CURDIR)/target/debug/libcloste-test-hooks.so
+test-hooks-so:
+	$(CARGO) build --locked --lib --features test-hooks
+	cp target/debug/libcloste.so $(HOOKS_SO)
+
+phpunit: build test-hooks-so
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) CLOSTE_TEST_HOOKS_SO=$(HOOKS_SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
 
 stubs-check: build
 	$(PHP) -n tests/stubs/check.php $(SO)

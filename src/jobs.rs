@@ -108,9 +108,21 @@ impl Jobs {
         let mut table = self.lock();
         let id = table.next_id;
         table.next_id += 1;
-        // The entry exists before the task can finish: `finish` waits for this lock.
-        let task = handle.spawn(async move {
-            let outcome = work.await;
+        // The entry exists before the task can finish: `finish` waits for this lock. The work
+        // runs in its own task so that a panic in it still ends the job (as a failure).
+        let (failed_operation, failed_domain) = (operation, domain.clone());
+        let task = handle.spawn(work);
+        let abort = task.abort_handle();
+        handle.spawn(async move {
+            let outcome = match task.await {
+                Ok(outcome) => outcome,
+                Err(error) if error.is_panic() => internal_failure(
+                    failed_operation,
+                    &failed_domain,
+                    panic_text(error.into_panic()),
+                ),
+                Err(_) => return, // aborted by the drain, which already reported it
+            };
             self.finish(id, outcome);
         });
         table.entries.insert(
@@ -120,7 +132,7 @@ impl Jobs {
                 domain,
                 site_id,
                 started: Instant::now(),
-                abort: Some(task.abort_handle()),
+                abort: Some(abort),
                 outcome: None,
             },
         );
@@ -257,6 +269,22 @@ impl Jobs {
     }
 }
 
+/// The outcome of a job whose work panicked: a failure, retryable (nothing says it was done).
+fn internal_failure(operation: Operation, domain: &str, why: String) -> Outcome {
+    let mut outcome = Outcome::new(operation, Some(domain));
+    outcome.error = Some(format!("internal error in the closte extension: {why}"));
+    outcome.retryable = true;
+    outcome
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +386,25 @@ mod tests {
         assert_eq!(hung.site_id, Some(7));
         assert_eq!(JOBS.pending(), 0);
         assert!(JOBS.drain(Some(&handle), Duration::ZERO).is_empty());
+
+        // A panicking job ends as a failure instead of staying pending forever.
+        let panicked = JOBS.submit(
+            &handle,
+            Operation::AddDomain,
+            "boom.example".into(),
+            None,
+            async {
+                panic!("deliberate");
+            },
+        );
+        let status = handle.block_on(JOBS.wait(Some(vec![panicked]), Duration::from_secs(5)));
+        match &status[0].1 {
+            JobStatus::Finished { outcome, .. } => {
+                assert!(!outcome.ok);
+                assert!(outcome.retryable);
+                assert!(outcome.error.as_deref().unwrap().contains("deliberate"));
+            }
+            other => panic!("expected a finished failure, got {other:?}"),
+        }
     }
 }

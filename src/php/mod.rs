@@ -10,6 +10,8 @@ mod info;
 mod ini;
 mod invalid_domain_exception;
 mod jobs;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::IniEntryDef;
@@ -31,5 +33,8 @@ pub fn build(module: ModuleBuilder) -> ModuleBuilder {
         .class::<InvalidDomainException>()
         .class::<ConfigurationException>()
         .info_function(info::module_info);
-    jobs::register(functions::register(module))
+    let module = jobs::register(functions::register(module));
+    #[cfg(feature = "test-hooks")]
+    let module = test_hooks::register(module);
+    module
 }

@@ -22,5 +22,7 @@ $root = dirname(__DIR__, 2);
 define('CLOSTE_TEST_SO', getenv('CLOSTE_SO') ?: "$root/target/release/libcloste.so");
 define('CLOSTE_TEST_SIM', getenv('CLOSTE_SIM') ?: "$root/target/release/closte-sim");
 define('CLOSTE_TEST_KEY', 'phpunit-secret-key-7f3a9c21');
+// A debug build with the cargo feature `test-hooks` (deliberate panics); `make phpunit` builds it.
+define('CLOSTE_TEST_HOOKS_SO', getenv('CLOSTE_TEST_HOOKS_SO') ?: "$root/target/debug/libcloste-test-hooks.so");
 
 Closte\Tests\Support\Simulator::startShared(CLOSTE_TEST_SIM, CLOSTE_TEST_KEY);

@@ -14,14 +14,14 @@ final class PhpProcess
      * @param array<string, string> $ini extra -d settings
      * @return array{exit: int, stdout: string, stderr: string}
      */
-    public static function run(string $code, array $ini = [], bool $loadExtension = true, int $timeout = 60): array
+    public static function run(string $code, array $ini = [], bool $loadExtension = true, int $timeout = 60, ?string $so = null): array
     {
         $script = tempnam(sys_get_temp_dir(), 'closte-php-') . '.php';
         file_put_contents($script, "<?php\n" . $code);
         $cmd = [PHP_BINARY, '-n'];
         if ($loadExtension) {
             $cmd[] = '-d';
-            $cmd[] = 'extension=' . CLOSTE_TEST_SO;
+            $cmd[] = 'extension=' . ($so ?? CLOSTE_TEST_SO);
         }
         foreach ($ini as $name => $value) {
             $cmd[] = '-d';
