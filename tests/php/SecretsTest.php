@@ -42,6 +42,10 @@ final class SecretsTest extends ClosteTestCase
         $seen[] = $this->sim->requests();
         $seen[] = $this->sim->state();
 
+        $simulatorLog = (string) file_get_contents($this->sim->logFile);
+        $this->assertStringContainsString('POST /api/client/adddomainalias', $simulatorLog, 'the simulator logged the requests');
+        $seen[] = $simulatorLog;
+
         $haystack = var_export($seen, true);
         $this->assertStringContainsString('network', $haystack, 'the failures above really happened');
         $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $haystack);

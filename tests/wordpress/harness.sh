@@ -77,7 +77,7 @@ SQL
 
 # ------------------------------------------------------------------ Closte simulator
 log "closte-sim"
-setsid "$CLOSTE_SIM" --api-key "$KEY" --port-file "$E2E/run/sim.port" --ssl-issue-delay-ms 1000 \
+setsid "$CLOSTE_SIM" --api-key "$KEY" --port-file "$E2E/run/sim.port" --ssl-issue-delay-ms 1000 --verbose \
   </dev/null >"$E2E/logs/closte-sim.log" 2>&1 &
 echo $! > "$E2E/run/sim.pid"
 for _ in $(seq 1 100); do [ -s "$E2E/run/sim.port" ] && break; sleep 0.05; done

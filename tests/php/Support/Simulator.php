@@ -15,16 +15,19 @@ final class Simulator
     /** @var resource|null */
     private $process = null;
     public int $port;
+    /** Everything the simulator printed (it runs with --verbose). */
+    public string $logFile = '';
 
     private function __construct(string $binary, string $key, array $extra)
     {
         $portFile = tempnam(sys_get_temp_dir(), 'closte-sim-port-');
         unlink($portFile);
+        $this->logFile = tempnam(sys_get_temp_dir(), 'closte-sim-log-');
         $cmd = array_merge(
-            [$binary, '--api-key', $key, '--port-file', $portFile, '--parent-pid', (string) getmypid()],
+            [$binary, '--api-key', $key, '--port-file', $portFile, '--parent-pid', (string) getmypid(), '--verbose'],
             $extra
         );
-        $this->process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => STDERR], $pipes);
+        $this->process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->logFile, 'a'], 2 => ['file', $this->logFile, 'a']], $pipes);
         if (!is_resource($this->process)) {
             throw new \RuntimeException("cannot start $binary");
         }

@@ -336,6 +336,8 @@ final class HostIntegrationTest extends E2eTestCase
             glob(CLOSTE_E2E_DIR . '/logs/*.log') ?: []
         );
         $this->assertNotEmpty(glob($this->logDir() . '/*.log'));
+        $this->assertContains(CLOSTE_E2E_DIR . '/logs/closte-sim.log', $files, "the simulator's own log is checked too");
+        $this->assertStringContainsString('/adddomainalias', (string) file_get_contents(CLOSTE_E2E_DIR . '/logs/closte-sim.log'));
         $this->assertStringContainsString('error_kind=auth', $this->log());
         foreach ($files as $file) {
             $text = (string) file_get_contents($file);
