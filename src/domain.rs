@@ -303,37 +303,40 @@ fn parse(input: &str) -> Result<DomainName, DomainProblem> {
 }
 
 /// Lower-cases ASCII names directly; sends anything else through UTS 46 (IDNA) so that
-/// `Bücher.example` becomes `xn--bcher-kva.example`.
+/// `Bücher.example` becomes `xn--bcher-kva.example`. The look-alike check runs on the Unicode
+/// form of the result, so a label typed as punycode is judged like the characters it encodes.
 fn to_ascii(name: &str) -> Result<String, DomainProblem> {
-    if name.is_ascii() {
+    let ascii = if name.is_ascii() {
         let lower = name.to_ascii_lowercase();
-        // Punycode labels written by the operator must decode to valid IDNA as well, and
-        // pass the same look-alike check as the Unicode form.
+        // Punycode labels written by the operator must decode to valid IDNA as well.
         if lower.split('.').any(|l| l.starts_with("xn--")) {
             idna_label_check(&lower)?;
-            let (unicode, _) = idna::domain_to_unicode(&lower);
-            check_scripts(&unicode)?;
         }
-        return Ok(lower);
+        lower
+    } else {
+        let converted = Uts46::new()
+            .to_ascii(
+                name.as_bytes(),
+                AsciiDenyList::STD3,
+                Hyphens::Allow,
+                DnsLength::Ignore,
+            )
+            .map_err(|_| DomainProblem::Idna {
+                label: first_bad_idna_label(name),
+            })?;
+        // UTS 46 maps full-width and ideographic dots to '.': a root dot and empty labels may
+        // only appear now.
+        let converted = converted.strip_suffix('.').unwrap_or(&converted);
+        if converted.split('.').any(str::is_empty) {
+            return Err(DomainProblem::EmptyLabel);
+        }
+        converted.to_string()
+    };
+    if ascii.split('.').any(|l| l.starts_with("xn--")) {
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        check_scripts(&unicode)?;
     }
-    check_scripts(name)?;
-    let converted = Uts46::new()
-        .to_ascii(
-            name.as_bytes(),
-            AsciiDenyList::STD3,
-            Hyphens::Allow,
-            DnsLength::Ignore,
-        )
-        .map_err(|_| DomainProblem::Idna {
-            label: first_bad_idna_label(name),
-        })?;
-    // UTS 46 maps full-width and ideographic dots to '.': a root dot and empty labels may
-    // only appear now.
-    let converted = converted.strip_suffix('.').unwrap_or(&converted);
-    if converted.split('.').any(str::is_empty) {
-        return Err(DomainProblem::EmptyLabel);
-    }
-    Ok(converted.to_string())
+    Ok(ascii)
 }
 
 fn idna_label_check(name: &str) -> Result<(), DomainProblem> {
