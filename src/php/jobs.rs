@@ -1,6 +1,7 @@
 //! Non-blocking dispatch from PHP: `closte_enqueue`, `closte_wait`, `closte_pending`, and the
 //! request-end drain that logs whatever was not finished or not collected.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ext_php_rs::binary_slice::BinarySlice;
@@ -142,22 +143,34 @@ fn placeholder(
     Ok(array)
 }
 
+/// The drain deadline of the last request, in ms, for MSHUTDOWN (INI may be gone by then).
+static LAST_DRAIN_MS: AtomicU64 = AtomicU64::new(5000);
+
 /// RSHUTDOWN: give unfinished jobs `closte.drain_timeout`, then log what is left so it can be
 /// re-queued. Never panics into the engine.
 pub extern "C" fn request_shutdown(_type: i32, _module_number: i32) -> i32 {
     let _ = std::panic::catch_unwind(|| {
         let timeout = ini::drain_timeout();
-        for leftover in JOBS.drain(runtime::existing_handle().as_ref(), timeout) {
-            engine::log_error(&describe_leftover(&leftover, timeout));
-        }
+        LAST_DRAIN_MS.store(timeout.as_millis() as u64, Ordering::Relaxed);
+        drain_and_log(timeout);
     });
     0
 }
 
-/// MSHUTDOWN: release the runtime's threads.
+/// MSHUTDOWN: the same drain for anything started after the last request ended, then release
+/// the runtime's threads.
 pub extern "C" fn module_shutdown(_type: i32, _module_number: i32) -> i32 {
-    let _ = std::panic::catch_unwind(runtime::shutdown);
+    let _ = std::panic::catch_unwind(|| {
+        drain_and_log(Duration::from_millis(LAST_DRAIN_MS.load(Ordering::Relaxed)));
+        runtime::shutdown();
+    });
     0
+}
+
+fn drain_and_log(timeout: Duration) {
+    for leftover in JOBS.drain(runtime::existing_handle().as_ref(), timeout) {
+        engine::log_error(&describe_leftover(&leftover, timeout));
+    }
 }
 
 fn describe_leftover(leftover: &Leftover, timeout: Duration) -> String {
