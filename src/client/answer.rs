@@ -45,7 +45,7 @@ pub fn decode(status: u16, body: &[u8], retry_after: Option<u64>) -> Result<Answ
         let text = parsed
             .as_ref()
             .and_then(error_text)
-            .unwrap_or_else(|| describe_http_failure(status, body));
+            .unwrap_or_else(|| describe_http_failure(status, body, parsed.is_some()));
         return Err(Failure::Rejected {
             status,
             kind: classify_rejection(status, &text),
@@ -89,25 +89,28 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
+/// Closte's error text. Blank texts count as absent, so a message is never empty.
 fn error_text(value: &Value) -> Option<String> {
     ["error", "message", "msg"]
         .iter()
         .filter_map(|key| value.get(*key))
         .find_map(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Null | Value::Bool(_) => None,
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::String(_) | Value::Null | Value::Bool(_) => None,
             other => Some(other.to_string()),
         })
         .map(|s| cap(&s))
 }
 
-fn describe_http_failure(status: u16, body: &[u8]) -> String {
+fn describe_http_failure(status: u16, body: &[u8], is_json: bool) -> String {
     let reason = reqwest::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
     let what = if body.is_empty() {
         "empty body".to_string()
+    } else if is_json {
+        "JSON without an error text".to_string()
     } else if looks_like_html(body) {
         "HTML page".to_string()
     } else {
@@ -255,6 +258,28 @@ mod tests {
         assert_eq!(err.message(), "HTTP 404 Not Found (empty body)");
         let err = decode(429, b"slow down", Some(2)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::RateLimited);
+    }
+
+    #[test]
+    fn blank_error_texts_never_make_an_empty_message() {
+        // Found by cargo-fuzz: a non-2xx answer whose "error" is "" gave an empty message.
+        let err = decode(503, br#"{"success":false,"error":""}"#, None).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "HTTP 503 Service Unavailable (JSON without an error text)"
+        );
+        let err = decode(188, br#"{".ess":false,"error":""}"#, None).unwrap_err();
+        assert!(!err.message().is_empty());
+        let refusal = decode(
+            200,
+            br#"{"success":false,"error":"  ","message":"Denied"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(refusal.error.as_deref(), Some("Denied"));
+        let bare = decode(200, br#"{"success":false,"error":""}"#, None).unwrap();
+        assert_eq!(bare.error, None);
+        assert!(!bare.into_rejection().message().is_empty());
     }
 
     #[test]
