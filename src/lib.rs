@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod php;
 pub mod runtime;
 pub mod stats;
+pub mod transport;
 
 use ext_php_rs::prelude::*;
 

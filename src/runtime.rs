@@ -14,7 +14,7 @@
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Mutex, Once};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Runtime};
@@ -68,7 +68,6 @@ struct Engine {
 }
 
 static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
-static CRYPTO: Once = Once::new();
 
 /// Runtime state for `closte_stats()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,35 +179,28 @@ fn build_runtime(worker_threads: usize) -> Result<Runtime, StartError> {
 }
 
 fn build_client(key: &ClientKey) -> Result<reqwest::Client, StartError> {
-    CRYPTO.call_once(|| {
-        // reqwest is built without a default provider; ring is ours. Another extension in the
-        // same process may have installed one already, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-    let mut builder = reqwest::Client::builder()
+    let extra_ca =
+        match &key.ca_file {
+            None => None,
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                StartError::Client(format!("closte.ca_file {}: {e}", path.display()))
+            })?),
+        };
+    let tls =
+        crate::transport::tls_config(extra_ca.as_deref()).map_err(|e| match &key.ca_file {
+            Some(path) => StartError::Client(format!("closte.ca_file {}: {e}", path.display())),
+            None => StartError::Client(e),
+        })?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connector_layer(crate::transport::CountConnections)
         .user_agent(key.user_agent.clone())
         .connect_timeout(key.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(32)
+        .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
         // A redirect would carry the form body (and the key) to another address: never follow.
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(path) = &key.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| StartError::Client(format!("closte.ca_file {}: {e}", path.display())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| StartError::Client(format!("closte.ca_file {}: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(StartError::Client(format!(
-                "closte.ca_file {}: no PEM certificate in the file",
-                path.display()
-            )));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StartError::Client(e.to_string()))
 }

@@ -9,6 +9,8 @@ pub struct Counters {
     requests: AtomicU64,
     successes: AtomicU64,
     retries: AtomicU64,
+    connections: AtomicU64,
+    tls_handshakes: AtomicU64,
     failures: [AtomicU64; ErrorKind::ALL.len()],
 }
 
@@ -20,6 +22,8 @@ pub static COUNTERS: Counters = Counters {
     requests: ZERO,
     successes: ZERO,
     retries: ZERO,
+    connections: ZERO,
+    tls_handshakes: ZERO,
     failures: [ZERO; ErrorKind::ALL.len()],
 };
 
@@ -41,12 +45,24 @@ impl Counters {
         self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A connection the pool opened (TCP, plus TLS for https).
+    pub fn connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A full TLS handshake (certificate verified).
+    pub fn tls_handshake(&self) {
+        self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             operations: self.operations.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             successes: self.successes.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
+            tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
             failures: ErrorKind::ALL
                 .iter()
                 .map(|k| (*k, self.failures[k.index()].load(Ordering::Relaxed)))
@@ -61,5 +77,7 @@ pub struct Snapshot {
     pub requests: u64,
     pub successes: u64,
     pub retries: u64,
+    pub connections: u64,
+    pub tls_handshakes: u64,
     pub failures: Vec<(ErrorKind, u64)>,
 }

@@ -179,6 +179,8 @@ pub fn closte_stats() -> PhpResult<ZBox<ZendHashTable>> {
     stats.insert("requests", snapshot.requests as i64)?;
     stats.insert("successes", snapshot.successes as i64)?;
     stats.insert("retries", snapshot.retries as i64)?;
+    stats.insert("connections", snapshot.connections as i64)?;
+    stats.insert("tls_handshakes", snapshot.tls_handshakes as i64)?;
     let mut failures = ZendHashTable::new();
     let mut failed = 0;
     for (kind, count) in &snapshot.failures {

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use crate::conn::Conn;
 
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -47,7 +48,7 @@ impl Request {
 
 /// Reads one request; `Ok(None)` when the peer closed the connection between requests.
 pub async fn read_request(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<Option<Request>> {
     let head_end = loop {
@@ -161,7 +162,7 @@ impl Response {
         head.into_bytes()
     }
 
-    pub async fn write(&self, stream: &mut TcpStream, close: bool) -> std::io::Result<()> {
+    pub async fn write(&self, stream: &mut Conn, close: bool) -> std::io::Result<()> {
         let mut bytes = self.head(Some(self.body.len()), close);
         bytes.extend_from_slice(&self.body);
         stream.write_all(&bytes).await?;
@@ -169,7 +170,7 @@ impl Response {
     }
 
     /// Sends the head and then the body one byte at a time, `gap` apart.
-    pub async fn trickle(&self, stream: &mut TcpStream, gap: Duration) -> std::io::Result<()> {
+    pub async fn trickle(&self, stream: &mut Conn, gap: Duration) -> std::io::Result<()> {
         stream
             .write_all(&self.head(Some(self.body.len()), true))
             .await?;

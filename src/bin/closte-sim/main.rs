@@ -6,6 +6,7 @@
 //! `GET /__sim/requests` (the key shown only as valid/invalid/missing); the control API is
 //! described in the README. Run `closte-sim --help`.
 
+mod conn;
 mod http;
 mod sim;
 
@@ -15,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+
+use conn::Conn;
 use tokio::sync::Mutex;
 
 use http::{read_request, Response};
@@ -38,6 +41,7 @@ Usage: closte-sim [options]
   --fault SPEC              inject a fault: KIND[:STATUS][,count=N][,path=/x][,retry_after=S]
                             [,delay_ms=N][,size=N][,apply=1]; KIND is status, hang, reset,
                             malformed, html, empty, oversized, trickle, close (repeatable)
+  --tls-cert PEM --tls-key PEM   serve HTTPS with this certificate chain and key
   --parent-pid PID          exit when PID is gone (tests use it to never leave a server behind)
   --verbose                 one line per request on stderr (never the key)
 ";
@@ -47,6 +51,7 @@ struct Options {
     port_file: Option<String>,
     parent_pid: Option<u32>,
     verbose: bool,
+    tls: Option<(String, String)>,
     config: Config,
     faults: Vec<Fault>,
 }
@@ -57,10 +62,12 @@ fn parse_args() -> Result<Options, String> {
         port_file: None,
         parent_pid: None,
         verbose: false,
+        tls: None,
         config: Config::default(),
         faults: Vec::new(),
     };
     let mut keys = Vec::new();
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -111,12 +118,19 @@ fn parse_args() -> Result<Options, String> {
             "--fault" => options.faults.push(Fault::parse_spec(&value("--fault")?)?),
             "--parent-pid" => options.parent_pid = Some(number(&arg, value(&arg)?)? as u32),
             "--verbose" => options.verbose = true,
+            "--tls-cert" => tls_cert = Some(value(&arg)?),
+            "--tls-key" => tls_key = Some(value(&arg)?),
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }
     if !keys.is_empty() {
         options.config.api_keys = keys;
     }
+    options.tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
     Ok(options)
 }
 
@@ -140,6 +154,10 @@ fn main() {
 }
 
 async fn serve(options: Options) -> std::io::Result<()> {
+    let acceptor = match &options.tls {
+        Some((cert, key)) => Some(conn::acceptor(cert, key).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let listener = TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     if let Some(path) = &options.port_file {
@@ -148,7 +166,8 @@ async fn serve(options: Options) -> std::io::Result<()> {
         std::fs::write(&tmp, addr.port().to_string())?;
         std::fs::rename(&tmp, path)?;
     }
-    println!("closte-sim listening on http://{addr}/api/client");
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    println!("closte-sim listening on {scheme}://{addr}/api/client");
     std::io::stdout().flush()?;
     if let Some(pid) = options.parent_pid {
         tokio::spawn(async move {
@@ -169,7 +188,15 @@ async fn serve(options: Options) -> std::io::Result<()> {
         };
         let _ = stream.set_nodelay(true);
         let sim = sim.clone();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
+            let stream = match acceptor {
+                None => Conn::Plain(stream),
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(tls) => Conn::Tls(Box::new(tls)),
+                    Err(_) => return,
+                },
+            };
             let connection = {
                 let mut sim = sim.lock().await;
                 sim.connections += 1;
@@ -181,7 +208,7 @@ async fn serve(options: Options) -> std::io::Result<()> {
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    mut stream: Conn,
     sim: Arc<Mutex<Sim>>,
     connection: u64,
     verbose: bool,
@@ -223,7 +250,7 @@ async fn serve_connection(
 }
 
 /// Carries out a fault. Returns whether the connection may serve another request.
-async fn inject(stream: &mut TcpStream, fault: &Fault, real: Response) -> std::io::Result<bool> {
+async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Result<bool> {
     let delay = Duration::from_millis(fault.delay_ms.unwrap_or(200));
     match fault.kind {
         FaultKind::Status => {
@@ -248,7 +275,7 @@ async fn inject(stream: &mut TcpStream, fault: &Fault, real: Response) -> std::i
             stream.write_all(&head).await?;
             stream.write_all(&real.body[..real.body.len() / 2]).await?;
             stream.flush().await?;
-            stream.set_zero_linger()?;
+            stream.tcp().set_zero_linger()?;
             Ok(false)
         }
         FaultKind::Close => Ok(false),
