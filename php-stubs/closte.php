@@ -149,4 +149,27 @@ namespace {
 
     /** Jobs started with closte_enqueue() and not finished yet. */
     function closte_pending(): int {}
+
+    /**
+     * Brings Closte's alias list in line with $domains: one /getdomains, then an add (with its
+     * certificate request) for each missing domain and, with 'prune' => true, a remove for each
+     * alias not in $domains, `concurrency` at a time over one keep-alive pool. Every domain is
+     * validated before anything is sent; duplicates count once.
+     *
+     * Options: 'prune' (bool, default false), 'concurrency' (1..256, default closte.concurrency),
+     * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes).
+     * Without a listing nothing is pruned (adds still run: an existing alias is a success).
+     *
+     * Returns: ok, prune, concurrency, added[], removed[], unchanged[], failed[], skipped[]
+     * (aliases that are not host names, never touched), listing (the /getdomains result),
+     * results (domain => result), elapsed_ms.
+     *
+     * @param string[] $domains
+     * @param array{prune?: bool, concurrency?: int, progress?: callable}|null $options
+     * @return array<string, mixed>
+     * @throws \Closte\InvalidDomainException naming the element, e.g. "domains[3]: invalid domain ..."
+     * @throws \Closte\ConfigurationException
+     * @throws \Closte\Exception for a bad option (code 4)
+     */
+    function closte_sync(array $domains, ?array $options = null): array {}
 }

@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod outcome;
 mod ssl_cache;
+pub mod sync;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

@@ -32,6 +32,17 @@ pub(super) const CODE_CONFIGURATION: i32 = 2;
 pub(super) const CODE_RUNTIME: i32 = 3;
 pub(super) const CODE_ARGUMENT: i32 = 4;
 
+/// Like [`parse_domain`], the message prefixed with where the name came from.
+pub(super) fn parse_domain_named(raw: &[u8], label: &str) -> PhpResult<DomainName> {
+    DomainName::parse_bytes(raw).map_err(|e| {
+        PhpException::new(
+            format!("{label}: {e}"),
+            CODE_INVALID_DOMAIN,
+            InvalidDomainException::get_metadata().ce(),
+        )
+    })
+}
+
 pub(super) fn parse_domain(raw: &[u8]) -> PhpResult<DomainName> {
     DomainName::parse_bytes(raw).map_err(|e| {
         PhpException::new(

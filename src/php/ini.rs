@@ -21,7 +21,7 @@ const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) 
     }
 }
 
-pub static INI_ENTRIES: IniEntryDefs<10> = IniEntryDefs::new([
+pub static INI_ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
     IniEntryDef {
         displayer: Some(engine::masked_ini_displayer),
         ..entry(c"closte.api_key", c"")
@@ -34,6 +34,7 @@ pub static INI_ENTRIES: IniEntryDefs<10> = IniEntryDefs::new([
     entry(c"closte.ca_file", c""),
     entry(c"closte.worker_threads", c"2"),
     entry(c"closte.drain_timeout", c"5"),
+    entry(c"closte.concurrency", c"8"),
     IniEntryDef::end(),
 ]);
 

@@ -10,6 +10,7 @@ mod info;
 mod ini;
 mod invalid_domain_exception;
 mod jobs;
+mod sync;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
@@ -33,7 +34,7 @@ pub fn build(module: ModuleBuilder) -> ModuleBuilder {
         .class::<InvalidDomainException>()
         .class::<ConfigurationException>()
         .info_function(info::module_info);
-    let module = jobs::register(functions::register(module));
+    let module = sync::register(jobs::register(functions::register(module)));
     #[cfg(feature = "test-hooks")]
     let module = test_hooks::register(module);
     module

@@ -15,7 +15,7 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertSame([
             'closte_add_domain', 'closte_detect', 'closte_enqueue', 'closte_list_domains',
             'closte_pending', 'closte_remove_domain', 'closte_request_ssl', 'closte_ssl_status',
-            'closte_stats', 'closte_test_connection', 'closte_version', 'closte_wait',
+            'closte_stats', 'closte_sync', 'closte_test_connection', 'closte_version', 'closte_wait',
         ], $functions);
         $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
         preg_match('/^version = "([^"]+)"/m', $cargo, $m);
@@ -31,6 +31,7 @@ final class ExtensionTest extends ClosteTestCase
             'closte.api_key' => '',
             'closte.api_url' => 'https://app.closte.com/api/client',
             'closte.ca_file' => '',
+            'closte.concurrency' => '8',
             'closte.connect_timeout' => '5',
             'closte.drain_timeout' => '5',
             'closte.max_retries' => '2',
