@@ -15,7 +15,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
 PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint cargo-test test-hooks-so phpunit stubs-check fpm-test e2e install uninstall clean
+.PHONY: deps deps-build build run demo test lint cargo-test test-hooks-so phpunit stubs-check fpm-test e2e bench install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -57,6 +57,10 @@ e2e: build
 # PHP-FPM whose master started the runtime (opcache.preload), 4 workers, 1,000 requests.
 fpm-test: build
 	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) tests/fpm/fork-safety.sh 1000 8
+
+# Benchmarks (not a test): writes BENCHMARKS.md. About 10 minutes.
+bench: build
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) bench/run.sh
 
 test: deps build lint cargo-test phpunit stubs-check fpm-test e2e
 	@echo "make test: all checks passed"

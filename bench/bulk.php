@@ -1,7 +1,7 @@
 <?php
 /**
  * Bulk: N domains. mode=sync runs closte_sync() at --c= concurrency; mode=baseline runs the
- * stock sequence for each domain in a loop. Args: --port= --scheme= --ca= --ctl= --mode= --n=
+ * stock sequence for each domain in a loop. Args: --port= --scheme= --ca= --mode= --n=
  * --c= --prefix=. Prints one JSON line.
  */
 require __DIR__ . '/lib.php';

@@ -4,7 +4,7 @@
  *   enqueue   closte_enqueue('add_domain') (results collected after the timed part)
  *   blocking  closte_add_domain()
  *   baseline  the stock request sequence in pure PHP (bench/lib.php)
- * Args: --port= --scheme= --ca= --ctl= (simulator control port) --mode= --n= --prefix=
+ * Args: --port= --scheme= --ca= --mode= --n= --prefix=
  * Prints one JSON line.
  */
 require __DIR__ . '/lib.php';

@@ -24,15 +24,19 @@ function bench_stats(array $samples): array
     ];
 }
 
-function sim_control(int $port, string $method, string $path, ?array $body = null): array
+/** The simulator's control API (over TLS too when the simulator serves HTTPS). */
+function sim_control(array $o, string $method, string $path, ?array $body = null): array
 {
-    $context = stream_context_create(['http' => [
-        'method' => $method,
-        'header' => "Content-Type: application/json\r\nConnection: close\r\n",
-        'content' => $body === null ? '' : json_encode($body),
-        'ignore_errors' => true,
-    ]]);
-    return json_decode((string) file_get_contents("http://127.0.0.1:$port/__sim$path", false, $context), true);
+    $context = stream_context_create([
+        'http' => [
+            'method' => $method,
+            'header' => "Content-Type: application/json\r\nConnection: close\r\n",
+            'content' => $body === null ? '' : json_encode($body),
+            'ignore_errors' => true,
+        ],
+        'ssl' => ['cafile' => $o['ca'] ?? '', 'peer_name' => '127.0.0.1'],
+    ]);
+    return json_decode((string) file_get_contents("{$o['scheme']}://127.0.0.1:{$o['port']}/__sim$path", false, $context), true);
 }
 
 /** One POST as the stock class sends it: form body with the key, new handle, 45 s timeout. */
