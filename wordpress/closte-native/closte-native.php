@@ -27,6 +27,7 @@ define('CLOSTE_NATIVE_DIR', __DIR__);
 
 require_once __DIR__ . '/includes/class-logger.php';
 require_once __DIR__ . '/includes/class-dispatcher.php';
+require_once __DIR__ . '/includes/class-sync-page.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 
 \Closte_Native\Plugin::boot();

@@ -318,6 +318,32 @@ final class HostIntegrationTest extends E2eTestCase
         }
     }
 
+    public function testNetworkAdminSyncRepairsDrift(): void
+    {
+        global $wpdb;
+        // Drift: two domain records Closte never got (inserted without firing hooks), and an
+        // alias on Closte that nothing uses any more.
+        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => 'drift-a.example']);
+        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => 'drift-b.example']);
+        $this->sim->control('POST', '/domains', ['domains' => ['stale.example', CLOSTE_E2E_NETWORK]]);
+
+        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertSame(200, $page['status'], substr($page['body'], 0, 300));
+        $this->assertStringContainsString('Sync domains with Closte', $page['body']);
+        $this->assertSame(1, preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $page['body'], $nonce));
+
+        $post = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'prune' => '1']);
+        $this->assertSame(302, $post['status'], substr($post['body'], 0, 300));
+        $this->assertSame([CLOSTE_E2E_NETWORK, 'drift-a.example', 'drift-b.example'], $this->sim->domains());
+
+        $report = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync&synced=1');
+        $this->assertStringContainsString('Sync finished: 2 added, 1 removed, 1 unchanged, 0 failed.', $report['body']);
+        $this->assertStringContainsString('sync of 3 domains (prune): OK, 2 added, 1 removed, 1 unchanged, 0 failed', $this->log());
+
+        $forged = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => 'forged', 'prune' => '1']);
+        $this->assertNotSame(302, $forged['status'], 'a request without a valid nonce is refused');
+    }
+
     public function testTheKeyIsInNoLogFile(): void
     {
         // Produce successes and every kind of failure first.

@@ -40,6 +40,7 @@ final class Plugin {
 		// Queued jobs (retries, certificate checks) run whether or not Ultimate Multisite is
 		// loaded in that request, so a job scheduled before a restart is never dropped.
 		Dispatcher::register_job_hooks();
+		Sync_Page::register();
 
 		// Ultimate Multisite fires this from Domain_Manager::load_integrations() on
 		// plugins_loaded, after it instantiated its own integrations.
