@@ -134,6 +134,20 @@ impl Failure {
     }
 }
 
+#[cfg(test)]
+impl Failure {
+    /// A bare refusal, for tests of the rules above.
+    pub(crate) fn rejected_for_test(status: u16, kind: ErrorKind) -> Self {
+        Failure::Rejected {
+            status,
+            kind,
+            message: String::new(),
+            retry_after: None,
+            body: None,
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.message(), self.kind())
@@ -273,13 +287,7 @@ mod tests {
 
     #[test]
     fn retry_rules() {
-        let rejected = |status, kind| Failure::Rejected {
-            status,
-            kind,
-            message: String::new(),
-            retry_after: None,
-            body: None,
-        };
+        let rejected = Failure::rejected_for_test;
         assert!(rejected(429, ErrorKind::RateLimited).retry_now());
         assert!(rejected(502, ErrorKind::Server).retry_now());
         assert!(rejected(503, ErrorKind::Server).retry_now());

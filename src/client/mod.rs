@@ -206,26 +206,9 @@ impl ClosteClient {
     /// Adds the alias, then requests its certificate. "Already exists" counts as added.
     pub async fn add_domain(&self, domain: &DomainName) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome::new(Operation::AddDomain, Some(domain.as_str()));
-        let endpoint = AddDomainAlias(domain);
-        outcome.endpoint = Some(endpoint.path().to_string());
-        let exchange = self.exchange(&endpoint).await;
-        outcome.attempts = exchange.attempts;
-        match exchange.result {
-            Ok(answer) if answer.success => outcome.succeed_with(State::Added, answer),
-            Ok(answer) if answer.error.as_deref().is_some_and(says_already_exists) => {
-                outcome.succeed_with(State::AlreadyExists, answer)
-            }
-            Ok(answer) => {
-                let failure = answer.into_rejection();
-                self.settle_ambiguous(&mut outcome, &failure, domain, true)
-                    .await;
-            }
-            Err(failure) => {
-                self.settle_ambiguous(&mut outcome, &failure, domain, true)
-                    .await;
-            }
-        }
+        let mut outcome = self
+            .change_alias(Operation::AddDomain, &AddDomainAlias(domain), domain)
+            .await;
         if outcome.ok {
             outcome.ssl = Some(Box::new(self.request_ssl(domain).await));
         }
@@ -236,27 +219,45 @@ impl ClosteClient {
     /// Removes the alias. "Not there" counts as removed.
     pub async fn remove_domain(&self, domain: &DomainName) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome::new(Operation::RemoveDomain, Some(domain.as_str()));
-        let endpoint = DeleteDomainAlias(domain);
-        outcome.endpoint = Some(endpoint.path().to_string());
-        let exchange = self.exchange(&endpoint).await;
-        outcome.attempts = exchange.attempts;
-        match exchange.result {
-            Ok(answer) if answer.success => outcome.succeed_with(State::Removed, answer),
-            Ok(answer) if answer.error.as_deref().is_some_and(says_not_found) => {
-                outcome.succeed_with(State::NotPresent, answer)
-            }
-            Ok(answer) => {
-                let failure = answer.into_rejection();
-                self.settle_ambiguous(&mut outcome, &failure, domain, false)
-                    .await;
-            }
-            Err(failure) => {
-                self.settle_ambiguous(&mut outcome, &failure, domain, false)
-                    .await;
-            }
-        }
+        let mut outcome = self
+            .change_alias(Operation::RemoveDomain, &DeleteDomainAlias(domain), domain)
+            .await;
         outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// The shared part of add and remove: one exchange, Closte's idempotent refusal ("already
+    /// exists" / "not found") read as success, anything unclear settled with `/getdomains`.
+    async fn change_alias<E: Endpoint>(
+        &self,
+        operation: Operation,
+        endpoint: &E,
+        domain: &DomainName,
+    ) -> Outcome {
+        let adding = operation == Operation::AddDomain;
+        let (done, already, says_already): (State, State, fn(&str) -> bool) = if adding {
+            (State::Added, State::AlreadyExists, says_already_exists)
+        } else {
+            (State::Removed, State::NotPresent, says_not_found)
+        };
+        let mut outcome = Outcome::new(operation, Some(domain.as_str()));
+        outcome.endpoint = Some(endpoint.path().to_string());
+        let exchange = self.exchange(endpoint).await;
+        outcome.attempts = exchange.attempts;
+        let failure = match exchange.result {
+            Ok(answer) if answer.success => {
+                outcome.succeed_with(done, answer);
+                return outcome;
+            }
+            Ok(answer) if answer.error.as_deref().is_some_and(says_already) => {
+                outcome.succeed_with(already, answer);
+                return outcome;
+            }
+            Ok(answer) => answer.into_rejection(),
+            Err(failure) => failure,
+        };
+        self.settle_ambiguous(&mut outcome, &failure, domain, adding)
+            .await;
         outcome
     }
 
@@ -535,13 +536,7 @@ mod tests {
 
     #[test]
     fn endpoint_existence_rules() {
-        let rejected = |status, kind| Failure::Rejected {
-            status,
-            kind,
-            message: String::new(),
-            retry_after: None,
-            body: None,
-        };
+        let rejected = Failure::rejected_for_test;
         assert!(proves_endpoint_exists(&rejected(
             400,
             ErrorKind::InvalidDomain
