@@ -14,7 +14,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
 use crate::client::outcome::Outcome;
-use crate::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint};
+use crate::client::{cached_ssl_endpoint, ClosteClient, DomainOperation, SslEndpoint};
 use crate::config::{ApiKey, Settings};
 use crate::domain::DomainName;
 use crate::runtime;
@@ -94,18 +94,27 @@ where
     .map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))
 }
 
-/// Adds `$domain` as an alias of the Closte app, then requests its certificate.
-#[php_function]
-#[php(defaults(site_id = 0))]
-pub fn closte_add_domain(domain: BinarySlice<u8>, site_id: i64) -> PhpResult<ZBox<ZendHashTable>> {
-    let domain = parse_domain(&domain)?;
+/// The blocking domain functions: validate, run the operation, convert the outcome.
+fn domain_call(
+    operation: DomainOperation,
+    raw: &[u8],
+    site_id: Option<i64>,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let domain = parse_domain(raw)?;
     let (settings, key) = settings_and_key()?;
     let outcome = run(
         settings,
         key,
-        |c| async move { c.add_domain(&domain).await },
+        |c| async move { c.run(operation, &domain).await },
     )?;
-    outcome_array(&outcome, Some(site_id))
+    outcome_array(&outcome, site_id)
+}
+
+/// Adds `$domain` as an alias of the Closte app, then requests its certificate.
+#[php_function]
+#[php(defaults(site_id = 0))]
+pub fn closte_add_domain(domain: BinarySlice<u8>, site_id: i64) -> PhpResult<ZBox<ZendHashTable>> {
+    domain_call(DomainOperation::Add, &domain, Some(site_id))
 }
 
 /// Removes the alias `$domain`; an alias that is not there counts as removed.
@@ -115,40 +124,19 @@ pub fn closte_remove_domain(
     domain: BinarySlice<u8>,
     site_id: i64,
 ) -> PhpResult<ZBox<ZendHashTable>> {
-    let domain = parse_domain(&domain)?;
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(
-        settings,
-        key,
-        |c| async move { c.remove_domain(&domain).await },
-    )?;
-    outcome_array(&outcome, Some(site_id))
+    domain_call(DomainOperation::Remove, &domain, Some(site_id))
 }
 
 /// Requests the Let's Encrypt certificate for `$domain` (SSL endpoint discovered once).
 #[php_function]
 pub fn closte_request_ssl(domain: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTable>> {
-    let domain = parse_domain(&domain)?;
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(
-        settings,
-        key,
-        |c| async move { c.request_ssl(&domain).await },
-    )?;
-    outcome_array(&outcome, None)
+    domain_call(DomainOperation::RequestSsl, &domain, None)
 }
 
 /// The certificate status Closte reports for `$domain`.
 #[php_function]
 pub fn closte_ssl_status(domain: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTable>> {
-    let domain = parse_domain(&domain)?;
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(
-        settings,
-        key,
-        |c| async move { c.ssl_status(&domain).await },
-    )?;
-    outcome_array(&outcome, None)
+    domain_call(DomainOperation::SslStatus, &domain, None)
 }
 
 /// The aliases Closte holds (`domains` key of the result).
