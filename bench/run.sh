@@ -12,6 +12,9 @@ out=$repo/target/bench
 rm -rf "$out"; mkdir -p "$out/tls"
 results=$out/results.jsonl
 KEY=bench-key
+# Which code is measured: the commit, and whether the tree differed from it.
+dirty=false; [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] && dirty=true
+printf '{"bench":"meta","commit":"%s","dirty":%s}\n' "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" > "$results"
 
 for p in php8.2-curl openssl bc; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $p"
@@ -85,5 +88,6 @@ idle() { # label args...
 idle without
 idle with -d extension="$CLOSTE_SO"
 
-php -n "$here/report.php" "$results" > "$repo/BENCHMARKS.md"
+php -n "$here/report.php" "$results" > "$out/BENCHMARKS.md"
+cp "$out/BENCHMARKS.md" "$repo/BENCHMARKS.md"
 echo "wrote BENCHMARKS.md from $results"
