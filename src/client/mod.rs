@@ -29,7 +29,7 @@ use endpoint::{
 use error::{says_already_exists, says_not_found, ErrorKind, Failure};
 use outcome::{Operation, Outcome, State};
 
-pub use ssl_cache::{cached_ssl_endpoint, forget_ssl_endpoints, SslEndpoint};
+pub use ssl_cache::{cached_ssl_endpoint, SslEndpoint};
 
 /// Largest body we read from Closte. Its answers are small JSON objects; a list of thousands of
 /// aliases stays far below this. Anything larger is a proxy page or an attack.
@@ -109,13 +109,6 @@ impl ClosteClient {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    /// The longest a single operation's exchange may take: every attempt at its full timeout
-    /// plus the longest waits between them.
-    pub fn worst_case_exchange(&self) -> Duration {
-        let attempts = self.max_retries + 1;
-        self.timeout * attempts + Duration::from_secs(MAX_RETRY_AFTER_SECS) * self.max_retries
     }
 
     /// Sends one endpoint, retrying what is safe to retry.

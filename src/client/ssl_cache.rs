@@ -26,9 +26,3 @@ pub(super) fn remember(base_url: &str, endpoint: SslEndpoint) {
         .get_or_insert_with(HashMap::new)
         .insert(base_url.to_string(), endpoint);
 }
-
-/// Forgets every discovery (tests, and `closte_stats()` callers who changed Closte's setup).
-pub fn forget_ssl_endpoints() {
-    let mut guard = DISCOVERED.lock().unwrap_or_else(|p| p.into_inner());
-    *guard = None;
-}
