@@ -15,6 +15,8 @@ pub enum Operation {
     SslStatus,
     ListDomains,
     TestConnection,
+    /// A job id that names no job (`closte_wait`).
+    Unknown,
 }
 
 impl Operation {
@@ -26,6 +28,7 @@ impl Operation {
             Operation::SslStatus => "ssl_status",
             Operation::ListDomains => "list_domains",
             Operation::TestConnection => "test_connection",
+            Operation::Unknown => "unknown",
         }
     }
 }
@@ -43,6 +46,10 @@ pub enum State {
     Listed,
     Authorized,
     Failed,
+    /// A started job without a result yet (`closte_wait`).
+    Pending,
+    /// A job id that names no job (`closte_wait`).
+    Unknown,
 }
 
 impl State {
@@ -58,6 +65,8 @@ impl State {
             State::Listed => "listed",
             State::Authorized => "authorized",
             State::Failed => "failed",
+            State::Pending => "pending",
+            State::Unknown => "unknown",
         }
     }
 }

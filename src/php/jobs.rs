@@ -7,9 +7,9 @@ use std::time::Duration;
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::ZendHashTable;
 
-use crate::client::outcome::Operation;
+use crate::client::outcome::{Operation, Outcome, State};
 use crate::client::{ClosteClient, DomainOperation};
 use crate::jobs::{JobStatus, Leftover, JOBS};
 use crate::runtime;
@@ -83,15 +83,21 @@ pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTa
                 domain,
                 site_id,
                 elapsed,
-            } => placeholder(operation, Some(&domain), site_id, "pending", None, elapsed)?,
-            JobStatus::Unknown => placeholder(
-                Operation::AddDomain,
-                None,
-                None,
-                "unknown",
-                Some("no such job in this process (already collected, or never started here)"),
-                Duration::ZERO,
-            )?,
+            } => {
+                let mut pending = Outcome::new(operation, Some(&domain));
+                pending.state = State::Pending;
+                pending.elapsed = elapsed;
+                outcome_array(&pending, site_id)?
+            }
+            JobStatus::Unknown => {
+                let mut unknown = Outcome::new(Operation::Unknown, None);
+                unknown.state = State::Unknown;
+                unknown.error = Some(
+                    "no such job in this process (already collected, or never started here)"
+                        .to_string(),
+                );
+                outcome_array(&unknown, None)?
+            }
         };
         array.insert("job_id", id as i64)?;
         results.insert_at_index(id as i64, array)?;
@@ -103,44 +109,6 @@ pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTa
 #[php_function]
 pub fn closte_pending() -> i64 {
     JOBS.pending() as i64
-}
-
-/// The result shape for a job that has no outcome (yet).
-fn placeholder(
-    operation: Operation,
-    domain: Option<&str>,
-    site_id: Option<i64>,
-    state: &str,
-    error: Option<&str>,
-    elapsed: Duration,
-) -> PhpResult<ZBox<ZendHashTable>> {
-    let mut array = ZendHashTable::new();
-    array.insert("ok", false)?;
-    array.insert(
-        "operation",
-        if domain.is_some() {
-            operation.as_str()
-        } else {
-            "unknown"
-        },
-    )?;
-    array.insert("domain", domain)?;
-    if let Some(site_id) = site_id {
-        array.insert("site_id", site_id)?;
-    }
-    array.insert("state", state)?;
-    array.insert("status", 0i64)?;
-    array.insert("error", error)?;
-    array.insert("error_kind", Zval::new())?;
-    array.insert("retryable", false)?;
-    array.insert("attempts", 0i64)?;
-    array.insert("elapsed_ms", elapsed.as_secs_f64() * 1000.0)?;
-    array.insert("endpoint", Zval::new())?;
-    array.insert("response", Zval::new())?;
-    if operation == Operation::AddDomain && domain.is_some() {
-        array.insert("ssl", Zval::new())?;
-    }
-    Ok(array)
 }
 
 /// The drain deadline of the last request, in ms, for MSHUTDOWN (INI may be gone by then).
