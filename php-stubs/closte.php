@@ -156,20 +156,26 @@ namespace {
      * alias not in $domains, `concurrency` at a time over one keep-alive pool. Every domain is
      * validated before anything is sent; duplicates count once.
      *
-     * Options: 'prune' (bool, default false), 'concurrency' (1..256, default closte.concurrency),
+     * Options: 'prune' (bool, default false), 'dry_run' (bool: list and plan, change nothing),
+     * 'concurrency' (1..256, default closte.concurrency), 'protect' (aliases never removed),
+     * 'confirm_remove' (prune removes only these: the set an operator confirmed from a dry
+     * run), 'allow_empty' (bool: prune against an empty $domains, refused otherwise),
      * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes).
-     * Without a listing nothing is pruned (adds still run: an existing alias is a success).
+     * Pruning never removes a wildcard alias (`*.`), and without a listing nothing is pruned
+     * (adds still run: an existing alias is a success).
      *
-     * Returns: ok, prune, concurrency, added[], removed[], unchanged[], failed[], skipped[]
-     * (aliases that are not host names, never touched), listing (the /getdomains result),
-     * results (domain => result), elapsed_ms.
+     * Returns: ok, prune, dry_run, concurrency, to_add[] and to_remove[] (the plan), added[],
+     * removed[], unchanged[], failed[], skipped[] (aliases that are not host names, never
+     * touched), kept (alias => 'wildcard'|'protected': prune candidates kept by a rule),
+     * unconfirmed[] (prune candidates outside confirm_remove, not removed), listing (the
+     * /getdomains result), results (domain => result), elapsed_ms.
      *
      * @param string[] $domains
-     * @param array{prune?: bool, concurrency?: int, progress?: callable}|null $options
+     * @param array{prune?: bool, dry_run?: bool, concurrency?: int, protect?: string[], confirm_remove?: string[], allow_empty?: bool, progress?: callable}|null $options
      * @return array<string, mixed>
      * @throws \Closte\InvalidDomainException naming the element, e.g. "domains[3]: invalid domain ..."
      * @throws \Closte\ConfigurationException
-     * @throws \Closte\Exception for a bad option (code 4)
+     * @throws \Closte\Exception for a bad option, or prune with an empty list (code 4)
      */
     function closte_sync(array $domains, ?array $options = null): array {}
 }

@@ -1,10 +1,20 @@
 //! Bulk sync: bring Closte's alias list in line with a desired list, with bounded concurrency.
 //!
 //! One `/getdomains` decides what is missing (and, with prune, what is extra); only those get a
-//! request. Adds and removes run `concurrency` at a time over the shared keep-alive pool; each
-//! finished outcome is also sent to an optional progress channel as it completes.
+//! request. The decision is a pure function ([`plan`]) so that a dry run returns exactly what a
+//! real run would do, and so that the safety rules of pruning are unit-tested without a network:
+//!
+//! - nothing is pruned without a successful listing (a blind removal could hit anything);
+//! - a wildcard alias (`*.example.com`) is never pruned: operators add it by hand for a whole
+//!   subdomain network, and no domain list names it;
+//! - an alias in `protect` is never pruned;
+//! - with `confirmed` given, only the aliases in that set are removed: an operator confirms the
+//!   preview's exact set, and an alias that became a candidate since is reported, not removed.
+//!
+//! Adds and removes run `concurrency` at a time over the shared keep-alive pool; each finished
+//! outcome is also sent to an optional progress channel as it completes.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,17 +24,112 @@ use super::outcome::Outcome;
 use super::ClosteClient;
 use crate::domain::DomainName;
 
+/// Why an alias that nothing in the desired list names is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// A `*.` alias: never pruned.
+    Wildcard,
+    /// Named in the caller's `protect` list.
+    Protected,
+}
+
+impl Kept {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kept::Wildcard => "wildcard",
+            Kept::Protected => "protected",
+        }
+    }
+}
+
+/// What a sync does (or, on a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncPlan {
+    /// Desired domains Closte does not have (in the order given).
+    pub to_add: Vec<DomainName>,
+    /// Aliases to remove (prune only), sorted.
+    pub to_remove: Vec<DomainName>,
+    /// Desired domains Closte already has (no request made).
+    pub unchanged: Vec<String>,
+    /// Prune candidates kept by a rule, with the rule.
+    pub kept: BTreeMap<String, Kept>,
+    /// Prune candidates that were not in the confirmed set (reported, never removed).
+    pub unconfirmed: Vec<String>,
+    /// Aliases on Closte that are not host names we could act on (reported, never touched).
+    pub skipped: Vec<String>,
+}
+
+/// How a sync runs.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    pub prune: bool,
+    /// Plan only: one `/getdomains`, no change.
+    pub dry_run: bool,
+    pub concurrency: usize,
+    /// Aliases never removed (normalised names).
+    pub protect: BTreeSet<String>,
+    /// When set, prune removes only these (normalised names).
+    pub confirmed: Option<BTreeSet<String>>,
+}
+
+/// Decides what to do. `listing` is Closte's alias list, `None` when it could not be read.
+/// `desired` must be deduplicated, validated names.
+pub fn plan(listing: Option<&[String]>, desired: &[DomainName], options: &SyncOptions) -> SyncPlan {
+    let mut plan = SyncPlan::default();
+    let Some(listing) = listing else {
+        if !options.prune {
+            // Without the list, adding everything is still safe: an existing alias is a success.
+            plan.to_add = desired.to_vec();
+        }
+        // With prune and no list nothing is done: removing blindly could remove the wrong aliases.
+        return plan;
+    };
+    let current: BTreeSet<&str> = listing.iter().map(String::as_str).collect();
+    let wanted: BTreeSet<&str> = desired.iter().map(DomainName::as_str).collect();
+    for name in desired {
+        if current.contains(name.as_str()) {
+            plan.unchanged.push(name.as_str().to_string());
+        } else {
+            plan.to_add.push(name.clone());
+        }
+    }
+    if !options.prune {
+        return plan;
+    }
+    for alias in current.iter().filter(|a| !wanted.contains(*a)) {
+        let name = match DomainName::parse(alias) {
+            Ok(name) if name.as_str() == *alias => name,
+            _ => {
+                plan.skipped.push(alias.to_string());
+                continue;
+            }
+        };
+        if name.is_wildcard() {
+            plan.kept.insert(alias.to_string(), Kept::Wildcard);
+        } else if options.protect.contains(*alias) {
+            plan.kept.insert(alias.to_string(), Kept::Protected);
+        } else if options
+            .confirmed
+            .as_ref()
+            .is_some_and(|confirmed| !confirmed.contains(*alias))
+        {
+            plan.unconfirmed.push(alias.to_string());
+        } else {
+            plan.to_remove.push(name);
+        }
+    }
+    plan
+}
+
 /// What a sync did.
 #[derive(Debug, Clone)]
 pub struct SyncReport {
     /// The `/getdomains` call that the plan is based on.
     pub listing: Outcome,
-    /// Desired domains Closte already had (no request made).
-    pub unchanged: Vec<String>,
-    /// One outcome per add or remove, in completion order.
+    pub plan: SyncPlan,
+    pub dry_run: bool,
+    /// One outcome per add or remove, in completion order (empty on a dry run).
     pub results: Vec<Outcome>,
-    /// Aliases on Closte that are not host names we could act on (reported, never touched).
-    pub skipped: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -39,52 +144,40 @@ enum Job {
     Remove(DomainName),
 }
 
-/// Runs the sync. `desired` must be deduplicated, validated names.
+/// Lists, plans and (unless `dry_run`) carries the plan out.
 pub async fn sync(
     client: Arc<ClosteClient>,
     desired: Vec<DomainName>,
-    prune: bool,
-    concurrency: usize,
+    options: SyncOptions,
     progress: Option<UnboundedSender<Outcome>>,
 ) -> SyncReport {
     let started = Instant::now();
     let listing = client.list_domains().await;
-    let mut unchanged = Vec::new();
-    let mut skipped = Vec::new();
-    let mut jobs = VecDeque::new();
-    if listing.ok {
-        let current: BTreeSet<String> = listing
-            .domains
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let wanted: BTreeSet<&str> = desired.iter().map(DomainName::as_str).collect();
-        for name in desired.iter() {
-            if current.contains(name.as_str()) {
-                unchanged.push(name.as_str().to_string());
-            } else {
-                jobs.push_back(Job::Add(name.clone()));
-            }
-        }
-        if prune {
-            for alias in current.iter().filter(|a| !wanted.contains(a.as_str())) {
-                match DomainName::parse(alias) {
-                    Ok(name) if name.as_str() == alias => jobs.push_back(Job::Remove(name)),
-                    _ => skipped.push(alias.clone()),
-                }
-            }
-        }
-    } else if !prune {
-        // Without the list, adding everything is still safe: an existing alias is a success.
-        jobs.extend(desired.into_iter().map(Job::Add));
+    let listed = listing
+        .ok
+        .then(|| listing.domains.clone().unwrap_or_default());
+    let plan = plan(listed.as_deref(), &desired, &options);
+    if options.dry_run {
+        return SyncReport {
+            listing,
+            plan,
+            dry_run: true,
+            results: Vec::new(),
+            elapsed: started.elapsed(),
+        };
     }
-    // With prune and no list nothing is done: removing blindly could remove the wrong aliases.
+    let jobs: VecDeque<Job> = plan
+        .to_add
+        .iter()
+        .cloned()
+        .map(Job::Add)
+        .chain(plan.to_remove.iter().cloned().map(Job::Remove))
+        .collect();
 
     let queue = Arc::new(Mutex::new(jobs));
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.max(1) {
+    for _ in 0..options.concurrency.max(1) {
         let (queue, results, client, progress) = (
             queue.clone(),
             results.clone(),
@@ -113,9 +206,113 @@ pub async fn sync(
     let results = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
     SyncReport {
         listing,
-        unchanged,
+        plan,
+        dry_run: false,
         results,
-        skipped,
         elapsed: started.elapsed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<DomainName> {
+        list.iter().map(|n| DomainName::parse(n).unwrap()).collect()
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn texts(list: &[DomainName]) -> Vec<&str> {
+        list.iter().map(DomainName::as_str).collect()
+    }
+
+    fn prune() -> SyncOptions {
+        SyncOptions {
+            prune: true,
+            ..SyncOptions::default()
+        }
+    }
+
+    #[test]
+    fn without_prune_only_missing_domains_are_added() {
+        let listing = strings(&["a.example.com", "extra.example.com"]);
+        let plan = plan(
+            Some(&listing),
+            &names(&["a.example.com", "b.example.com"]),
+            &SyncOptions::default(),
+        );
+        assert_eq!(texts(&plan.to_add), ["b.example.com"]);
+        assert_eq!(plan.unchanged, ["a.example.com"]);
+        assert!(plan.to_remove.is_empty());
+        assert!(plan.kept.is_empty() && plan.unconfirmed.is_empty());
+    }
+
+    #[test]
+    fn without_a_listing_everything_is_added_and_nothing_is_pruned() {
+        let desired = names(&["a.example.com"]);
+        let add_only = plan(None, &desired, &SyncOptions::default());
+        assert_eq!(texts(&add_only.to_add), ["a.example.com"]);
+        let pruning = plan(None, &desired, &prune());
+        assert_eq!(pruning, SyncPlan::default(), "no listing, no plan at all");
+    }
+
+    #[test]
+    fn prune_removes_what_nothing_names_except_wildcards_and_protected_aliases() {
+        let listing = strings(&[
+            "*.network.example",
+            "keep.example.com",
+            "old.example.com",
+            "www.network.example",
+            "Not A Host",
+        ]);
+        let options = SyncOptions {
+            protect: ["www.network.example".to_string()].into(),
+            ..prune()
+        };
+        let plan = plan(Some(&listing), &names(&["keep.example.com"]), &options);
+        assert_eq!(texts(&plan.to_remove), ["old.example.com"]);
+        assert_eq!(plan.kept.get("*.network.example"), Some(&Kept::Wildcard));
+        assert_eq!(plan.kept.get("www.network.example"), Some(&Kept::Protected));
+        assert_eq!(plan.skipped, ["Not A Host"]);
+    }
+
+    #[test]
+    fn a_confirmed_set_limits_removal_to_exactly_those_aliases() {
+        let listing = strings(&[
+            "gone-1.example.com",
+            "gone-2.example.com",
+            "new.example.com",
+        ]);
+        let options = SyncOptions {
+            confirmed: Some(
+                ["gone-1.example.com", "gone-2.example.com", "x.example.com"]
+                    .map(String::from)
+                    .into(),
+            ),
+            ..prune()
+        };
+        // new.example.com became a candidate after the preview: reported, not removed; the
+        // confirmed x.example.com is not on Closte any more: nothing to do.
+        let plan = plan(Some(&listing), &[], &options);
+        assert_eq!(
+            texts(&plan.to_remove),
+            ["gone-1.example.com", "gone-2.example.com"]
+        );
+        assert_eq!(plan.unconfirmed, ["new.example.com"]);
+    }
+
+    #[test]
+    fn a_desired_domain_is_never_a_removal_even_when_confirmed() {
+        let listing = strings(&["site.example.com"]);
+        let options = SyncOptions {
+            confirmed: Some(["site.example.com".to_string()].into()),
+            ..prune()
+        };
+        let plan = plan(Some(&listing), &names(&["site.example.com"]), &options);
+        assert!(plan.to_remove.is_empty());
+        assert_eq!(plan.unchanged, ["site.example.com"]);
     }
 }

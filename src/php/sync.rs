@@ -8,7 +8,8 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use tokio::sync::mpsc;
 
-use crate::client::sync::sync;
+use crate::client::outcome::Operation;
+use crate::client::sync::{sync, SyncOptions, SyncReport};
 use crate::client::ClosteClient;
 use crate::domain::DomainName;
 use crate::runtime;
@@ -24,9 +25,12 @@ use super::functions::{
 const MAX_CONCURRENCY: i64 = 256;
 
 /// Adds the domains Closte is missing and, with `'prune' => true`, removes the aliases that are
-/// not in `$domains`. Options: `prune` (bool), `concurrency` (1..256, default INI
-/// `closte.concurrency`), `progress` (callable receiving each add/remove result as it finishes,
-/// and the number finished so far).
+/// not in `$domains` (never a wildcard alias, never one in `protect`, and with `confirm_remove`
+/// only those). Options: `prune` (bool), `dry_run` (bool: plan only), `concurrency` (1..256,
+/// default INI `closte.concurrency`), `protect` (list of aliases never removed),
+/// `confirm_remove` (list: prune removes only these), `allow_empty` (bool: prune against an
+/// empty list), `progress` (callable receiving each add/remove result as it finishes, and the
+/// number finished so far).
 #[php_function]
 #[php(optional = "options")]
 pub fn closte_sync(
@@ -34,89 +38,129 @@ pub fn closte_sync(
     options: Option<&ZendHashTable>,
 ) -> PhpResult<ZBox<ZendHashTable>> {
     let empty = ZendHashTable::new();
-    let options = options.unwrap_or(&empty);
-    let mut prune = false;
-    let mut concurrency = engine::ini_string("closte.concurrency")
+    let parsed = parse_options(options.unwrap_or(&empty))?;
+    let desired = parse_domain_list(domains, "domains")?;
+    if parsed.sync.prune && desired.is_empty() && !parsed.allow_empty {
+        return Err(closte_error(
+            "refusing to prune against an empty domain list: it would remove every alias on \
+             Closte; pass 'allow_empty' => true if that is really meant"
+                .to_string(),
+            CODE_ARGUMENT,
+        ));
+    }
+    let report = run(desired, parsed.sync.clone(), parsed.progress.as_ref())?;
+    report_array(&report, &parsed.sync)
+}
+
+struct ParsedOptions<'a> {
+    sync: SyncOptions,
+    allow_empty: bool,
+    progress: Option<ZendCallable<'a>>,
+}
+
+fn argument_error(message: String) -> PhpException {
+    closte_error(message, CODE_ARGUMENT)
+}
+
+fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
+    let concurrency = engine::ini_string("closte.concurrency")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
         .unwrap_or(8);
-    let mut progress: Option<ZendCallable> = None;
+    let mut parsed = ParsedOptions {
+        sync: SyncOptions {
+            concurrency: concurrency as usize,
+            ..SyncOptions::default()
+        },
+        allow_empty: false,
+        progress: None,
+    };
     for (key, value) in options.iter() {
         match key.to_string().as_str() {
-            "prune" => prune = value.is_true(),
+            "prune" => parsed.sync.prune = value.is_true(),
+            "dry_run" => parsed.sync.dry_run = value.is_true(),
+            "allow_empty" => parsed.allow_empty = value.is_true(),
             "concurrency" => {
-                concurrency = value
+                parsed.sync.concurrency = value
                     .long()
                     .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
                     .ok_or_else(|| {
-                        closte_error(
-                            format!(
-                                "option \"concurrency\" must be an int from 1 to {MAX_CONCURRENCY}"
-                            ),
-                            CODE_ARGUMENT,
-                        )
-                    })?
+                        argument_error(format!(
+                            "option \"concurrency\" must be an int from 1 to {MAX_CONCURRENCY}"
+                        ))
+                    })? as usize
             }
+            "protect" => parsed.sync.protect = name_set(value, "protect")?,
+            "confirm_remove" => parsed.sync.confirmed = Some(name_set(value, "confirm_remove")?),
             "progress" => {
-                progress = Some(ZendCallable::new(value).map_err(|_| {
-                    closte_error(
-                        "option \"progress\" must be callable".to_string(),
-                        CODE_ARGUMENT,
-                    )
-                })?)
+                parsed.progress =
+                    Some(ZendCallable::new(value).map_err(|_| {
+                        argument_error("option \"progress\" must be callable".into())
+                    })?);
             }
             other => {
-                return Err(closte_error(
-                    format!(
-                        "unknown option \"{}\": expected prune, concurrency or progress",
-                        other.escape_debug()
-                    ),
-                    CODE_ARGUMENT,
-                ))
+                return Err(argument_error(format!(
+                    "unknown option \"{}\": expected prune, dry_run, concurrency, protect, \
+                     confirm_remove, allow_empty or progress",
+                    other.escape_debug()
+                )))
             }
         }
     }
+    Ok(parsed)
+}
 
-    // Every name is checked before anything is sent.
+/// A list option of domain names, as normalised strings.
+fn name_set(value: &Zval, option: &str) -> PhpResult<BTreeSet<String>> {
+    let list = value.array().ok_or_else(|| {
+        argument_error(format!("option \"{option}\" must be an array of domains"))
+    })?;
+    Ok(parse_domain_list(list, option)?
+        .into_iter()
+        .map(|name| name.as_str().to_string())
+        .collect())
+}
+
+/// Every name is checked before anything is sent; duplicates count once.
+fn parse_domain_list(list: &ZendHashTable, what: &str) -> PhpResult<Vec<DomainName>> {
     let mut seen = BTreeSet::new();
-    let mut desired: Vec<DomainName> = Vec::new();
-    for (index, (key, value)) in domains.iter().enumerate() {
+    let mut names = Vec::new();
+    for (index, (key, value)) in list.iter().enumerate() {
+        let key = key.to_string();
         let label = format!(
-            "domains[{}]",
-            if key.to_string().is_empty() {
+            "{what}[{}]",
+            if key.is_empty() {
                 index.to_string()
             } else {
-                key.to_string()
+                key
             }
         );
         let Some(bytes) = value.binary_slice::<u8>() else {
-            return Err(closte_error(
-                format!("{label} is not a string"),
-                CODE_ARGUMENT,
-            ));
+            return Err(argument_error(format!("{label} is not a string")));
         };
         let name = parse_domain_named(bytes, &label)?;
         if seen.insert(name.as_str().to_string()) {
-            desired.push(name);
+            names.push(name);
         }
     }
+    Ok(names)
+}
 
+fn run(
+    desired: Vec<DomainName>,
+    options: SyncOptions,
+    progress: Option<&ZendCallable>,
+) -> PhpResult<SyncReport> {
     let (settings, key) = settings_and_key()?;
     let (handle, http) =
         runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
     COUNTERS.operation();
     let client = Arc::new(ClosteClient::new(http, &settings, key));
     let (sender, mut receiver) = mpsc::unbounded_channel();
-    let task = handle.spawn(sync(
-        client,
-        desired,
-        prune,
-        concurrency as usize,
-        progress.as_ref().map(|_| sender),
-    ));
+    let task = handle.spawn(sync(client, desired, options, progress.map(|_| sender)));
 
     // Progress callbacks run here, on the PHP thread, as results arrive.
-    if let Some(callback) = &progress {
+    if let Some(callback) = progress {
         let mut done: i64 = 0;
         while let Some(outcome) = handle.block_on(receiver.recv()) {
             done += 1;
@@ -126,21 +170,30 @@ pub fn closte_sync(
             if callback.try_call(vec![&arg, &done]).is_err() {
                 // The callback threw: stop the sync and let the exception propagate.
                 task.abort();
-                return Err(closte_error(
-                    "progress callback failed".to_string(),
-                    CODE_ARGUMENT,
-                ));
+                return Err(argument_error("progress callback failed".to_string()));
             }
         }
     }
-    let report = handle
+    handle
         .block_on(task)
-        .map_err(|e| closte_error(format!("sync did not finish: {e}"), CODE_RUNTIME))?;
+        .map_err(|e| closte_error(format!("sync did not finish: {e}"), CODE_RUNTIME))
+}
 
+fn report_array(report: &SyncReport, options: &SyncOptions) -> PhpResult<ZBox<ZendHashTable>> {
+    let plan = &report.plan;
+    let as_strings = |names: &[DomainName]| {
+        names
+            .iter()
+            .map(|n| n.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
     let mut result = ZendHashTable::new();
     result.insert("ok", report.ok())?;
-    result.insert("prune", prune)?;
-    result.insert("concurrency", concurrency)?;
+    result.insert("prune", options.prune)?;
+    result.insert("dry_run", report.dry_run)?;
+    result.insert("concurrency", options.concurrency as i64)?;
+    result.insert("to_add", as_strings(&plan.to_add))?;
+    result.insert("to_remove", as_strings(&plan.to_remove))?;
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut failed = Vec::new();
@@ -149,7 +202,7 @@ pub fn closte_sync(
         let name = outcome.domain.clone().unwrap_or_default();
         if !outcome.ok {
             failed.push(name.clone());
-        } else if outcome.operation == crate::client::outcome::Operation::AddDomain {
+        } else if outcome.operation == Operation::AddDomain {
             added.push(name.clone());
         } else {
             removed.push(name.clone());
@@ -158,9 +211,15 @@ pub fn closte_sync(
     }
     result.insert("added", added)?;
     result.insert("removed", removed)?;
-    result.insert("unchanged", report.unchanged.clone())?;
+    result.insert("unchanged", plan.unchanged.clone())?;
     result.insert("failed", failed)?;
-    result.insert("skipped", report.skipped.clone())?;
+    result.insert("skipped", plan.skipped.clone())?;
+    let mut kept = ZendHashTable::new();
+    for (alias, rule) in &plan.kept {
+        kept.insert(alias.as_str(), rule.as_str())?;
+    }
+    result.insert("kept", kept)?;
+    result.insert("unconfirmed", plan.unconfirmed.clone())?;
     result.insert("listing", outcome_array(&report.listing, None)?)?;
     result.insert("results", per_domain)?;
     result.insert("elapsed_ms", report.elapsed.as_secs_f64() * 1000.0)?;

@@ -95,4 +95,84 @@ final class SyncTest extends ClosteTestCase
         $this->assertGreaterThanOrEqual(1, $opened);
         $this->assertLessThanOrEqual(8, $opened, '81 requests over at most a few pooled connections');
     }
+
+    public function testADryRunPlansAndChangesNothing(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['keep.example.com', 'old.example.com', '*.net.example.com', 'www.net.example.com']]);
+        $plan = closte_sync(['keep.example.com', 'new.example.com'], ['prune' => true, 'dry_run' => true, 'protect' => ['WWW.net.example.com.']]);
+        $this->assertTrue($plan['ok']);
+        $this->assertTrue($plan['dry_run']);
+        $this->assertSame(['new.example.com'], $plan['to_add']);
+        $this->assertSame(['old.example.com'], $plan['to_remove']);
+        $this->assertSame(['*.net.example.com' => 'wildcard', 'www.net.example.com' => 'protected'], $plan['kept']);
+        $this->assertSame(['keep.example.com'], $plan['unchanged']);
+        $this->assertSame([], $plan['added']);
+        $this->assertSame([], $plan['removed']);
+        $this->assertSame([], $plan['results']);
+        $this->assertSame(['/getdomains'], array_column($this->sim->requests(), 'path'), 'one listing, no change');
+        $this->assertSame(['*.net.example.com', 'keep.example.com', 'old.example.com', 'www.net.example.com'], $this->sim->domains());
+    }
+
+    public function testPruneRemovesOnlyTheConfirmedSet(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['a.example.com', 'b.example.com', 'site.example.com']]);
+        $plan = closte_sync(['site.example.com'], ['prune' => true, 'dry_run' => true]);
+        $this->assertSame(['a.example.com', 'b.example.com'], $plan['to_remove']);
+        // Between preview and confirmation another alias appeared and a confirmed one went.
+        $this->sim->control('POST', '/domains', ['domains' => ['late.example.com']]);
+        closte_remove_domain('b.example.com');
+        $run = closte_sync(['site.example.com'], ['prune' => true, 'confirm_remove' => $plan['to_remove']]);
+        $this->assertTrue($run['ok']);
+        $this->assertSame(['a.example.com'], $run['removed']);
+        $this->assertSame(['late.example.com'], $run['unconfirmed'], 'a new candidate is reported, not removed');
+        $this->assertSame(['late.example.com', 'site.example.com'], $this->sim->domains());
+    }
+
+    public function testPruneNeverRemovesAWildcardAlias(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['*.agency.example.com', 'gone.example.com']]);
+        $run = closte_sync(['site.example.com'], ['prune' => true]);
+        $this->assertSame(['gone.example.com'], $run['removed']);
+        $this->assertSame(['*.agency.example.com' => 'wildcard'], $run['kept']);
+        $this->assertContains('*.agency.example.com', $this->sim->domains());
+    }
+
+    public function testPruneWithAnEmptyListIsRefusedUnlessAllowed(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['one.example.com', 'two.example.com']]);
+        try {
+            closte_sync([], ['prune' => true]);
+            $this->fail('an empty list was pruned against');
+        } catch (\Closte\Exception $e) {
+            $this->assertSame(4, $e->getCode());
+            $this->assertStringContainsString('refusing to prune against an empty domain list', $e->getMessage());
+            $this->assertStringContainsString("'allow_empty' => true", $e->getMessage());
+        }
+        $this->assertSame([], $this->sim->requests(), 'refused before any request');
+        $this->assertSame(['one.example.com', 'two.example.com'], $this->sim->domains());
+
+        $this->assertSame([], closte_sync([])['added'], 'an empty list without prune is harmless');
+        $all = closte_sync([], ['prune' => true, 'allow_empty' => true]);
+        $this->assertSame(['one.example.com', 'two.example.com'], $all['removed']);
+    }
+
+    public function testListOptionsAreValidatedLikeDomains(): void
+    {
+        foreach (['protect', 'confirm_remove'] as $option) {
+            try {
+                closte_sync(['site.example.com'], ['prune' => true, $option => ['ok.example.com', 'not a domain']]);
+                $this->fail("$option accepted a bad name");
+            } catch (\Closte\InvalidDomainException $e) {
+                $this->assertStringStartsWith("{$option}[1]: invalid domain", $e->getMessage());
+            }
+            try {
+                closte_sync(['site.example.com'], [$option => 'ok.example.com']);
+                $this->fail("$option accepted a string");
+            } catch (\Closte\Exception $e) {
+                $this->assertSame(4, $e->getCode());
+                $this->assertStringContainsString("option \"$option\" must be an array of domains", $e->getMessage());
+            }
+        }
+        $this->assertSame([], $this->sim->requests());
+    }
 }
