@@ -105,6 +105,14 @@ namespace {
      */
     function closte_test_connection(): array {}
 
+    /**
+     * The normal form of $domain that every other function sends and Closte lists: lower case,
+     * IDN as punycode, no trailing dot (`*.` kept). Makes no request.
+     *
+     * @throws \Closte\InvalidDomainException naming the bad part
+     */
+    function closte_normalize_domain(string $domain): string {}
+
     /** True when a non-empty API key is configured (CLOSTE_CLIENT_API_KEY or closte.api_key). */
     function closte_detect(): bool {}
 

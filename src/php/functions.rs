@@ -127,6 +127,14 @@ pub fn closte_remove_domain(
     domain_call(DomainOperation::Remove, &domain, Some(site_id))
 }
 
+/// The normal form the other functions send and Closte lists (lower case, punycode, no
+/// trailing dot), or `Closte\InvalidDomainException` naming the bad part. No request is made:
+/// callers use it to validate and compare names before they act.
+#[php_function]
+pub fn closte_normalize_domain(domain: BinarySlice<u8>) -> PhpResult<String> {
+    Ok(parse_domain(&domain)?.as_str().to_string())
+}
+
 /// Requests the Let's Encrypt certificate for `$domain` (SSL endpoint discovered once).
 #[php_function]
 pub fn closte_request_ssl(domain: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTable>> {
@@ -223,6 +231,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(closte_list_domains))
         .function(wrap_function!(closte_test_connection))
         .function(wrap_function!(closte_detect))
+        .function(wrap_function!(closte_normalize_domain))
         .function(wrap_function!(closte_version))
         .function(wrap_function!(closte_stats))
 }

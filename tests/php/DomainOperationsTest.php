@@ -37,6 +37,20 @@ final class DomainOperationsTest extends ClosteTestCase
         $this->assertTrue($this->sim->state()['domains'][0]['ssl_requested']);
     }
 
+    public function testNormalizeDomainGivesTheFormClosteListsWithoutARequest(): void
+    {
+        $this->assertSame('xn--bcher-kva.example', closte_normalize_domain('Bücher.Example.'));
+        $this->assertSame('*.shop.example.com', closte_normalize_domain('*.SHOP.example.com'));
+        try {
+            closte_normalize_domain('my_site.example.com');
+            $this->fail('an underscore was accepted');
+        } catch (\Closte\InvalidDomainException $e) {
+            $this->assertSame(1, $e->getCode());
+            $this->assertStringContainsString('label "my_site" contains \'_\'', $e->getMessage());
+        }
+        $this->assertSame([], $this->sim->requests());
+    }
+
     public function testSiteIdDefaultsToZero(): void
     {
         $this->assertSame(0, closte_add_domain('example.com')['site_id']);

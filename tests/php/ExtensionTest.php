@@ -14,7 +14,7 @@ final class ExtensionTest extends ClosteTestCase
         sort($functions);
         $this->assertSame([
             'closte_add_domain', 'closte_detect', 'closte_enqueue', 'closte_list_domains',
-            'closte_pending', 'closte_remove_domain', 'closte_request_ssl', 'closte_ssl_status',
+            'closte_normalize_domain', 'closte_pending', 'closte_remove_domain', 'closte_request_ssl', 'closte_ssl_status',
             'closte_stats', 'closte_sync', 'closte_test_connection', 'closte_version', 'closte_wait',
         ], $functions);
         $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');

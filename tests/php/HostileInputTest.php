@@ -97,6 +97,7 @@ final class HostileInputTest extends ClosteTestCase
             'closte_remove_domain' => static fn (string $d) => closte_remove_domain($d),
             'closte_request_ssl' => static fn (string $d) => closte_request_ssl($d),
             'closte_ssl_status' => static fn (string $d) => closte_ssl_status($d),
+            'closte_normalize_domain' => static fn (string $d) => closte_normalize_domain($d),
             'closte_enqueue add_domain' => static fn (string $d) => closte_enqueue('add_domain', $d),
             'closte_enqueue remove_domain' => static fn (string $d) => closte_enqueue('remove_domain', $d),
             'closte_enqueue request_ssl' => static fn (string $d) => closte_enqueue('request_ssl', $d),
