@@ -3,12 +3,13 @@
  * Plugin Name:       Closte Native for Ultimate Multisite
  * Plugin URI:        https://github.com/closte-native/closte
  * Description:       Maps Ultimate Multisite domains on Closte through the native `closte` PHP extension: domain aliases, Let's Encrypt certificates, retries through Action Scheduler, clear logs.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      8.2
  * Network:           true
  * License:           GPL-2.0-or-later
  * Text Domain:       closte-native
+ * Domain Path:       /languages
  *
  * Works as a network-activated plugin or as a must-use plugin (copy this folder into
  * wp-content/mu-plugins/ and require closte-native/closte-native.php from a loader file).
@@ -22,11 +23,15 @@ if (defined('CLOSTE_NATIVE_VERSION')) {
 	return; // Loaded twice (plugin and mu-plugin): the first copy wins.
 }
 
-define('CLOSTE_NATIVE_VERSION', '0.1.0');
+define('CLOSTE_NATIVE_VERSION', '0.2.0');
 define('CLOSTE_NATIVE_DIR', __DIR__);
 
 require_once __DIR__ . '/includes/class-logger.php';
+require_once __DIR__ . '/includes/class-network-domains.php';
+require_once __DIR__ . '/includes/class-alias-registry.php';
 require_once __DIR__ . '/includes/class-dispatcher.php';
+require_once __DIR__ . '/includes/class-connection-test.php';
+require_once __DIR__ . '/includes/class-sync-service.php';
 require_once __DIR__ . '/includes/class-sync-page.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 

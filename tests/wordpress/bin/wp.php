@@ -8,7 +8,7 @@
  *   php ... wp.php run-queue [now-offset]   run due Action Scheduler (stand-in) jobs
  *   php ... wp.php notices                  print network admin notices as a super admin
  *   php ... wp.php fire HOOK DOMAIN SITE    do_action(HOOK, DOMAIN, SITE) with string args
- *   php ... wp.php cookies                  auth cookies of the super admin, as a Cookie header
+ *   php ... wp.php cookies [USER_ID]        auth cookies of a user (default 1, the super admin), as a Cookie header
  */
 
 $command = $argv[1] ?? '';
@@ -96,12 +96,13 @@ switch ($command) {
 
 	case 'cookies':
 		$expire = time() + HOUR_IN_SECONDS;
+		$user   = (int) ($argv[2] ?? 1);
 		printf(
 			"%s=%s; %s=%s\n",
 			AUTH_COOKIE,
-			rawurlencode(wp_generate_auth_cookie(1, $expire, 'auth')),
+			rawurlencode(wp_generate_auth_cookie($user, $expire, 'auth')),
 			LOGGED_IN_COOKIE,
-			rawurlencode(wp_generate_auth_cookie(1, $expire, 'logged_in'))
+			rawurlencode(wp_generate_auth_cookie($user, $expire, 'logged_in'))
 		);
 		break;
 

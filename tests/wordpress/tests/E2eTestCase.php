@@ -20,10 +20,11 @@ abstract class E2eTestCase extends TestCase
         global $wpdb;
         $this->sim = Simulator::attach((int) CLOSTE_E2E_SIM_PORT);
         $this->sim->reset();
-        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY], 'ssl_issue_delay_ms' => 1000]);
+        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY], 'ssl_issue_delay_ms' => 1000, 'auth_error_message' => 'Invalid API Key', 'already_exists_message' => 'Domain alias already exists']);
         $wpdb->query('TRUNCATE ' . standin_as_table());
         $wpdb->query('TRUNCATE ' . \Standin_Domain_Manager::table());
-        $wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key = 'standin_stock_closte_calls'");
+        $wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key IN ('standin_stock_closte_calls', 'standin_domain_query_fails')");
+        $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'closte\\_native\\_%'");
         wp_cache_flush();
         foreach (glob($this->logDir() . '/*.log') ?: [] as $file) {
             unlink($file);
@@ -68,7 +69,7 @@ abstract class E2eTestCase extends TestCase
      *
      * @return array{exit: int, stdout: string, stderr: string}
      */
-    protected function wpCli(array $args, bool $withExtension = true): array
+    protected function wpCli(array $args, bool $withExtension = true, array $env = []): array
     {
         $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'error_reporting=-1', '-d', 'display_errors=stderr'];
         if ($withExtension) {
@@ -76,7 +77,7 @@ abstract class E2eTestCase extends TestCase
             $cmd[] = 'extension=' . CLOSTE_E2E_SO;
         }
         $cmd[] = dirname(__DIR__) . '/bin/wp.php';
-        $process = proc_open(array_merge($cmd, $args), [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $process = proc_open(array_merge($cmd, $args), [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env ? $env + getenv() : null);
         $stdout = stream_get_contents($pipes[1]);
         $stderr = stream_get_contents($pipes[2]);
         $exit = proc_close($process);
@@ -89,10 +90,10 @@ abstract class E2eTestCase extends TestCase
      *
      * @return array{status: int, body: string, seconds: float}
      */
-    protected function webRequest(string $method, string $path, array $form = []): array
+    protected function webRequest(string $method, string $path, array $form = [], int $user = 1): array
     {
-        static $cookies = null;
-        $cookies ??= trim($this->wpCli(['cookies'])['stdout']);
+        static $jar = [];
+        $cookies = $jar[$user] ??= trim($this->wpCli(['cookies', (string) $user])['stdout']);
         $context = stream_context_create(['http' => [
             'method' => $method,
             'header' => 'Host: ' . CLOSTE_E2E_NETWORK . "\r\nCookie: $cookies\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n",
@@ -106,5 +107,34 @@ abstract class E2eTestCase extends TestCase
         $seconds = microtime(true) - $started;
         preg_match('#^HTTP/\S+ (\d+)#', $http_response_header[0] ?? '', $m);
         return ['status' => (int) ($m[1] ?? 0), 'body' => (string) $body, 'seconds' => $seconds];
+    }
+
+    /** The nonce our script adds to the wizard's test request, read from a network admin page. */
+    protected function testConnectionNonce(): string
+    {
+        $page = $this->webRequest('GET', '/wp-admin/network/');
+        $this->assertSame(1, preg_match('/var nonce = "([0-9a-f]+)"/', $page['body'], $m), 'the nonce script is on network admin pages');
+        return $m[1];
+    }
+
+    /** @return array<string, mixed> the decoded JSON answer of the wizard's test connection */
+    protected function testConnection(?string $nonce, int $user = 1): array
+    {
+        $form = ['action' => 'wu_test_hosting_integration', 'integration' => 'closte'];
+        if (null !== $nonce) {
+            $form['closte_native_nonce'] = $nonce;
+        }
+        $answer = $this->webRequest('POST', '/wp-admin/admin-ajax.php', $form, $user);
+        $json = json_decode($answer['body'], true);
+        $this->assertIsArray($json, $answer['status'] . ' ' . substr($answer['body'], 0, 300));
+        return $json + ['http_status' => $answer['status']];
+    }
+
+    /** Runs the sync's queued background job (and anything else due) in this process. */
+    protected function runSyncJob(): void
+    {
+        wp_cache_flush();
+        $this->runQueue();
+        wp_cache_flush();
     }
 }

@@ -219,7 +219,8 @@ final class HostIntegrationTest extends E2eTestCase
             Standin_Domain_Manager::delete_domain($id);
             $this->runQueue(3600);
             $this->assertSame([], $this->sim->domains(), 'the stale add retry did not re-add the alias');
-            $this->assertStringContainsString('retry 2 dropped, superseded by a later remove', $this->log());
+            $this->assertStringContainsString('retry 2 dropped, superseded by a later', $this->log());
+            $this->assertStringContainsString('remove_domain changed-mind.example (site 1): left in place on Closte: this integration did not add it', $this->log());
         } finally {
             remove_filter('closte_native_retry_base_delay', $fast);
         }
@@ -237,27 +238,65 @@ final class HostIntegrationTest extends E2eTestCase
 
     public function testWizardTestConnectionOverHttp(): void
     {
-        $ok = $this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte']);
-        $this->assertSame(200, $ok['status'], $ok['body']);
-        $json = json_decode($ok['body'], true);
-        $this->assertTrue($json['success'], $ok['body']);
+        $nonce = $this->testConnectionNonce();
+        $json = $this->testConnection($nonce);
+        $this->assertTrue($json['success'], json_encode($json));
         $this->assertSame('Access Authorized', $json['data']['message']);
         $this->assertSame([], $this->sim->domains(), 'the test changed nothing');
 
         $this->sim->configure(['api_keys' => ['a-different-key']]);
-        $bad = json_decode($this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte'])['body'], true);
+        $bad = $this->testConnection($nonce);
         $this->assertFalse($bad['success']);
         $this->assertSame('closte-auth', $bad['data'][0]['code']);
         $this->assertStringContainsString('Closte rejected the API key (CLOSTE_CLIENT_API_KEY in wp-config.php): "Invalid API Key"', $bad['data'][0]['message']);
 
         $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY]]);
         $this->sim->fault(['kind' => 'close', 'count' => 10]);
-        $down = json_decode($this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte'])['body'], true);
+        $down = $this->testConnection($nonce);
         $this->sim->control('POST', '/faults/clear');
         $this->assertFalse($down['success']);
         $this->assertSame('closte-unreachable', $down['data'][0]['code']);
         $this->assertStringContainsString('Could not reach the Closte API (network)', $down['data'][0]['message']);
         $this->assertSame([], get_network_option(null, 'standin_stock_closte_calls', []));
+    }
+
+    public function testTheTestConnectionIsRefusedToSubscribersAndRequestsWithoutOurNonce(): void
+    {
+        $subscriber = wp_insert_user(['user_login' => 'sub-' . wp_generate_password(6, false), 'user_pass' => wp_generate_password(), 'role' => 'subscriber']);
+        $this->assertIsInt($subscriber);
+        try {
+            $refused = $this->testConnection($this->testConnectionNonce(), $subscriber);
+            $this->assertFalse($refused['success']);
+            $this->assertSame(403, $refused['http_status']);
+            $this->assertSame('closte-forbidden', $refused['data'][0]['code']);
+
+            $noNonce = $this->testConnection(null);
+            $this->assertFalse($noNonce['success']);
+            $this->assertSame('closte-bad-nonce', $noNonce['data'][0]['code']);
+            $forged = $this->testConnection('0123456789');
+            $this->assertSame('closte-bad-nonce', $forged['data'][0]['code']);
+            $this->assertSame([], $this->sim->requests(), 'Closte was never asked');
+        } finally {
+            require_once ABSPATH . 'wp-admin/includes/user.php';
+            wpmu_delete_user($subscriber);
+        }
+    }
+
+    public function testClosteTextIsEscapedInTheWizardAndSanitisedInTheLog(): void
+    {
+        $this->sim->configure(['api_keys' => ['a-different-key'], 'auth_error_message' => "Invalid API key <img src=x onerror=alert(1)>\nFORGED LINE\u{2028}x\x1b[31m"]);
+        $bad = $this->testConnection($this->testConnectionNonce());
+        $message = $bad['data'][0]['message'];
+        $this->assertSame('closte-auth', $bad['data'][0]['code']);
+        $this->assertStringNotContainsString('<img', $message);
+        $this->assertStringContainsString('&lt;img src=x onerror=alert(1)&gt;', $message);
+        $log = $this->log();
+        $this->assertStringContainsString('\\x3cimg src=x onerror=alert(1)\\x3e', $log);
+        foreach (['<', '>', "\u{2028}", "\x1b", "\r"] as $raw) {
+            $this->assertStringNotContainsString($raw, $log, 'no raw ' . json_encode($raw) . ' in the log');
+        }
+        $this->assertStringNotContainsString("\nFORGED", $log, 'no forged line');
+        $this->assertSame(1, substr_count(trim($log), "\n") + 1, 'one line');
     }
 
     public function testWithoutTheExtensionThereIsANoticeAndNoFatal(): void
@@ -266,7 +305,11 @@ final class HostIntegrationTest extends E2eTestCase
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $this->assertStringNotContainsString('Fatal', $result['stderr'] . $result['stdout']);
         $this->assertStringContainsString('closte-native-missing-extension', $result['stdout']);
-        $this->assertStringContainsString('the &quot;closte&quot; PHP extension is not loaded', $result['stdout']);
+        $this->assertStringContainsString('is-dismissible', $result['stdout']);
+        $this->assertStringContainsString('the &quot;closte&quot; PHP extension is not loaded on this server.', $result['stdout']);
+        $this->assertStringContainsString('Ultimate Multisite&#039;s built-in Closte integration handles mapped domains, as before', $result['stdout']);
+        $this->assertStringContainsString('ask Closte support to enable', $result['stdout']);
+        $this->assertStringNotContainsString('make install', $result['stdout']);
         // None of our hooks; the stock integration (stand-in) keeps answering as before.
         $this->assertStringContainsString('"wu_add_domain":["WP_Ultimo\\\\Integrations\\\\Host_Providers\\\\Closte_Host_Provider"]', $result['stdout']);
         $this->assertStringContainsString('"closte_native_retry":false', $result['stdout']);
@@ -318,32 +361,6 @@ final class HostIntegrationTest extends E2eTestCase
         }
     }
 
-    public function testNetworkAdminSyncRepairsDrift(): void
-    {
-        global $wpdb;
-        // Drift: two domain records Closte never got (inserted without firing hooks), and an
-        // alias on Closte that nothing uses any more.
-        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => 'drift-a.example']);
-        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => 'drift-b.example']);
-        $this->sim->control('POST', '/domains', ['domains' => ['stale.example', CLOSTE_E2E_NETWORK]]);
-
-        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
-        $this->assertSame(200, $page['status'], substr($page['body'], 0, 300));
-        $this->assertStringContainsString('Sync domains with Closte', $page['body']);
-        $this->assertSame(1, preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $page['body'], $nonce));
-
-        $post = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'prune' => '1']);
-        $this->assertSame(302, $post['status'], substr($post['body'], 0, 300));
-        $this->assertSame([CLOSTE_E2E_NETWORK, 'drift-a.example', 'drift-b.example'], $this->sim->domains());
-
-        $report = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync&synced=1');
-        $this->assertStringContainsString('Sync finished: 2 added, 1 removed, 1 unchanged, 0 failed.', $report['body']);
-        $this->assertStringContainsString('sync of 3 domains (prune): OK, 2 added, 1 removed, 1 unchanged, 0 failed', $this->log());
-
-        $forged = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => 'forged', 'prune' => '1']);
-        $this->assertNotSame(302, $forged['status'], 'a request without a valid nonce is refused');
-    }
-
     public function testTheKeyIsInNoLogFile(): void
     {
         // Produce successes and every kind of failure first.
@@ -351,10 +368,13 @@ final class HostIntegrationTest extends E2eTestCase
         $this->sim->fault(['kind' => 'status', 'status' => 500, 'count' => 1]);
         Standin_Domain_Manager::create_domain('logged-2.example', 1);
         $this->runQueue();
+        $nonce = $this->testConnectionNonce();
         $this->sim->configure(['api_keys' => ['another']]);
-        do_action('wu_remove_domain', 'logged.example', '1');
-        Host_Provider::get_instance(); // test connection through HTTP writes the log too
-        $this->webRequest('POST', '/wp-admin/admin-ajax.php', ['action' => 'wu_test_hosting_integration', 'integration' => 'closte']);
+        global $wpdb;
+        Standin_Domain_Manager::delete_domain((int) $wpdb->get_var($wpdb->prepare('SELECT id FROM ' . Standin_Domain_Manager::table() . ' WHERE domain = %s', 'logged.example')));
+        $this->runQueue();
+        // The test connection through HTTP writes the log too.
+        $this->testConnection($nonce);
         $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY]]);
 
         $files = array_merge(

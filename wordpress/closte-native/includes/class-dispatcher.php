@@ -25,8 +25,10 @@ final class Dispatcher {
 	/** Action Scheduler group, shown in Tools > Scheduled Actions. */
 	const GROUP = 'closte';
 
+	/** Action Scheduler hook removing the old alias of a renamed domain record: args (old domain, site_id, new domain). */
+	const RENAMED_HOOK = 'closte_native_remove_renamed';
+
 	const INTENT_PREFIX = 'closte_native_intent_';
-	const DONE_PREFIX   = 'closte_native_done_';
 
 	/** Certificate states Closte may report for an issued certificate. */
 	const ACTIVE_STATES = ['active', 'issued', 'valid', 'installed', 'ok'];
@@ -35,6 +37,44 @@ final class Dispatcher {
 
 		add_action(self::RETRY_HOOK, [self::class, 'run_retry'], 10, 5);
 		add_action(self::SSL_CHECK_HOOK, [self::class, 'check_certificate'], 10, 3);
+		add_action(self::RENAMED_HOOK, [self::class, 'remove_renamed'], 10, 3);
+		// Ultimate Multisite (BerlinDB) fires this synchronously when a domain record's name is
+		// set: with an empty old value on creation, with the old name on a rename. It only
+		// queues wu_add_domain for the new name; the old alias would stay on Closte for ever.
+		add_action('wu_transition_domain_domain', [self::class, 'on_domain_renamed'], 10, 3);
+	}
+
+	/**
+	 * A domain record was renamed from $old to $new: queue the removal of the old alias (in the
+	 * background, under the same ownership rules as an unmapping).
+	 *
+	 * @param mixed $old     Previous domain ('' or null on creation).
+	 * @param mixed $new     New domain.
+	 * @param mixed $item_id Domain record id.
+	 */
+	public static function on_domain_renamed($old, $new, $item_id): void {
+
+		if (! is_string($old) || '' === trim($old) || Network_Domains::normalise($old) === Network_Domains::normalise((string) $new)) {
+			return;
+		}
+		$site_id = 0;
+		if (function_exists('wu_get_domain')) {
+			$record  = wu_get_domain($item_id);
+			$site_id = is_object($record) && method_exists($record, 'get_site_id') ? (int) $record->get_site_id() : 0;
+		}
+		self::schedule(self::RENAMED_HOOK, 0, [$old, $site_id, (string) $new]);
+	}
+
+	/**
+	 * Action Scheduler callback: the old name of a renamed domain record.
+	 *
+	 * @param string $old     Previous domain.
+	 * @param int    $site_id Site of the record.
+	 * @param string $new     Its new name, for the log.
+	 */
+	public static function remove_renamed($old, $site_id = 0, $new = ''): void {
+
+		self::remove((string) $old, (int) $site_id, sprintf('rename to %s', Logger::one_line((string) $new)));
 	}
 
 	/**
@@ -60,17 +100,55 @@ final class Dispatcher {
 
 	private static function start(string $operation, string $domain, int $site_id, string $source): ?array {
 
-		$done_by = get_site_transient(self::done_key($operation, $domain));
-		if (is_string($done_by) && self::hook_kind($done_by) !== self::hook_kind($source)) {
+		$record = Alias_Registry::get($domain);
+		if (null !== $record && self::done_by_twin($operation, $record, $source)) {
 			// Site creation fires both wu_add_subdomain and wu_add_domain (for the domain record
-			// of the same name): the second is already done.
-			Logger::log(sprintf('%s_domain %s (site %d): skipped, already done by %s (%s)', $operation, $domain, $site_id, $done_by, $source));
+			// of the same name), site deletion both removals: the second is already done.
+			$by = 'add' === $operation ? $record['source'] : $record['removed_by'];
+			Logger::log(sprintf('%s_domain %s (site %d): skipped, already done by %s (%s)', $operation, $domain, $site_id, $by, $source));
 			return null;
 		}
 
 		$intent = self::record_intent($operation, $domain);
 
 		return self::execute($operation, $domain, $site_id, 1, $intent, $source);
+	}
+
+	/**
+	 * True when the twin hook of the same event (subdomain vs domain record) did this already,
+	 * within the dedupe window.
+	 */
+	private static function done_by_twin(string $operation, array $record, string $source): bool {
+
+		if ('add' === $operation) {
+			$done_by = Alias_Registry::owns($record) && (int) $record['at'] >= time() - Alias_Registry::DEDUPE_WINDOW ? (string) $record['source'] : '';
+		} else {
+			$done_by = Alias_Registry::owns($record) ? '' : (string) ($record['removed_by'] ?? '');
+		}
+
+		return '' !== $done_by && self::hook_kind($done_by) !== self::hook_kind($source);
+	}
+
+	/**
+	 * Why an alias must not be removed now, or null when it may be. A removal needs ownership
+	 * (this integration added it) and no other user (a site, a domain record, the network).
+	 *
+	 * @return array{reason: string, retry: bool}|null
+	 */
+	private static function removal_blocker(string $domain): ?array {
+
+		if (! Alias_Registry::owns(Alias_Registry::get($domain))) {
+			return ['reason' => 'this integration did not add it (it was already on Closte, or added before closte-native recorded ownership); remove it in Closte Sync\'s preview if nothing uses it', 'retry' => false];
+		}
+		$users = Network_Domains::users_of($domain);
+		if (! $users['complete']) {
+			return ['reason' => 'could not check whether something still uses it: ' . $users['problem'], 'retry' => true];
+		}
+		if ([] !== $users['users']) {
+			return ['reason' => 'still used by ' . implode(', ', $users['users']), 'retry' => false];
+		}
+
+		return null;
 	}
 
 	/**
@@ -88,9 +166,10 @@ final class Dispatcher {
 		$domain    = (string) $domain;
 		$current   = get_site_option(self::intent_key($domain));
 
-		if (is_array($current) && ($current['token'] ?? '') !== (string) $intent) {
-			// The domain was mapped or unmapped again since: that newer operation decides.
-			Logger::log(sprintf('%s_domain %s (site %d): retry %d dropped, superseded by a later %s', $operation, $domain, (int) $site_id, (int) $attempt, $current['operation'] ?? '?'));
+		if (! is_array($current) || ($current['token'] ?? '') !== (string) $intent) {
+			// The domain was mapped or unmapped again since: that newer operation decides (its
+			// row is gone once it has ended, so a missing row means the same).
+			Logger::log(sprintf('%s_domain %s (site %d): retry %d dropped, superseded by a later %s', $operation, $domain, (int) $site_id, (int) $attempt, is_array($current) ? ($current['operation'] ?? '?') : 'operation that has ended'));
 			return;
 		}
 
@@ -102,16 +181,33 @@ final class Dispatcher {
 		$max     = self::max_attempts();
 		$context = sprintf('%s, attempt %d/%d', $source, $attempt, $max);
 
+		if ('remove' === $operation) {
+			$blocker = self::removal_blocker($domain);
+			if (null !== $blocker && ! $blocker['retry']) {
+				Logger::log(sprintf('remove_domain %s (site %d): left in place on Closte: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'info');
+				self::end_intent($domain, $intent);
+				return null;
+			}
+			if (null !== $blocker) {
+				Logger::log(sprintf('remove_domain %s (site %d): not removed yet: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'warning');
+				self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
+				return null;
+			}
+		}
+
 		try {
 			$result = 'add' === $operation ? closte_add_domain($domain, $site_id) : closte_remove_domain($domain, $site_id);
 		} catch (\Closte\InvalidDomainException $e) {
 			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
+			self::end_intent($domain, $intent);
 			return null;
 		} catch (\Closte\ConfigurationException $e) {
 			Logger::log(sprintf('%s_domain %s (site %d): not sent to Closte, configuration: %s (%s)', $operation, $domain, $site_id, $e->getMessage(), $context), 'error');
+			self::end_intent($domain, $intent);
 			return null;
 		} catch (\Throwable $e) {
 			Logger::log(sprintf('%s_domain %s (site %d): %s: %s (%s)', $operation, $domain, $site_id, get_class($e), $e->getMessage(), $context), 'error');
+			self::end_intent($domain, $intent);
 			return null;
 		}
 
@@ -119,8 +215,8 @@ final class Dispatcher {
 		Logger::log(Logger::describe($result, $context), $level);
 
 		if ($result['ok']) {
-			set_site_transient(self::done_key($operation, $domain), $source, 10 * MINUTE_IN_SECONDS);
-			delete_site_transient(self::done_key('add' === $operation ? 'remove' : 'add', $domain));
+			self::record_ownership($operation, $result, $domain, $site_id, $source);
+			self::end_intent($domain, $intent);
 			if ('add' === $operation) {
 				self::after_add($result, $site_id);
 			}
@@ -132,15 +228,44 @@ final class Dispatcher {
 				? 'Closte refused the API key: check CLOSTE_CLIENT_API_KEY in wp-config.php.'
 				: 'Not retried: the same request would fail again.';
 			Logger::log(sprintf('%s_domain %s (site %d): %s', $operation, $domain, $site_id, $hint), 'error');
-		} elseif ($attempt < $max) {
-			$delay = self::retry_delay($attempt);
-			self::schedule(self::RETRY_HOOK, $delay, [$operation, $domain, $site_id, $attempt + 1, $intent]);
-			Logger::log(sprintf('%s_domain %s (site %d): rescheduled as attempt %d/%d in %d s', $operation, $domain, $site_id, $attempt + 1, $max, $delay), 'warning');
+			self::end_intent($domain, $intent);
 		} else {
-			Logger::log(sprintf('%s_domain %s (site %d): gave up after %d attempts; last error (%s): %s', $operation, $domain, $site_id, $attempt, $result['error_kind'], $result['error']), 'error');
+			self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, sprintf('(%s): %s', $result['error_kind'], $result['error']));
 		}
 
 		return $result;
+	}
+
+	/**
+	 * What a successful add or remove means for ownership: `added` makes the alias ours;
+	 * `already_exists` means someone else owns it (unless we already do); a removal ends ours.
+	 */
+	private static function record_ownership(string $operation, array $result, string $domain, int $site_id, string $source): void {
+
+		$name = (string) ($result['domain'] ?? $domain);
+		if ('remove' === $operation) {
+			Alias_Registry::forget($name, $source);
+			return;
+		}
+		if ('added' === $result['state']) {
+			Alias_Registry::record($name, $site_id, $source);
+		} elseif (! Alias_Registry::owns(Alias_Registry::get($name))) {
+			Logger::log(sprintf('add_domain %s (site %d): the alias was already on Closte, so this integration does not own it and will leave it in place when the domain is unmapped', $name, $site_id));
+		}
+	}
+
+	/** Reschedules a retryable failure, or ends the chain after the last attempt. */
+	private static function retry_or_give_up(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $last_error): void {
+
+		$max = self::max_attempts();
+		if ($attempt < $max) {
+			$delay = self::retry_delay($attempt);
+			self::schedule(self::RETRY_HOOK, $delay, [$operation, $domain, $site_id, $attempt + 1, $intent]);
+			Logger::log(sprintf('%s_domain %s (site %d): rescheduled as attempt %d/%d in %d s', $operation, $domain, $site_id, $attempt + 1, $max, $delay), 'warning');
+			return;
+		}
+		Logger::log(sprintf('%s_domain %s (site %d): gave up after %d attempts; last error %s', $operation, $domain, $site_id, $attempt, $last_error), 'error');
+		self::end_intent($domain, $intent);
 	}
 
 	/**
@@ -247,7 +372,7 @@ final class Dispatcher {
 	/**
 	 * A job in Action Scheduler (Ultimate Multisite bundles it), else in WP-Cron.
 	 */
-	private static function schedule(string $hook, int $delay, array $args): void {
+	public static function schedule(string $hook, int $delay, array $args): void {
 
 		if (function_exists('as_schedule_single_action')) {
 			as_schedule_single_action(time() + $delay, $hook, $args, self::GROUP);
@@ -265,19 +390,21 @@ final class Dispatcher {
 		return $token;
 	}
 
+	/**
+	 * The chain of $intent ended (done, refused, or given up): its row goes, unless a newer
+	 * operation on the domain has replaced it meanwhile.
+	 */
+	private static function end_intent(string $domain, string $intent): void {
+
+		$current = get_site_option(self::intent_key($domain));
+		if (is_array($current) && ($current['token'] ?? '') === $intent) {
+			delete_site_option(self::intent_key($domain));
+		}
+	}
+
 	private static function intent_key(string $domain): string {
 
-		return self::INTENT_PREFIX . md5(self::normalise($domain));
-	}
-
-	private static function done_key(string $operation, string $domain): string {
-
-		return self::DONE_PREFIX . md5($operation . '|' . self::normalise($domain));
-	}
-
-	private static function normalise(string $domain): string {
-
-		return strtolower(rtrim(trim($domain), '.'));
+		return self::INTENT_PREFIX . md5(Network_Domains::normalise($domain));
 	}
 
 	/** 'subdomain' for the subdomain hooks, 'domain' for the domain-record hooks and retries. */

@@ -118,66 +118,35 @@ class Host_Provider extends Base_Host_Provider {
 	}
 
 	/**
-	 * The wizard's "test connection": answers with a message an operator can act on.
+	 * The wizard's "test connection" (Ultimate Multisite 2.4 sends the JSON through us):
+	 * network administrators only, with our nonce; answers with a message an operator can act on.
 	 */
 	public function test_connection(): void {
 
-		try {
-			$result = closte_test_connection();
-		} catch (\Closte\ConfigurationException $e) {
-			wp_send_json_error(new \WP_Error('closte-not-configured', Logger::scrub($e->getMessage())));
+		$refusal = Connection_Test::refusal();
+		if (null !== $refusal) {
+			wp_send_json_error($refusal, 403);
 			return;
 		}
 
-		Logger::log(Logger::describe($result, 'test connection'), $result['ok'] ? 'info' : 'warning');
-
-		if ($result['ok']) {
-			wp_send_json_success(
-				[
-					'message'    => __('Access Authorized', 'closte-native'),
-					'detail'     => sprintf(
-						/* translators: %d: milliseconds */
-						__('Closte accepted the API key and answered in %d ms.', 'closte-native'),
-						(int) round($result['elapsed_ms'])
-					),
-					'extension'  => closte_version(),
-					'elapsed_ms' => $result['elapsed_ms'],
-				]
-			);
+		$result = Connection_Test::run();
+		if (is_wp_error($result)) {
+			wp_send_json_error($result);
 			return;
 		}
 
-		switch ($result['error_kind']) {
-			case 'auth':
-				$code    = 'closte-auth';
-				$message = sprintf(
-					/* translators: %s: Closte's error text */
-					__('Closte rejected the API key (CLOSTE_CLIENT_API_KEY in wp-config.php): "%s". Copy the key from your Closte dashboard again.', 'closte-native'),
-					$result['error']
-				);
-				break;
-			case 'network':
-			case 'timeout':
-				$code    = 'closte-unreachable';
-				$message = sprintf(
-					/* translators: 1: error kind, 2: error text */
-					__('Could not reach the Closte API (%1$s): %2$s. Check the server\'s outbound HTTPS access; Closte was not asked anything.', 'closte-native'),
-					$result['error_kind'],
-					$result['error']
-				);
-				break;
-			default:
-				$code    = 'closte-error';
-				$message = sprintf(
-					/* translators: 1: HTTP status, 2: error kind, 3: error text */
-					__('Closte answered HTTP %1$d (%2$s): %3$s', 'closte-native'),
-					$result['status'],
-					$result['error_kind'],
-					$result['error']
-				);
-		}
-
-		wp_send_json_error(new \WP_Error($code, Logger::scrub($message), ['error_kind' => $result['error_kind'], 'status' => $result['status']]));
+		wp_send_json_success(
+			[
+				'message'    => __('Access Authorized', 'closte-native'),
+				'detail'     => sprintf(
+					/* translators: %d: milliseconds */
+					__('Closte accepted the API key and answered in %d ms.', 'closte-native'),
+					(int) round($result['elapsed_ms'])
+				),
+				'extension'  => closte_version(),
+				'elapsed_ms' => $result['elapsed_ms'],
+			]
+		);
 	}
 
 	/**

@@ -89,7 +89,44 @@ final class Logger {
 			$text = str_replace($secret, '[redacted]', $text);
 		}
 
-		// One line per entry: a newline in Closte's text must not forge another log line.
-		return str_replace(["\r", "\n"], ['\\r', '\\n'], $text);
+		return self::one_line($text);
+	}
+
+	/**
+	 * One log entry per line, readable as plain text and harmless in a log viewer: every
+	 * control character (C0, DEL, C1), the Unicode line and paragraph separators and the
+	 * angle brackets of markup are written as escapes, so a text from Closte can neither forge
+	 * another log line nor inject markup. Invalid UTF-8 is replaced, not passed through.
+	 */
+	public static function one_line(string $text): string {
+
+		if (! preg_match('//u', $text)) {
+			$text = function_exists('mb_scrub') ? mb_scrub($text, 'UTF-8') : wp_check_invalid_utf8($text, true);
+		}
+
+		$escaped = preg_replace_callback(
+			'/[\x00-\x1F\x7F<>]|\xC2[\x80-\x9F]|\xE2\x80[\xA8\xA9]/',
+			static function (array $match): string {
+				$char = $match[0];
+				if ("\n" === $char) {
+					return '\\n';
+				}
+				if ("\r" === $char) {
+					return '\\r';
+				}
+				if ("\t" === $char) {
+					return '\\t';
+				}
+				if (1 === strlen($char)) {
+					return sprintf('\\x%02x', ord($char));
+				}
+				// Two bytes: C1 control U+0080..U+009F; three: U+2028 or U+2029.
+				$code = 2 === strlen($char) ? ord($char[1]) : 0x2000 + ord($char[2]) - 0x80;
+				return sprintf('\\u%04x', $code);
+			},
+			$text
+		);
+
+		return is_string($escaped) ? $escaped : '';
 	}
 }

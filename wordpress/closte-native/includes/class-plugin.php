@@ -31,16 +31,22 @@ final class Plugin {
 	 */
 	public static function boot(): void {
 
+		add_action('init', [self::class, 'load_translations'], 1);
+		add_action('change_locale', [self::class, 'load_translations']);
+
 		if (! self::extension_available()) {
 			add_action('network_admin_notices', [self::class, 'missing_extension_notice']);
-			add_action('admin_notices', [self::class, 'missing_extension_notice']);
+			add_action('admin_post_' . self::DISMISS_ACTION, [self::class, 'dismiss_notice']);
 			return;
 		}
 
-		// Queued jobs (retries, certificate checks) run whether or not Ultimate Multisite is
-		// loaded in that request, so a job scheduled before a restart is never dropped.
+		// Queued jobs (retries, certificate checks, sync) and Ultimate Multisite's synchronous
+		// rename hook run whether or not Ultimate Multisite loaded its integrations in that
+		// request, so a job scheduled before a restart is never dropped.
 		Dispatcher::register_job_hooks();
+		Sync_Service::register();
 		Sync_Page::register();
+		Connection_Test::register();
 
 		// Ultimate Multisite fires this from Domain_Manager::load_integrations() on
 		// plugins_loaded, after it instantiated its own integrations.
@@ -116,24 +122,71 @@ final class Plugin {
 		}
 	}
 
+	/** admin-post action that dismisses the missing-extension notice for the current user. */
+	const DISMISS_ACTION = 'closte_native_dismiss_notice';
+
+	/** User meta: the plugin version whose notice the user dismissed. */
+	const DISMISSED_META = 'closte_native_notice_dismissed';
+
 	/**
-	 * Network admin notice shown when the extension is missing.
+	 * Translations from this plugin's languages/ folder, wherever the plugin is installed
+	 * (plugins/ or mu-plugins/), for the current locale.
+	 */
+	public static function load_translations(): void {
+
+		unload_textdomain('closte-native');
+		load_textdomain('closte-native', CLOSTE_NATIVE_DIR . '/languages/closte-native-' . determine_locale() . '.mo');
+	}
+
+	/**
+	 * Which integration handles domains while the extension is missing, in the operator's words.
+	 */
+	public static function who_handles_domains(): string {
+
+		if (! class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider') && ! class_exists('WP_Ultimo\\Integrations\\Integration')) {
+			return __('Ultimate Multisite is not active, so no integration maps domains on Closte.', 'closte-native');
+		}
+		$enabled = get_network_option(null, 'wu_host_integrations_enabled', []);
+		if (is_array($enabled) && ! empty($enabled['closte'])) {
+			return __('Ultimate Multisite\'s built-in Closte integration handles mapped domains, as before (without retries, and probing the SSL endpoint on every domain).', 'closte-native');
+		}
+
+		return __('No Closte integration is enabled in Ultimate Multisite, so mapped domains are not sent to Closte.', 'closte-native');
+	}
+
+	/**
+	 * Network admin notice shown when the extension is missing: accurate (the stock integration
+	 * may well be handling domains), actionable on managed hosting, and dismissible per user.
 	 */
 	public static function missing_extension_notice(): void {
 
 		if (! current_user_can('manage_network_options')) {
 			return;
 		}
-
-		if ('admin_notices' === current_action() && is_network_admin()) {
-			return; // network_admin_notices shows it there.
+		if (CLOSTE_NATIVE_VERSION === get_user_meta(get_current_user_id(), self::DISMISSED_META, true)) {
+			return;
 		}
 
+		$dismiss = wp_nonce_url(admin_url('admin-post.php?action=' . self::DISMISS_ACTION), self::DISMISS_ACTION);
 		printf(
-			'<div class="notice notice-error closte-native-missing-extension"><p><strong>%s</strong> %s</p><p>%s</p></div>',
-			esc_html__('Closte Native:', 'closte-native'),
-			esc_html__('the "closte" PHP extension is not loaded, so domains are not synced with Closte and no certificate is requested.', 'closte-native'),
-			esc_html__('Install it with "make install" from the closte source (or copy closte.so into the directory shown by "php-config --extension-dir" and add "extension=closte.so" to PHP\'s configuration), then restart PHP-FPM. "php --ri closte" confirms it is loaded.', 'closte-native')
+			'<div class="notice notice-warning is-dismissible closte-native-missing-extension"><p><strong>%s</strong> %s %s</p><p>%s</p><p><a href="%s">%s</a></p></div>',
+			esc_html__('Closte Native is inactive:', 'closte-native'),
+			esc_html__('the "closte" PHP extension is not loaded on this server.', 'closte-native'),
+			esc_html(self::who_handles_domains()),
+			esc_html__('On Closte hosting, ask Closte support to enable the "closte" PHP extension for your app. On a server you manage, install it (see the plugin\'s README) and restart PHP. "php --ri closte" confirms it is loaded.', 'closte-native'),
+			esc_url($dismiss),
+			esc_html__('Do not show this again', 'closte-native')
 		);
+	}
+
+	public static function dismiss_notice(): void {
+
+		if (! current_user_can('manage_network_options')) {
+			wp_die(esc_html__('Sorry, you are not allowed to do that.', 'closte-native'), 403);
+		}
+		check_admin_referer(self::DISMISS_ACTION);
+		update_user_meta(get_current_user_id(), self::DISMISSED_META, CLOSTE_NATIVE_VERSION);
+		wp_safe_redirect(wp_get_referer() ? wp_get_referer() : network_admin_url());
+		exit;
 	}
 }

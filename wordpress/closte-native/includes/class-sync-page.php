@@ -1,7 +1,8 @@
 <?php
 /**
- * Network Admin > Settings > Closte Sync: bring Closte's aliases in line with the network's
- * domains (after a migration, or to repair drift), through closte_sync().
+ * Network Admin > Settings > Closte Sync: the operator's view of Sync_Service. Preview, confirm
+ * the exact set, watch progress, read the report. Viewing the page reads one option: it never
+ * lists sites or domains itself.
  *
  * @package Closte_Native
  */
@@ -11,14 +12,13 @@ namespace Closte_Native;
 defined('ABSPATH') || exit;
 
 /**
- * The page, its form handler (admin-post.php?action=closte_native_sync) and Sync::run(), which
- * PHP CLI scripts can call too (see the README).
+ * Forms post to admin-post.php (action closte_native_sync, field `step` preview|apply|discard),
+ * each checked for capability and nonce; the work runs as a background job.
  */
 final class Sync_Page {
 
 	const SLUG   = 'closte-native-sync';
 	const ACTION = 'closte_native_sync';
-	const REPORT = 'closte_native_last_sync';
 
 	public static function register(): void {
 
@@ -31,67 +31,9 @@ final class Sync_Page {
 		add_submenu_page('settings.php', __('Closte Sync', 'closte-native'), __('Closte Sync', 'closte-native'), 'manage_network_options', self::SLUG, [self::class, 'render']);
 	}
 
-	/**
-	 * The domains Closte should serve: every site's own domain and every domain record of
-	 * Ultimate Multisite (filter `closte_native_sync_domains` to change the list).
-	 *
-	 * @return string[]
-	 */
-	public static function desired_domains(): array {
+	public static function url(array $args = []): string {
 
-		$domains = [];
-		foreach (get_sites(['number' => 0, 'fields' => 'ids']) as $site_id) {
-			$domains[] = get_site($site_id)->domain;
-		}
-		if (function_exists('wu_get_domains')) {
-			foreach (wu_get_domains(['number' => -1]) as $record) {
-				$domains[] = is_object($record) && method_exists($record, 'get_domain') ? $record->get_domain() : (string) $record;
-			}
-		}
-		$domains = apply_filters('closte_native_sync_domains', array_values(array_unique(array_map('strtolower', $domains))));
-		return array_values(array_filter($domains, 'is_string'));
-	}
-
-	/**
-	 * Runs the sync and logs one line per change plus a summary.
-	 *
-	 * @param bool $prune Remove aliases that are not in the list.
-	 * @return array The closte_sync() result, or ['ok' => false, 'error' => ...].
-	 */
-	public static function run(bool $prune = false, ?int $concurrency = null): array {
-
-		$domains = self::desired_domains();
-		$options = ['prune' => $prune];
-		if (null !== $concurrency) {
-			$options['concurrency'] = $concurrency;
-		}
-		try {
-			$result = closte_sync($domains, $options);
-		} catch (\Closte\Exception $e) {
-			Logger::log('sync not started: ' . $e->getMessage(), 'error');
-			return ['ok' => false, 'error' => Logger::scrub($e->getMessage())];
-		}
-		foreach ($result['results'] as $outcome) {
-			Logger::log(Logger::describe($outcome, 'sync'), $outcome['ok'] ? 'info' : 'warning');
-		}
-		Logger::log(
-			sprintf(
-				'sync of %d domains%s: %s, %d added, %d removed, %d unchanged, %d failed, %.0f ms',
-				count($domains),
-				$prune ? ' (prune)' : '',
-				$result['ok'] ? 'OK' : 'FAILED',
-				count($result['added']),
-				count($result['removed']),
-				count($result['unchanged']),
-				count($result['failed']),
-				$result['elapsed_ms']
-			),
-			$result['ok'] ? 'info' : 'error'
-		);
-		if (! $result['listing']['ok']) {
-			Logger::log(sprintf('sync: Closte\'s alias list could not be read (%s): %s', $result['listing']['error_kind'], $result['listing']['error']), 'error');
-		}
-		return $result;
+		return add_query_arg($args, network_admin_url('settings.php?page=' . self::SLUG));
 	}
 
 	public static function handle(): void {
@@ -100,55 +42,215 @@ final class Sync_Page {
 			wp_die(esc_html__('Sorry, you are not allowed to do that.', 'closte-native'), 403);
 		}
 		check_admin_referer(self::ACTION);
-		$result = self::run(! empty($_POST['prune']));
-		set_site_transient(
-			self::REPORT,
-			[
-				'at'        => time(),
-				'ok'        => (bool) $result['ok'],
-				'error'     => $result['error'] ?? ($result['listing']['error'] ?? null),
-				'added'     => $result['added'] ?? [],
-				'removed'   => $result['removed'] ?? [],
-				'unchanged' => count($result['unchanged'] ?? []),
-				'failed'    => $result['failed'] ?? [],
-			],
-			DAY_IN_SECONDS
-		);
-		wp_safe_redirect(network_admin_url('settings.php?page=' . self::SLUG . '&synced=1'));
+
+		$step = sanitize_key(wp_unslash($_POST['step'] ?? 'preview'));
+		if ('discard' === $step) {
+			Sync_Service::discard();
+			$outcome = true;
+		} elseif ('apply' === $step) {
+			$confirmed = array_map('sanitize_text_field', (array) wp_unslash($_POST['confirm'] ?? []));
+			$outcome   = Sync_Service::request_apply(
+				sanitize_text_field(wp_unslash($_POST['plan'] ?? '')),
+				$confirmed,
+				sanitize_text_field(wp_unslash($_POST['typed'] ?? ''))
+			);
+		} else {
+			$outcome = Sync_Service::request_preview(! empty($_POST['prune']));
+		}
+
+		$args = is_wp_error($outcome) ? ['closte_error' => $outcome->get_error_code()] : ['queued' => $step];
+		wp_safe_redirect(self::url($args));
 		exit;
+	}
+
+	/** Messages for the error codes the handler redirects with. */
+	private static function error_message(string $code, array $state): string {
+
+		switch ($code) {
+			case 'closte-sync-busy':
+				return __('A sync is already queued or running; its progress is shown below.', 'closte-native');
+			case 'closte-sync-stale':
+				return __('That preview is no longer current. Make a new preview and confirm that one.', 'closte-native');
+			case 'closte-sync-mismatch':
+				return __('The confirmed removals differ from the preview. Nothing was changed; make a new preview.', 'closte-native');
+			case 'closte-sync-typed':
+				/* translators: %s: the phrase to type */
+				return sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), $state['plan']['typed_phrase'] ?? '');
+			default:
+				return __('The request was not accepted.', 'closte-native');
+		}
 	}
 
 	public static function render(): void {
 
-		$report = get_site_transient(self::REPORT);
-		$stats  = closte_stats();
-		echo '<div class="wrap"><h1>' . esc_html__('Closte Sync', 'closte-native') . '</h1>';
-		if (is_array($report) && isset($_GET['synced'])) {
+		$state = Sync_Service::state();
+		$busy  = Sync_Service::is_busy($state);
+
+		if ($busy) {
+			// The page follows a background job: reload until it has finished.
+			echo '<meta http-equiv="refresh" content="5">';
+		}
+		echo '<div class="wrap closte-native-sync"><h1>' . esc_html__('Closte Sync', 'closte-native') . '</h1>';
+
+		$error = sanitize_key(wp_unslash($_GET['closte_error'] ?? ''));
+		if ('' !== $error) {
+			printf('<div class="notice notice-error closte-native-sync-error"><p>%s</p></div>', esc_html(self::error_message($error, $state)));
+		}
+
+		echo '<p>' . esc_html__('Brings Closte\'s domain aliases in line with the network: adds every site domain and mapped domain that Closte is missing (and requests its certificate). With "remove", it also removes aliases that nothing on the network uses, after you have checked and confirmed the exact list. The network\'s own domains, their www. form and wildcard aliases are never removed.', 'closte-native') . '</p>';
+
+		if ($busy) {
+			self::render_progress($state);
+		} elseif ('planned' === $state['status']) {
+			self::render_plan($state['plan']);
+		} else {
+			if ('done' === $state['status']) {
+				self::render_report($state['report'], (int) ($state['finished_at'] ?? 0));
+			} elseif ('failed' === $state['status']) {
+				/* translators: %s: what went wrong */
+				printf('<div class="notice notice-error closte-native-sync-report"><p>%s</p></div>', esc_html(sprintf(__('The sync did not run to the end: %s', 'closte-native'), $state['error'] ?? '')));
+			} elseif (in_array($state['status'], Sync_Service::BUSY, true)) {
+				/* translators: %s: date and time */
+				printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html(sprintf(__('The sync requested at %s gave no sign of life for an hour and is considered stopped. Check that Action Scheduler (or WP-Cron) runs, then start again.', 'closte-native'), gmdate('Y-m-d H:i', (int) ($state['requested_at'] ?? 0)) . ' UTC')));
+			}
+			self::render_start_form();
+		}
+		self::render_log_link();
+		echo '</div>';
+	}
+
+	private static function render_start_form(): void {
+
+		echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+		wp_nonce_field(self::ACTION);
+		echo '<input type="hidden" name="action" value="' . esc_attr(self::ACTION) . '"><input type="hidden" name="step" value="preview">';
+		echo '<p><label><input type="checkbox" name="prune" value="1"> ' . esc_html__('Also remove aliases that no site or mapped domain uses (you will see the list and confirm it first)', 'closte-native') . '</label></p>';
+		submit_button(__('Preview the sync', 'closte-native'));
+		echo '</form>';
+	}
+
+	private static function render_progress(array $state): void {
+
+		$labels = [
+			'queued'     => __('queued; it starts when the background queue next runs', 'closte-native'),
+			'previewing' => __('preparing the preview', 'closte-native'),
+			'applying'   => __('running', 'closte-native'),
+		];
+		$progress = $state['progress'] ?? null;
+		$line     = $labels[ $state['status'] ] ?? $state['status'];
+		if (is_array($progress)) {
+			/* translators: 1: done, 2: total */
+			$line .= ': ' . sprintf(__('%1$d of %2$d done', 'closte-native'), $progress['done'], $progress['total']);
+		}
+		/* translators: %s: state of the sync */
+		printf('<div class="notice notice-info closte-native-sync-progress"><p>%s</p></div>', esc_html(sprintf(__('Sync %s. This page refreshes by itself.', 'closte-native'), $line)));
+	}
+
+	private static function render_plan(array $plan): void {
+
+		echo '<h2>' . esc_html__('Preview', 'closte-native') . '</h2>';
+		if (! $plan['listing_ok']) {
+			/* translators: %s: the error */
+			printf('<div class="notice notice-error closte-native-sync-report"><p>%s</p></div>', esc_html(sprintf(__('Closte\'s alias list could not be read, so nothing can be planned: %s', 'closte-native'), $plan['listing'])));
+		}
+		foreach ($plan['refused'] as $reason) {
+			/* translators: %s: why */
+			printf('<div class="notice notice-warning closte-native-prune-refused"><p>%s</p></div>', esc_html(sprintf(__('Nothing will be removed: %s. Removing aliases needs a complete list of what the network uses.', 'closte-native'), $reason)));
+		}
+		printf(
+			'<p class="closte-native-plan-summary">%s</p>',
+			esc_html(
+				sprintf(
+					/* translators: 1: to add, 2: to remove, 3: unchanged, 4: aliases on Closte */
+					__('%1$d to add, %2$d to remove, %3$d already on Closte (Closte lists %4$d aliases).', 'closte-native'),
+					count($plan['to_add']),
+					count($plan['to_remove']),
+					$plan['unchanged'],
+					$plan['listed']
+				)
+			)
+		);
+		self::table(__('To add', 'closte-native'), $plan['to_add'], 'closte-native-to-add');
+		self::table(__('To remove', 'closte-native'), $plan['to_remove'], 'closte-native-to-remove');
+		self::table(__('Kept', 'closte-native'), $plan['kept'], 'closte-native-kept');
+		self::table(__('Skipped', 'closte-native'), $plan['invalid'] + array_fill_keys($plan['not_hosts'], __('not a host name this integration can act on', 'closte-native')), 'closte-native-skipped');
+
+		echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
+		wp_nonce_field(self::ACTION);
+		echo '<input type="hidden" name="action" value="' . esc_attr(self::ACTION) . '"><input type="hidden" name="step" value="apply">';
+		echo '<input type="hidden" name="plan" value="' . esc_attr($plan['id']) . '">';
+		foreach (array_keys($plan['to_remove']) as $alias) {
+			echo '<input type="hidden" name="confirm[]" value="' . esc_attr($alias) . '">';
+		}
+		if ($plan['needs_typed']) {
 			printf(
-				'<div class="notice %s closte-native-sync-report"><p>%s</p></div>',
-				$report['ok'] ? 'notice-success' : 'notice-error',
+				'<p><label>%s <input type="text" name="typed" autocomplete="off" class="regular-text"></label></p>',
 				esc_html(
 					sprintf(
-						/* translators: 1: added count, 2: removed count, 3: unchanged count, 4: failed count */
-						__('Sync finished: %1$d added, %2$d removed, %3$d unchanged, %4$d failed.', 'closte-native'),
-						count($report['added']),
-						count($report['removed']),
-						$report['unchanged'],
-						count($report['failed'])
-					) . ($report['error'] ? ' ' . $report['error'] : '')
+						/* translators: 1: count, 2: the phrase */
+						__('This removes %1$d aliases. Type "%2$s" to confirm:', 'closte-native'),
+						count($plan['to_remove']),
+						$plan['typed_phrase']
+					)
 				)
 			);
 		}
-		echo '<p>' . esc_html__('Adds every site domain and mapped domain that Closte is missing (and requests its certificate). Details go to the integration-closte log.', 'closte-native') . '</p>';
-		echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '">';
-		wp_nonce_field(self::ACTION);
-		echo '<input type="hidden" name="action" value="' . esc_attr(self::ACTION) . '">';
-		echo '<p><label><input type="checkbox" name="prune" value="1"> ' . esc_html__('Also remove aliases that no site or mapped domain uses', 'closte-native') . '</label></p>';
-		submit_button(__('Sync domains with Closte', 'closte-native'));
+		$label = [] === $plan['to_remove'] ? __('Run this sync', 'closte-native') : __('Run this sync, removing exactly the aliases listed', 'closte-native');
+		submit_button($label, 'primary', 'submit', false, $plan['listing_ok'] ? [] : ['disabled' => 'disabled']);
 		echo '</form>';
-		printf(
-			'<p class="description">%s</p></div>',
-			esc_html(sprintf('closte %s, %d domains known, %d requests and %d connections in this PHP worker so far.', closte_version(), count(self::desired_domains()), $stats['requests'], $stats['connections']))
+
+		echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '" style="margin-top:1em">';
+		wp_nonce_field(self::ACTION);
+		echo '<input type="hidden" name="action" value="' . esc_attr(self::ACTION) . '"><input type="hidden" name="step" value="discard">';
+		submit_button(__('Discard this preview', 'closte-native'), 'secondary', 'discard', false);
+		echo '</form>';
+	}
+
+	private static function render_report(array $report, int $finished_at): void {
+
+		$summary = sprintf(
+			/* translators: 1: time, 2: added, 3: removed, 4: unchanged, 5: skipped, 6: failed */
+			__('Sync of %1$s: %2$d added, %3$d removed, %4$d unchanged, %5$d skipped, %6$d failed.', 'closte-native'),
+			gmdate('Y-m-d H:i', $finished_at) . ' UTC',
+			count($report['added']),
+			count($report['removed']),
+			$report['unchanged'],
+			count($report['skipped']),
+			count($report['failed'])
 		);
+		if ('' !== $report['listing']) {
+			/* translators: %s: the error */
+			$summary .= ' ' . sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), $report['listing']);
+		}
+		printf('<div class="notice %s closte-native-sync-report"><p>%s</p></div>', $report['ok'] ? 'notice-success' : 'notice-error', esc_html($summary));
+		self::table(__('Added', 'closte-native'), array_fill_keys($report['added'], ''), 'closte-native-added');
+		self::table(__('Removed', 'closte-native'), array_fill_keys($report['removed'], ''), 'closte-native-removed');
+		self::table(__('Skipped', 'closte-native'), $report['skipped'], 'closte-native-skipped');
+		self::table(__('Failed', 'closte-native'), $report['failed'], 'closte-native-failed');
+	}
+
+	/**
+	 * @param array<string, string> $rows domain => note
+	 */
+	private static function table(string $title, array $rows, string $class): void {
+
+		if ([] === $rows) {
+			return;
+		}
+		printf('<h3>%s (%d)</h3><table class="widefat striped %s"><tbody>', esc_html($title), count($rows), esc_attr($class));
+		foreach ($rows as $domain => $note) {
+			printf('<tr><td><code>%s</code></td><td>%s</td></tr>', esc_html((string) $domain), esc_html((string) $note));
+		}
+		echo '</tbody></table>';
+	}
+
+	private static function render_log_link(): void {
+
+		$file = wp_upload_dir(null, false)['basedir'] . '/wu-logs/' . Logger::HANDLE . '.log';
+		$text = esc_html(sprintf(/* translators: %s: file path */ __('Every change is logged in %s.', 'closte-native'), $file));
+		if (function_exists('wu_log_add')) {
+			$text .= ' <a href="' . esc_url(network_admin_url('admin.php?page=wp-ultimo-view-logs&file=' . rawurlencode($file))) . '">' . esc_html__('View the log', 'closte-native') . '</a>';
+		}
+		echo '<p class="description">' . $text . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput -- escaped above
 	}
 }

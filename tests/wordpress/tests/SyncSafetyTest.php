@@ -1,0 +1,401 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\E2e\E2eTestCase;
+use Closte_Native\Alias_Registry;
+use Closte_Native\Network_Domains;
+use Closte_Native\Sync_Page;
+use Closte_Native\Sync_Service;
+
+/**
+ * Nothing we do may take a live customer domain off Closte by mistake: truthful lists, a prune
+ * that previews, confirms and refuses incomplete sources, ownership on removal, renames, and a
+ * sync that runs in the background. In the real multisite, against the simulator; Ultimate
+ * Multisite and Action Scheduler are STAND-INS (fixtures/).
+ */
+final class SyncSafetyTest extends E2eTestCase
+{
+    /** @var string[] domains of blog rows inserted directly by a test */
+    private array $fakeSites = [];
+
+    protected function tearDown(): void
+    {
+        global $wpdb;
+        foreach (array_chunk($this->fakeSites, 500) as $chunk) {
+            $wpdb->query("DELETE FROM {$wpdb->blogs} WHERE domain IN (" . implode(',', array_map(static fn ($d) => $wpdb->prepare('%s', $d), $chunk)) . ')');
+        }
+        $this->fakeSites = [];
+        wp_cache_flush();
+        parent::tearDown();
+    }
+
+    /** Domain records inserted in one statement, without firing hooks (drift). */
+    private function insertRecords(array $domains, int $site = 1): void
+    {
+        global $wpdb;
+        foreach (array_chunk($domains, 500) as $chunk) {
+            $values = implode(',', array_map(static fn ($d) => $wpdb->prepare('(%d, %s)', $site, $d), $chunk));
+            $wpdb->query('INSERT INTO ' . Standin_Domain_Manager::table() . " (blog_id, domain) VALUES $values");
+        }
+    }
+
+    /** Rows in wp_blogs that no WordPress API would accept (ports, underscores) or many of them. */
+    private function insertSites(array $domains): void
+    {
+        global $wpdb;
+        $now = current_time('mysql');
+        foreach (array_chunk($domains, 500) as $chunk) {
+            $values = implode(',', array_map(static fn ($d) => $wpdb->prepare("(1, %s, '/', %s, %s)", $d, $now, $now), $chunk));
+            $wpdb->query("INSERT INTO {$wpdb->blogs} (site_id, domain, path, registered, last_updated) VALUES $values");
+            array_push($this->fakeSites, ...$chunk);
+        }
+    }
+
+    private function previewNow(bool $prune): array
+    {
+        $this->assertTrue(Sync_Service::request_preview($prune));
+        $this->runSyncJob();
+        $state = Sync_Service::state();
+        $this->assertSame('planned', $state['status'], json_encode($state));
+        return $state['plan'];
+    }
+
+    private function applyNow(array $plan, string $typed = ''): array
+    {
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], array_keys($plan['to_remove']), $typed));
+        $this->runSyncJob();
+        $state = Sync_Service::state();
+        $this->assertSame('done', $state['status'], json_encode($state));
+        return $state['report'];
+    }
+
+    public function testTheStandInHonoursTheQueryLayersNumberSemanticsAndWePageThroughAll(): void
+    {
+        $domains = [];
+        for ($i = 1; $i <= 1203; $i++) {
+            $domains[] = "paged-$i.example";
+        }
+        $this->insertRecords($domains);
+        $this->assertCount(1, wu_get_domains(['number' => -1]), 'absint(-1) is LIMIT 1, as in BerlinDB');
+        $this->assertCount(100, wu_get_domains(), 'the default page is 100');
+        $this->assertCount(1203, wu_get_domains(['number' => 0]), '0 is no limit');
+        $this->assertSame('paged-1203.example', wu_get_domains(['number' => 1])[0]->get_domain(), 'newest first by default');
+        $this->assertSame('paged-3.example', wu_get_domains(['number' => 1, 'offset' => 2, 'order' => 'ASC'])[0]->get_domain());
+
+        $records = Network_Domains::domain_records();
+        $this->assertCount(1203, $records['rows'], 'every page, not one');
+        $this->assertSame($domains, array_column($records['rows'], 'domain'));
+        $collected = Network_Domains::collect();
+        $this->assertTrue($collected['complete']);
+        $this->assertArrayHasKey('paged-1203.example', $collected['domains']);
+        $this->assertArrayHasKey(CLOSTE_E2E_NETWORK, $collected['domains']);
+    }
+
+    public function testThePreviewIsExactlyWhatTheConfirmedRunRemovesThroughTheAdminPages(): void
+    {
+        $this->insertRecords(['kept-1.example', 'kept-2.example', 'missing.example']);
+        $this->sim->control('POST', '/domains', ['domains' => [
+            CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK, '*.' . CLOSTE_E2E_NETWORK,
+            'kept-1.example', 'kept-2.example', 'stale-1.example', 'stale-2.example', 'operator-extra.example',
+        ]]);
+        add_filter('closte_native_protected_aliases', $protect = static fn (array $p) => array_merge($p, ['operator-extra.example']));
+        try {
+            $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+            $this->assertSame(200, $page['status'], substr($page['body'], 0, 300));
+            $this->assertSame(1, preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $page['body'], $nonce));
+            $post = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'preview', 'prune' => '1']);
+            $this->assertSame(302, $post['status'], substr($post['body'], 0, 300));
+            $this->assertSame([], $this->sim->requests(), 'the admin request itself asks Closte nothing: the work is a background job');
+            wp_cache_flush();
+            $this->assertSame('queued', Sync_Service::state()['status']);
+            $queuedPage = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+            $this->assertStringContainsString('closte-native-sync-progress', $queuedPage['body']);
+            $this->assertStringContainsString('http-equiv="refresh"', $queuedPage['body']);
+
+            // The protection filter lives in this process; the job runs here too.
+            $this->runSyncJob();
+            $plan = Sync_Service::state()['plan'];
+            $this->assertSame(['stale-1.example', 'stale-2.example'], array_keys($plan['to_remove']));
+            $this->assertSame(['missing.example'], array_keys($plan['to_add']));
+            $this->assertSame(['*.' . CLOSTE_E2E_NETWORK, 'operator-extra.example', 'www.' . CLOSTE_E2E_NETWORK], array_keys($plan['kept']));
+            $this->assertStringContainsString('not added by this integration', $plan['to_remove']['stale-1.example']);
+            $this->assertSame(['/getdomains'], array_column($this->sim->requests(), 'path'), 'the preview changed nothing');
+
+            $planPage = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+            $this->assertStringContainsString('<code>stale-1.example</code>', $planPage['body']);
+            $this->assertStringContainsString('<code>*.' . CLOSTE_E2E_NETWORK . '</code>', $planPage['body']);
+            preg_match_all('/name="confirm\[\]" value="([^"]+)"/', $planPage['body'], $confirm);
+            $this->assertSame(['stale-1.example', 'stale-2.example'], $confirm[1]);
+            $this->assertSame(1, preg_match('/name="plan" value="([^"]+)"/', $planPage['body'], $planId));
+            $this->assertSame(1, preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $planPage['body'], $nonce));
+
+            $apply = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $planId[1], 'confirm' => $confirm[1]]);
+            $this->assertSame(302, $apply['status']);
+            $this->runSyncJob();
+            $report = Sync_Service::state()['report'];
+            $this->assertSame(array_keys($plan['to_remove']), $report['removed'], 'removed exactly the previewed set');
+            $this->assertSame(['missing.example'], $report['added']);
+            $this->assertSame([
+                '*.' . CLOSTE_E2E_NETWORK, CLOSTE_E2E_NETWORK, 'kept-1.example', 'kept-2.example', 'missing.example', 'operator-extra.example', 'www.' . CLOSTE_E2E_NETWORK,
+            ], $this->sim->domains());
+
+            $done = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+            $this->assertMatchesRegularExpression('/Sync of [0-9: -]+ UTC: 1 added, 2 removed, 3 unchanged, 3 skipped, 0 failed\./', $done['body']);
+            $this->assertStringContainsString('<code>stale-2.example</code>', $done['body'], 'the report names the domains');
+            $this->assertStringContainsString('page=wp-ultimo-view-logs', $done['body'], 'a link to the log');
+            $this->assertStringContainsString('sync of 4 domains (prune): OK, 1 added, 2 removed, 3 unchanged, 3 skipped, 0 failed', $this->log());
+
+            $forged = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => 'forged', 'step' => 'preview', 'prune' => '1']);
+            $this->assertNotSame(302, $forged['status'], 'a request without a valid nonce is refused');
+        } finally {
+            remove_filter('closte_native_protected_aliases', $protect);
+        }
+    }
+
+    public function testPruneIsRefusedWhenUltimateMultisiteIsNotLoaded(): void
+    {
+        $this->insertRecords(['customer.example']);
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'customer.example', 'other-customer.example']]);
+        $this->assertTrue(Sync_Service::request_preview(true));
+        // The queue runs in a request in which Ultimate Multisite is deactivated.
+        $run = $this->wpCli(['run-queue'], true, ['CLOSTE_E2E_WITHOUT_UM' => '1']);
+        $this->assertSame(0, $run['exit'], $run['stderr']);
+        wp_cache_flush();
+        $plan = Sync_Service::state()['plan'];
+        $this->assertFalse($plan['prune']);
+        $this->assertSame([], $plan['to_remove']);
+        $this->assertStringContainsString('Ultimate Multisite is not loaded', implode(' ', $plan['refused']));
+        $report = $this->applyNow($plan);
+        $this->assertSame([], $report['removed']);
+        $this->assertSame([CLOSTE_E2E_NETWORK, 'customer.example', 'other-customer.example'], $this->sim->domains(), 'nothing removed');
+        $this->assertSame([], $this->requestsTo('/deletedomainalias'));
+        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertStringContainsString('0 removed', $page['body']);
+    }
+
+    public function testPruneIsRefusedWhenTheDomainQueryFailsInTheDatabase(): void
+    {
+        $this->insertRecords(['customer.example']);
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'customer.example']]);
+        update_site_option('standin_domain_query_fails', 1);
+        $plan = $this->previewNow(true);
+        $this->assertFalse($plan['prune']);
+        $this->assertStringContainsString("reading Ultimate Multisite's mapped domains failed", implode(' ', $plan['refused']));
+        $this->assertStringContainsString("doesn't exist", implode(' ', $plan['refused']), 'the database error is named');
+        $this->assertSame([], $plan['to_remove']);
+        $this->applyNow($plan);
+        $this->assertSame([CLOSTE_E2E_NETWORK, 'customer.example'], $this->sim->domains());
+    }
+
+    public function testPruneIsRefusedWithAnEmptyList(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['a.example', 'b.example']]);
+        add_filter('closte_native_sync_domains', $nothing = static fn () => []);
+        try {
+            $plan = $this->previewNow(true);
+            $this->assertFalse($plan['prune']);
+            $this->assertStringContainsString('empty', implode(' ', $plan['refused']));
+            $this->applyNow($plan);
+        } finally {
+            remove_filter('closte_native_sync_domains', $nothing);
+        }
+        $this->assertSame(['a.example', 'b.example'], $this->sim->domains());
+    }
+
+    public function testTheRunRemovesOnlyConfirmedAliasesStillUnusedAgainstFreshLists(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'gone-1.example', 'gone-2.example', 'remapped.example']]);
+        $plan = $this->previewNow(true);
+        $this->assertSame(['gone-1.example', 'gone-2.example', 'remapped.example'], array_keys($plan['to_remove']));
+        // Before the operator confirms, a customer maps remapped.example and a new alias appears.
+        $this->insertRecords(['remapped.example']);
+        $this->sim->control('POST', '/domains', ['domains' => ['appeared-later.example']]);
+        $report = $this->applyNow($plan);
+        $this->assertSame(['gone-1.example', 'gone-2.example'], $report['removed']);
+        $this->assertSame('not removed: it was not in the confirmed preview', $report['skipped']['appeared-later.example']);
+        $this->assertSame(['appeared-later.example', CLOSTE_E2E_NETWORK, 'remapped.example'], $this->sim->domains());
+    }
+
+    public function testManyRemovalsNeedTheTypedPhraseAndAChangedSetIsRefused(): void
+    {
+        $stale = [];
+        for ($i = 1; $i <= 30; $i++) {
+            $stale[] = "stale-$i.example";
+        }
+        $this->sim->control('POST', '/domains', ['domains' => array_merge([CLOSTE_E2E_NETWORK], $stale)]);
+        $plan = $this->previewNow(true);
+        $this->assertTrue($plan['needs_typed']);
+        $this->assertSame('remove 30', $plan['typed_phrase']);
+
+        $untyped = Sync_Service::request_apply($plan['id'], array_keys($plan['to_remove']));
+        $this->assertInstanceOf(WP_Error::class, $untyped);
+        $this->assertSame('closte-sync-typed', $untyped->get_error_code());
+        $fewer = Sync_Service::request_apply($plan['id'], array_slice(array_keys($plan['to_remove']), 1), 'remove 30');
+        $this->assertSame('closte-sync-mismatch', $fewer->get_error_code());
+        $stalePlan = Sync_Service::request_apply('another-plan', array_keys($plan['to_remove']), 'remove 30');
+        $this->assertSame('closte-sync-stale', $stalePlan->get_error_code());
+        $this->assertSame([], $this->requestsTo('/deletedomainalias'), 'nothing removed by refused confirmations');
+
+        $report = $this->applyNow($plan, 'Remove 30 ');
+        $this->assertCount(30, $report['removed']);
+        $this->assertSame([CLOSTE_E2E_NETWORK], $this->sim->domains());
+    }
+
+    public function testADoubleSubmitQueuesOneSync(): void
+    {
+        $this->assertTrue(Sync_Service::request_preview(false));
+        $second = Sync_Service::request_preview(true);
+        $this->assertInstanceOf(WP_Error::class, $second);
+        $this->assertSame('closte-sync-busy', $second->get_error_code());
+        $this->assertCount(1, $this->pendingJobs(Sync_Service::JOB_HOOK));
+        $this->assertFalse(Sync_Service::state()['prune'], 'the first request stands');
+    }
+
+    public function testAnInvalidSiteDomainIsSkippedAndReportedNotFatal(): void
+    {
+        $this->insertSites(['bad_name.' . CLOSTE_E2E_NETWORK, 'good-site.' . CLOSTE_E2E_NETWORK]);
+        $plan = $this->previewNow(false);
+        $this->assertArrayHasKey('bad_name.' . CLOSTE_E2E_NETWORK, $plan['invalid']);
+        $this->assertStringContainsString('contains \'_\'', $plan['invalid']['bad_name.' . CLOSTE_E2E_NETWORK]);
+        $report = $this->applyNow($plan);
+        $this->assertContains('good-site.' . CLOSTE_E2E_NETWORK, $report['added']);
+        $this->assertArrayHasKey('bad_name.' . CLOSTE_E2E_NETWORK, $report['skipped']);
+        $this->assertTrue($report['ok']);
+    }
+
+    public function testARefusedKeyTellsWhereTheKeyLives(): void
+    {
+        $this->sim->configure(['api_keys' => ['another-key']]);
+        $plan = $this->previewNow(false);
+        $this->assertFalse($plan['listing_ok']);
+        $this->assertStringContainsString('CLOSTE_CLIENT_API_KEY in wp-config.php', $plan['listing']);
+        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertStringContainsString('alias list could not be read, so nothing can be planned', $page['body']);
+        $this->assertStringNotContainsString('Sync finished', $page['body']);
+    }
+
+    public function testQueriesDoNotGrowWithTheNumberOfSites(): void
+    {
+        global $wpdb;
+        require_once ABSPATH . 'wp-admin/includes/template.php';
+        $count = static function (callable $work) use ($wpdb): int {
+            wp_cache_flush();
+            $before = $wpdb->num_queries;
+            ob_start();
+            $work();
+            ob_end_clean();
+            return $wpdb->num_queries - $before;
+        };
+        $page = static fn () => Sync_Page::render();
+        $collect = static fn () => Network_Domains::collect();
+        $fewPage = $count($page);
+        $fewCollect = $count($collect);
+        $many = [];
+        for ($i = 1; $i <= 2000; $i++) {
+            $many[] = "bulk-site-$i." . CLOSTE_E2E_NETWORK;
+        }
+        $this->insertSites($many);
+        $this->assertSame($fewPage, $count($page), 'viewing the page costs the same with 2,000 more sites');
+        $this->assertSame($fewCollect, $count($collect), 'listing the domains costs the same with 2,000 more sites');
+        $this->assertLessThanOrEqual(5, $fewCollect);
+        $this->assertCount(2001, array_filter(array_keys(Network_Domains::collect()['domains']), static fn ($d) => str_ends_with($d, CLOSTE_E2E_NETWORK)));
+    }
+
+    public function testUnmappingAnAliasSomeoneElseAddedLeavesItInPlace(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['operator-alias.example']]);
+        $id = Standin_Domain_Manager::create_domain('operator-alias.example', 1);
+        $this->runQueue();
+        $this->assertStringContainsString('add_domain operator-alias.example (site 1): OK state=already_exists', $this->log());
+        $this->assertStringContainsString('does not own it', $this->log());
+        $this->assertNull(Alias_Registry::get('operator-alias.example'));
+        Standin_Domain_Manager::delete_domain($id);
+        $this->runQueue();
+        $this->assertSame(['operator-alias.example'], $this->sim->domains());
+        $this->assertSame([], $this->requestsTo('/deletedomainalias'));
+        $this->assertStringContainsString('remove_domain operator-alias.example (site 1): left in place on Closte: this integration did not add it', $this->log());
+    }
+
+    public function testRemovingAHostAnotherSiteStillUsesKeepsIt(): void
+    {
+        $site = wpmu_create_blog('busy.' . CLOSTE_E2E_NETWORK, '/', 'Busy', 1, ['public' => 1], get_current_network_id());
+        $this->assertIsInt($site);
+        try {
+            $this->runQueue();
+            $this->assertContains('busy.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+            // An unmapping event naming that host for another site.
+            do_action('wu_remove_domain', 'busy.' . CLOSTE_E2E_NETWORK, '1');
+            $this->assertContains('busy.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
+            $this->assertSame([], $this->requestsTo('/deletedomainalias'));
+            $this->assertStringContainsString("left in place on Closte: still used by site $site, domain record of site $site", $this->log());
+            // The network's own domain is never removed either, even if an event names it.
+            do_action('wu_remove_subdomain', 'www.' . CLOSTE_E2E_NETWORK, '1');
+            $this->assertSame([], $this->requestsTo('/deletedomainalias'));
+        } finally {
+            wpmu_delete_blog($site, true);
+            $this->runQueue();
+        }
+        $this->assertNotContains('busy.' . CLOSTE_E2E_NETWORK, $this->sim->domains(), 'once nothing uses it, it goes');
+        $this->assertCount(1, $this->requestsTo('/deletedomainalias', 'busy.' . CLOSTE_E2E_NETWORK), 'removed once; the twin hook is skipped');
+    }
+
+    public function testRenamingADomainRecordRemovesTheOldAliasOnce(): void
+    {
+        $id = Standin_Domain_Manager::create_domain('old-name.example', 1);
+        $this->runQueue();
+        Standin_Domain_Manager::rename_domain($id, 'new-name.example');
+        $this->runQueue();
+        $this->runQueue();
+        $this->assertSame(['new-name.example'], $this->sim->domains());
+        $this->assertCount(1, $this->requestsTo('/deletedomainalias', 'old-name.example'));
+        $this->assertStringContainsString('remove_domain old-name.example (site 1): OK state=removed', $this->log());
+        $this->assertStringContainsString('(rename to new-name.example, attempt 1/6)', $this->log());
+        $this->assertNotNull(Alias_Registry::get('new-name.example'));
+    }
+
+    public function testIntentRowsAndTombstonesDoNotPileUp(): void
+    {
+        global $wpdb;
+        $rows = static fn (string $like) => (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s", $like));
+        $id = Standin_Domain_Manager::create_domain('tidy.example', 1);
+        $this->runQueue();
+        $this->assertSame(0, $rows('closte\_native\_intent\_%'), 'the intent row goes when its chain ends');
+        $this->assertSame(0, $rows('%closte\_native\_done%'), 'no per-domain done transients');
+        $this->assertSame(1, $rows('closte\_native\_alias\_%'), 'one ownership record');
+        Standin_Domain_Manager::delete_domain($id);
+        $this->runQueue();
+        $this->assertSame(0, $rows('closte\_native\_intent\_%'));
+        // The tombstone outlives the dedupe window only until the next read.
+        $record = get_site_option(Alias_Registry::key('tidy.example'));
+        $record['removed_at'] = time() - Alias_Registry::DEDUPE_WINDOW - 1;
+        update_site_option(Alias_Registry::key('tidy.example'), $record);
+        Alias_Registry::all();
+        $this->assertSame(0, $rows('closte\_native\_alias\_%'));
+        // A retry chain that gives up also ends its intent.
+        add_filter('closte_native_max_attempts', $one = static fn () => 1);
+        try {
+            $this->sim->fault(['kind' => 'status', 'status' => 503, 'count' => 5]);
+            Standin_Domain_Manager::create_domain('flaky.example', 1);
+            $this->runQueue();
+            $this->assertStringContainsString('gave up after 1 attempts', $this->log());
+            $this->assertSame(0, $rows('closte\_native\_intent\_%'));
+        } finally {
+            remove_filter('closte_native_max_attempts', $one);
+            $this->sim->control('POST', '/faults/clear');
+        }
+    }
+
+    public function testAdminStringsHaveAGermanTranslation(): void
+    {
+        $this->assertFileExists(CLOSTE_E2E_DIR . '/wp-content/plugins/closte-native/languages/closte-native-de_DE.mo');
+        switch_to_locale('de_DE');
+        try {
+            $this->assertSame('Closte-Synchronisierung', __('Closte Sync', 'closte-native'));
+            $this->assertStringStartsWith('Nur Netzwerk-Administratoren', __('Only network administrators may test the Closte connection.', 'closte-native'));
+        } finally {
+            restore_previous_locale();
+        }
+        $this->assertSame('Closte Sync', __('Closte Sync', 'closte-native'));
+    }
+}
