@@ -15,7 +15,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
 PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint cargo-test test-hooks-so phpunit stubs-check fpm-test e2e bench install uninstall clean
+.PHONY: deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit stubs-check fpm-test e2e bench install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -34,6 +34,14 @@ lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) clippy --locked --all-targets --features test-hooks -- -D warnings
 	@for f in $$(git ls-files '*.php'); do $(PHP) -n -l "$$f" >/dev/null || exit 1; done; echo "php -l: clean"
+	scripts/i18n.sh check
+
+# The plugin's translations: template, catalogues and compiled .mo files (gettext).
+i18n:
+	scripts/i18n.sh build
+
+i18n-check:
+	scripts/i18n.sh check
 
 cargo-test:
 	$(CARGO) test --locked

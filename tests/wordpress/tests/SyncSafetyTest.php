@@ -61,8 +61,10 @@ final class SyncSafetyTest extends E2eTestCase
         return $state['plan'];
     }
 
-    private function applyNow(array $plan, string $typed = ''): array
+    /** Confirms the plan as shown (with its typed phrase when it needs one) and runs it. */
+    private function applyNow(array $plan, ?string $typed = null): array
     {
+        $typed ??= $plan['needs_typed'] ? $plan['typed_phrase'] : '';
         $this->assertTrue(Sync_Service::request_apply($plan['id'], array_keys($plan['to_remove']), $typed));
         $this->runSyncJob();
         $state = Sync_Service::state();
@@ -129,8 +131,15 @@ final class SyncSafetyTest extends E2eTestCase
             $this->assertSame(['stale-1.example', 'stale-2.example'], $confirm[1]);
             $this->assertSame(1, preg_match('/name="plan" value="([^"]+)"/', $planPage['body'], $planId));
             $this->assertSame(1, preg_match('/name="_wpnonce" value="([0-9a-f]+)"/', $planPage['body'], $nonce));
+            // 2 of Closte's 8 aliases is more than 10 %: the phrase must be typed.
+            $this->assertStringContainsString('This removes 2 aliases. Type &quot;remove 2&quot; to confirm:', $planPage['body']);
+            $untyped = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $planId[1], 'confirm' => $confirm[1]]);
+            $this->assertSame(302, $untyped['status']);
+            $refusal = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync&closte_error=closte-sync-typed');
+            $this->assertStringContainsString('Type &quot;remove 2&quot; to confirm. Nothing was changed.', $refusal['body']);
+            $this->assertSame([], $this->requestsTo('/deletedomainalias'));
 
-            $apply = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $planId[1], 'confirm' => $confirm[1]]);
+            $apply = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $planId[1], 'confirm' => $confirm[1], 'typed' => 'remove 2']);
             $this->assertSame(302, $apply['status']);
             $this->runSyncJob();
             $report = Sync_Service::state()['report'];
@@ -289,6 +298,7 @@ final class SyncSafetyTest extends E2eTestCase
         };
         $page = static fn () => Sync_Page::render();
         $collect = static fn () => Network_Domains::collect();
+        $count($page); // warm PHP's static caches (wp_upload_dir) so both counts start alike
         $fewPage = $count($page);
         $fewCollect = $count($collect);
         $many = [];
@@ -389,12 +399,16 @@ final class SyncSafetyTest extends E2eTestCase
     public function testAdminStringsHaveAGermanTranslation(): void
     {
         $this->assertFileExists(CLOSTE_E2E_DIR . '/wp-content/plugins/closte-native/languages/closte-native-de_DE.mo');
-        switch_to_locale('de_DE');
+        // An operator whose network (or profile) language is German: determine_locale() says de_DE.
+        add_filter('locale', $german = static fn () => 'de_DE');
         try {
+            \Closte_Native\Plugin::load_translations();
             $this->assertSame('Closte-Synchronisierung', __('Closte Sync', 'closte-native'));
             $this->assertStringStartsWith('Nur Netzwerk-Administratoren', __('Only network administrators may test the Closte connection.', 'closte-native'));
+            $this->assertSame('Website 7', sprintf(__('site %d', 'closte-native'), 7));
         } finally {
-            restore_previous_locale();
+            remove_filter('locale', $german);
+            \Closte_Native\Plugin::load_translations();
         }
         $this->assertSame('Closte Sync', __('Closte Sync', 'closte-native'));
     }

@@ -68,7 +68,7 @@ final class Connection_Test {
 		try {
 			$result = closte_test_connection();
 		} catch (\Closte\ConfigurationException $e) {
-			return new \WP_Error('closte-not-configured', esc_html(Logger::scrub($e->getMessage())));
+			return new \WP_Error('closte-not-configured', esc_html(Logger::redact($e->getMessage())));
 		}
 
 		Logger::log(Logger::describe($result, 'test connection'), $result['ok'] ? 'info' : 'warning');
@@ -77,7 +77,7 @@ final class Connection_Test {
 			return ['elapsed_ms' => (float) $result['elapsed_ms']];
 		}
 
-		$closte_says = esc_html(Logger::scrub((string) $result['error']));
+		$closte_says = esc_html(Logger::redact((string) $result['error']));
 		switch ($result['error_kind']) {
 			case 'auth':
 				$code    = 'closte-auth';

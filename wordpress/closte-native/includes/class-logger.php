@@ -72,9 +72,17 @@ final class Logger {
 	}
 
 	/**
-	 * Removes the API key from a text (the constant, and the INI fallback).
+	 * A log line's text: the key removed (redact()), then made one harmless line (one_line()).
 	 */
 	public static function scrub(string $text): string {
+
+		return self::one_line(self::redact($text));
+	}
+
+	/**
+	 * Removes the API key from a text (the constant, and the INI fallback).
+	 */
+	public static function redact(string $text): string {
 
 		$secrets = [];
 		if (defined('CLOSTE_CLIENT_API_KEY') && is_scalar(CLOSTE_CLIENT_API_KEY) && '' !== trim((string) CLOSTE_CLIENT_API_KEY)) {
@@ -89,7 +97,7 @@ final class Logger {
 			$text = str_replace($secret, '[redacted]', $text);
 		}
 
-		return self::one_line($text);
+		return $text;
 	}
 
 	/**

@@ -99,7 +99,7 @@ final class Network_Domains {
 		}
 
 		if ([] === $domains && [] === $problems) {
-			$problems[] = __('the network has no site and no mapped domain, which cannot be right', 'closte-native');
+			$problems[] = __('the list of the network\'s domains is empty', 'closte-native');
 		}
 
 		return ['domains' => $domains, 'site_ids' => $site_ids, 'complete' => [] === $problems, 'problems' => $problems];

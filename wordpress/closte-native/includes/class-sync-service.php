@@ -153,7 +153,7 @@ final class Sync_Service {
 		} catch (\Throwable $e) {
 			$message = self::explain_exception($e);
 			Logger::log('sync failed: ' . $message, 'error');
-			self::save(self::state(), ['status' => 'failed', 'error' => Logger::scrub($message), 'finished_at' => time()]);
+			self::save(self::state(), ['status' => 'failed', 'error' => Logger::redact($message), 'finished_at' => time()]);
 		}
 	}
 
@@ -371,7 +371,7 @@ final class Sync_Service {
 			$text .= ' ' . __('This may pass: try again in a few minutes.', 'closte-native');
 		}
 
-		return Logger::scrub($text);
+		return Logger::redact($text);
 	}
 
 	private static function explain_exception(\Throwable $e): string {
