@@ -14,16 +14,8 @@ CONCURRENCY=${2:-8}
 DIR=${CLOSTE_FPM_DIR:-/tmp/closte-fpm}
 KEY=fpm-test-key-91c2
 
-export DEBIAN_FRONTEND=noninteractive
-[ -x /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
-need=()
-for p in php8.2-fpm php8.2-opcache nginx curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${need[@]}" >/dev/null
-fi
+. "$(cd "$(dirname "$0")/../.." && pwd)/scripts/lib.sh"
+install_missing_packages php8.2-fpm php8.2-opcache nginx curl
 
 cleanup() {
   for f in "$DIR"/*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
@@ -38,7 +30,7 @@ chmod 755 "$DIR" "$DIR/www"; chmod 644 "$DIR/closte.so"; chmod 1777 "$DIR/tmp"
 
 "$CLOSTE_SIM" --api-key "$KEY" --port-file "$DIR/sim.port" --parent-pid $$ >"$DIR/sim.log" 2>&1 &
 echo $! > "$DIR/sim.pid"
-for _ in $(seq 1 100); do [ -s "$DIR/sim.port" ] && break; sleep 0.05; done
+wait_for_file "$DIR/sim.port" 5
 SIM_PORT=$(cat "$DIR/sim.port")
 WEB_PORT=$(php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);')
 

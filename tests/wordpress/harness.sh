@@ -12,6 +12,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../../scripts/lib.sh
+. "$repo/scripts/lib.sh"
 E2E=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
 DB_SOCK=$E2E/db/mysqld.sock
 NETWORK=closte-e2e.test
@@ -35,24 +37,15 @@ stop_all() {
 
 free_port() { php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
 
-if [ "${1:-}" = down ]; then stop_all; exit 0; fi
+# The test site's configuration is the only file outside $E2E; it goes with the servers.
+if [ "${1:-}" = down ]; then stop_all; rm -f "$CONFIG"; exit 0; fi
 [ "${1:-}" = up ] || { echo "usage: $0 up|down" >&2; exit 2; }
 : "${CLOSTE_SO:?CLOSTE_SO must name the built extension}" "${CLOSTE_SIM:?CLOSTE_SIM must name the simulator}"
 
 # ------------------------------------------------------------------ packages
 log "packages"
-export DEBIAN_FRONTEND=noninteractive
-# Daemons must not start system-wide on install (Debian containers already deny it).
-[ -x /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
-need=()
 # `php` + php8.2-fpm + nginx satisfy wordpress' web-server dependency without pulling apache2.
-for p in wordpress php php8.2-fpm nginx mariadb-server php8.2-mysql php8.2-cli php8.2-xml php8.2-mbstring phpunit curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
-  apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${need[@]}" >/dev/null
-fi
+install_missing_packages wordpress php php8.2-fpm nginx mariadb-server php8.2-mysql php8.2-cli php8.2-xml php8.2-mbstring phpunit curl
 
 # ------------------------------------------------------------------ clean slate
 stop_all
@@ -80,7 +73,7 @@ log "closte-sim"
 setsid "$CLOSTE_SIM" --api-key "$KEY" --port-file "$E2E/run/sim.port" --ssl-issue-delay-ms 1000 --verbose \
   </dev/null >"$E2E/logs/closte-sim.log" 2>&1 &
 echo $! > "$E2E/run/sim.pid"
-for _ in $(seq 1 100); do [ -s "$E2E/run/sim.port" ] && break; sleep 0.05; done
+wait_for_file "$E2E/run/sim.port" 5
 SIM_PORT=$(cat "$E2E/run/sim.port")
 
 # ------------------------------------------------------------------ WordPress files
