@@ -83,17 +83,32 @@ proptest! {
         tld in "[a-z]{2,6}",
     ) {
         // The generator above keeps these out; here they are either real punycode (then in
-        // normal form) or refused with the IDNA reason naming the label, never anything else.
+        // normal form) or refused naming the label: as invalid IDNA, or, when the punycode is
+        // valid but decodes to mixed scripts, as a look-alike. Never anything else.
         let input = format!("{prefix}{rest}.{tld}");
         match DomainName::parse(&input) {
             Ok(name) => check_normal_form(&name),
             Err(e) => {
                 let message = e.to_string();
-                let label = format!("label \"{}{}\" is not a valid internationalised name", prefix.to_ascii_lowercase(), rest.to_ascii_lowercase());
-                prop_assert!(message.contains(&label), "{}", message);
+                let idna = format!("label \"{}{}\" is not a valid internationalised name", prefix.to_ascii_lowercase(), rest.to_ascii_lowercase());
+                prop_assert!(message.contains(&idna) || message.contains("(a look-alike of another name)"), "{}", message);
             }
         }
     }
+}
+
+/// Found by the property above: valid punycode whose Unicode form mixes Greek and Latin.
+#[test]
+fn a_valid_a_label_that_decodes_to_mixed_scripts_is_refused_as_a_look_alike() {
+    let message = DomainName::parse("xN--1mGPi.aa").unwrap_err().to_string();
+    assert!(
+        message.contains("mixes Greek and Latin letters (a look-alike of another name)"),
+        "{message}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
     #[test]
     fn any_answer_decodes_or_fails_cleanly(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..300)) {
