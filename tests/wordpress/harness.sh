@@ -18,6 +18,8 @@ E2E=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
 DB_SOCK=$E2E/db/mysqld.sock
 NETWORK=closte-e2e.test
 KEY=e2e-closte-key-5b8d1c07e2
+UM=${CLOSTE_E2E_UM:-2.4}
+case "$UM" in 2.4|2.5) ;; *) echo "CLOSTE_E2E_UM must be 2.4 or 2.5" >&2; exit 2 ;; esac
 WPROOT=/usr/share/wordpress
 CONFIG=/etc/wordpress/config-closte-e2e.php
 T0=$(date +%s%N)
@@ -97,8 +99,13 @@ define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_DEBUG', true);
 define('WP_DEBUG_DISPLAY', false);
 define('WP_DEBUG_LOG', '$E2E/logs/debug.log');
-// What Closte puts in wp-config.php:
-define('CLOSTE_CLIENT_API_KEY', '$KEY');
+// What Closte puts in wp-config.php (tests leave it out of one process with
+// CLOSTE_E2E_NO_KEY_CONSTANT=1, to model a key kept only in Ultimate Multisite's credential store):
+if ('1' !== getenv('CLOSTE_E2E_NO_KEY_CONSTANT')) {
+	define('CLOSTE_CLIENT_API_KEY', '$KEY');
+}
+// Which generation of Ultimate Multisite the stand-ins model: 2.4 (host providers) or 2.5 (registry).
+defined('CLOSTE_E2E_UM') || define('CLOSTE_E2E_UM', '$UM');
 // Our simulator plays Closte:
 ini_set('closte.api_url', 'http://127.0.0.1:$SIM_PORT/api/client');
 ini_set('closte.timeout', '5');
@@ -112,7 +119,7 @@ CSS
 echo '<?php echo "blog_id=" . get_current_blog_id() . "\n";' > "$E2E/wp-content/themes/e2e/index.php"
 cp -r "$repo/wordpress/closte-native" "$E2E/wp-content/plugins/closte-native"
 cp "$here/fixtures/mu-loader.php" "$E2E/wp-content/mu-plugins/e2e-fixtures.php"
-cp "$here/fixtures/action-scheduler-standin.php" "$here/fixtures/ultimate-multisite-standin.php" "$E2E/wp-content/mu-plugins/standin/"
+cp "$here"/fixtures/*-standin.php "$E2E/wp-content/mu-plugins/standin/"
 chown -R www-data:www-data "$E2E/wp-content/uploads"
 chmod -R a+rwX "$E2E/wp-content/uploads" "$E2E/logs"
 
@@ -168,5 +175,6 @@ CLOSTE_E2E_KEY=$KEY
 CLOSTE_E2E_SIM_PORT=$SIM_PORT
 CLOSTE_E2E_WEB_PORT=$WEB_PORT
 CLOSTE_E2E_SO=$CLOSTE_SO
+CLOSTE_E2E_UM=$UM
 ENV
-log "ready: network http://$NETWORK (127.0.0.1:$WEB_PORT), Closte simulator 127.0.0.1:$SIM_PORT"
+log "ready (Ultimate Multisite $UM stand-in): network http://$NETWORK (127.0.0.1:$WEB_PORT), Closte simulator 127.0.0.1:$SIM_PORT"

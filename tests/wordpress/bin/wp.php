@@ -8,6 +8,8 @@
  *   php ... wp.php run-queue [now-offset]   run due Action Scheduler (stand-in) jobs
  *   php ... wp.php notices                  print network admin notices as a super admin
  *   php ... wp.php fire HOOK DOMAIN SITE    do_action(HOOK, DOMAIN, SITE) with string args
+ *   php ... wp.php map DOMAIN SITE          create a domain record (as Ultimate Multisite would, in this request)
+ *   php ... wp.php registry-status          JSON: what the 2.5+ registry holds for closte, and the key the extension sees
  *   php ... wp.php cookies [USER_ID]        auth cookies of a user (default 1, the super admin), as a Cookie header
  */
 
@@ -92,6 +94,32 @@ switch ($command) {
 	case 'fire':
 		do_action($argv[2], $argv[3], $argv[4]);
 		echo "fired\n";
+		break;
+
+	case 'map':
+		echo Standin_Domain_Manager::create_domain($argv[2], (int) $argv[3]), "\n";
+		break;
+
+	case 'registry-status':
+		$registry    = \WP_Ultimo\Integrations\Integration_Registry::get_instance();
+		$integration = $registry->get('closte');
+		$owners      = [];
+		foreach ($GLOBALS['wp_filter']['wu_add_domain']->callbacks ?? [] as $callbacks) {
+			foreach ($callbacks as $callback) {
+				$owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
+			}
+		}
+		echo json_encode(
+			[
+				'integration'   => $integration ? get_class($integration) : null,
+				'is_setup'      => $integration ? $integration->is_setup() : null,
+				'detect'        => $integration ? $integration->detect() : null,
+				'missing'       => $integration ? $integration->get_missing_constants() : null,
+				'closte_detect' => function_exists('closte_detect') ? closte_detect() : null,
+				'key_source'    => function_exists('closte_stats') ? closte_stats()['key_source'] : null,
+				'wu_add_domain' => $owners,
+			]
+		), "\n";
 		break;
 
 	case 'cookies':

@@ -117,6 +117,55 @@ abstract class E2eTestCase extends TestCase
         return $m[1];
     }
 
+    /** True when the stand-in models Ultimate Multisite 2.5+ (the integration registry). */
+    protected function registryMode(): bool
+    {
+        return '2.5' === CLOSTE_E2E_UM;
+    }
+
+    /** The class of ours whose methods are hooked to the domain actions in this mode. */
+    protected function ourHookOwner(): string
+    {
+        return $this->registryMode() ? 'Closte_Native\Registry_Domain_Mapping' : 'Closte_Native\Host_Provider';
+    }
+
+    /** The stock class that would answer the domain actions without us. */
+    protected function stockHookOwner(): string
+    {
+        return $this->registryMode() ? 'WP_Ultimo\Integrations\Providers\Closte\Closte_Domain_Mapping' : 'WP_Ultimo\Integrations\Host_Providers\Closte_Host_Provider';
+    }
+
+    /** @return list<string> the classes (or "closure") of every callback on $hook */
+    protected function hookOwners(string $hook): array
+    {
+        $owners = [];
+        foreach ($GLOBALS['wp_filter'][$hook]->callbacks ?? [] as $callbacks) {
+            foreach ($callbacks as $callback) {
+                $owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
+            }
+        }
+        return $owners;
+    }
+
+    /**
+     * The wizard's test connection over HTTP, in one shape for both generations: 2.4 sends our
+     * JSON (a WP_Error as data[0] with code and message), 2.5+ answers data.message itself.
+     *
+     * @return array{success: bool, message: string, code: ?string, http_status: int}
+     */
+    protected function connectionAnswer(?string $nonce, int $user = 1): array
+    {
+        $json = $this->testConnection($nonce, $user);
+        $data = $json['data'] ?? [];
+        $error = isset($data[0]) && is_array($data[0]) ? $data[0] : null;
+        return [
+            'success' => (bool) $json['success'],
+            'message' => (string) ($error['message'] ?? $data['message'] ?? ''),
+            'code' => $error['code'] ?? null,
+            'http_status' => $json['http_status'],
+        ];
+    }
+
     /** @return array<string, mixed> the decoded JSON answer of the wizard's test connection */
     protected function testConnection(?string $nonce, int $user = 1): array
     {

@@ -10,21 +10,26 @@ namespace Closte_Native;
 defined('ABSPATH') || exit;
 
 /**
- * Registers the integration with Ultimate Multisite, or, without the `closte` extension, only an
- * admin notice: the plugin never fatals and never half-works.
+ * Registers the integration with whichever generation of Ultimate Multisite is there, or,
+ * without the `closte` extension, only an admin notice: the plugin never fatals and never
+ * half-works.
+ *
+ * - 2.5 and later (an integration registry exists): our Registry_Integration is registered as
+ *   `closte` on `wu_register_integrations` and our Registry_Domain_Mapping as its
+ *   `domain-mapping` module on `wu_register_capabilities` (priority 20, after the core ones),
+ *   replacing both stock objects; the legacy provider is not registered at all.
+ * - 2.4.x (no registry): our Host_Provider on `wp_ultimo_host_providers_load`, with every
+ *   callback of the stock Closte_Host_Provider detached.
+ * The classes that extend Ultimate Multisite's are loaded only inside those hooks (this plugin
+ * loads before Ultimate Multisite: plugins load in name order).
  */
 final class Plugin {
 
-	/** The stock integration this plugin replaces. */
+	/** The stock 2.4 integration this plugin replaces. */
 	const STOCK_CLASS = 'WP_Ultimo\\Integrations\\Host_Providers\\Closte_Host_Provider';
 
-	/** The hooks through which Ultimate Multisite talks to a host integration. */
-	const DOMAIN_HOOKS = [
-		'wu_add_domain'       => 'on_add_domain',
-		'wu_remove_domain'    => 'on_remove_domain',
-		'wu_add_subdomain'    => 'on_add_subdomain',
-		'wu_remove_subdomain' => 'on_remove_subdomain',
-	];
+	/** Present from Ultimate Multisite 2.5 on. */
+	const REGISTRY_CLASS = 'WP_Ultimo\\Integrations\\Integration_Registry';
 
 	/**
 	 * Called once, when the plugin file loads.
@@ -43,14 +48,16 @@ final class Plugin {
 		// Queued jobs (retries, certificate checks, sync) and Ultimate Multisite's synchronous
 		// rename hook run whether or not Ultimate Multisite loaded its integrations in that
 		// request, so a job scheduled before a restart is never dropped.
-		Dispatcher::register_job_hooks();
+		Alias_Changes::register();
+		Retry_Queue::register();
+		Certificate_Watch::register();
 		Sync_Service::register();
 		Sync_Page::register();
 		Connection_Test::register();
 
-		// Ultimate Multisite fires this from Domain_Manager::load_integrations() on
-		// plugins_loaded, after it instantiated its own integrations.
-		add_action('wp_ultimo_host_providers_load', [self::class, 'register_integration']);
+		add_action('wu_register_integrations', [self::class, 'register_registry_integration']);
+		add_action('wu_register_capabilities', [self::class, 'register_registry_module'], 20);
+		add_action('wp_ultimo_host_providers_load', [self::class, 'register_legacy_provider']);
 	}
 
 	/**
@@ -58,15 +65,39 @@ final class Plugin {
 	 */
 	public static function extension_available(): bool {
 
-		return extension_loaded('closte') && function_exists('closte_add_domain') && function_exists('closte_test_connection');
+		return extension_loaded('closte') && function_exists('closte_add_domain') && function_exists('closte_normalize_domain');
 	}
 
 	/**
-	 * Declares our host provider and takes the stock Closte integration's place.
+	 * Ultimate Multisite 2.5+: our integration object under the id `closte`.
+	 *
+	 * @param object $registry The Integration_Registry.
 	 */
-	public static function register_integration(): void {
+	public static function register_registry_integration($registry): void {
 
-		if (! class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider')) {
+		require_once CLOSTE_NATIVE_DIR . '/includes/class-registry-integration.php';
+		$registry->register(new Registry_Integration());
+	}
+
+	/**
+	 * Ultimate Multisite 2.5+: our domain-mapping module for `closte` (after the core module,
+	 * which it overwrites: same integration id, same capability id).
+	 *
+	 * @param object $registry The Integration_Registry.
+	 */
+	public static function register_registry_module($registry): void {
+
+		require_once CLOSTE_NATIVE_DIR . '/includes/class-registry-domain-mapping.php';
+		$registry->add_capability('closte', new Registry_Domain_Mapping());
+	}
+
+	/**
+	 * Ultimate Multisite 2.4.x: our host provider, taking the stock integration's place. Not on
+	 * 2.5+, where a legacy provider would run beside the registry module (every domain twice).
+	 */
+	public static function register_legacy_provider(): void {
+
+		if (class_exists(self::REGISTRY_CLASS) || ! class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider')) {
 			return;
 		}
 
@@ -91,11 +122,11 @@ final class Plugin {
 
 		$stock = call_user_func([self::STOCK_CLASS, 'get_instance']);
 
-		foreach (array_keys(self::DOMAIN_HOOKS) as $hook) {
+		foreach (array_keys(Domain_Hooks::HOOKS) as $hook) {
 			self::remove_object_callbacks($hook, $stock);
 		}
 
-		self::remove_object_callbacks('wu_async_process_domain_stage_max_tries', $stock);
+		self::remove_object_callbacks(Domain_Hooks::MAX_TRIES_FILTER, $stock);
 	}
 
 	/**

@@ -276,6 +276,9 @@ final class Sync_Service {
 			$skipped[ __('(prune)', 'closte-native') ] = sprintf(__('nothing removed: %s', 'closte-native'), implode('; ', $refused));
 		}
 
+		sort($result['added']);
+		sort($result['removed']);
+		ksort($failed);
 		$report = [
 			'ok'         => (bool) $result['ok'] && [] === $failed,
 			'prune'      => $prune,
@@ -402,7 +405,7 @@ final class Sync_Service {
 				'heartbeat'    => time(),
 			]
 		);
-		Dispatcher::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
+		Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
 
 		return true;
 	}

@@ -1,0 +1,221 @@
+<?php
+/**
+ * Running one alias change: ownership and usage checks, the native call, its log line, and what follows.
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * A removal needs ownership (this integration added the alias) and no other user; the twin
+ * hooks of one event (a site's subdomain and its domain record) act once; a renamed domain
+ * record loses its old alias under the same rules.
+ */
+final class Alias_Changes {
+
+	/** Action Scheduler hook removing the old alias of a renamed domain record: args (old domain, site_id, new domain). */
+	const RENAMED_HOOK = 'closte_native_remove_renamed';
+
+	public static function register(): void {
+
+		add_action(self::RENAMED_HOOK, [self::class, 'remove_renamed'], 10, 3);
+		// Ultimate Multisite (BerlinDB) fires this synchronously when a domain record's name is
+		// set: with an empty old value on creation, with the old name on a rename. It only
+		// queues wu_add_domain for the new name; the old alias would stay on Closte for ever.
+		add_action('wu_transition_domain_domain', [self::class, 'on_domain_renamed'], 10, 3);
+	}
+
+	/**
+	 * A domain record was renamed from $old to $new: queue the removal of the old alias (in the
+	 * background, under the same ownership rules as an unmapping).
+	 *
+	 * @param mixed $old     Previous domain ('' or null on creation).
+	 * @param mixed $new     New domain.
+	 * @param mixed $item_id Domain record id.
+	 */
+	public static function on_domain_renamed($old, $new, $item_id): void {
+
+		if (! is_string($old) || '' === trim($old) || Network_Domains::normalise($old) === Network_Domains::normalise((string) $new)) {
+			return;
+		}
+		$site_id = 0;
+		if (function_exists('wu_get_domain')) {
+			$record  = wu_get_domain($item_id);
+			$site_id = is_object($record) && method_exists($record, 'get_site_id') ? (int) $record->get_site_id() : 0;
+		}
+		Jobs::schedule(self::RENAMED_HOOK, 0, [$old, $site_id, (string) $new]);
+	}
+
+	/**
+	 * Action Scheduler callback: the old name of a renamed domain record.
+	 *
+	 * @param string $old     Previous domain.
+	 * @param int    $site_id Site of the record.
+	 * @param string $new     Its new name, for the log.
+	 */
+	public static function remove_renamed($old, $site_id = 0, $new = ''): void {
+
+		self::remove((string) $old, (int) $site_id, sprintf('rename to %s', Logger::one_line((string) $new)));
+	}
+
+	/**
+	 * Adds a domain alias now (a background request: Ultimate Multisite fires the hooks
+	 * through Action Scheduler).
+	 *
+	 * @param string $domain  Domain from Ultimate Multisite.
+	 * @param int    $site_id Site id.
+	 * @param string $source  The hook that asked, for the log.
+	 */
+	public static function add(string $domain, int $site_id, string $source): ?array {
+
+		return self::start('add', $domain, $site_id, $source);
+	}
+
+	/**
+	 * Removes a domain alias now.
+	 */
+	public static function remove(string $domain, int $site_id, string $source): ?array {
+
+		return self::start('remove', $domain, $site_id, $source);
+	}
+
+	private static function start(string $operation, string $domain, int $site_id, string $source): ?array {
+
+		$record = Alias_Registry::get($domain);
+		if (null !== $record && self::done_by_twin($operation, $record, $source)) {
+			// Site creation fires both wu_add_subdomain and wu_add_domain (for the domain record
+			// of the same name), site deletion both removals: the second is already done.
+			$by = 'add' === $operation ? $record['source'] : $record['removed_by'];
+			Logger::log(sprintf('%s_domain %s (site %d): skipped, already done by %s (%s)', $operation, $domain, $site_id, $by, $source));
+			return null;
+		}
+
+		$intent = Retry_Queue::record_intent($operation, $domain);
+
+		return self::execute($operation, $domain, $site_id, 1, $intent, $source);
+	}
+
+	/**
+	 * True when the twin hook of the same event (subdomain vs domain record) did this already,
+	 * within the dedupe window.
+	 */
+	private static function done_by_twin(string $operation, array $record, string $source): bool {
+
+		if ('add' === $operation) {
+			$done_by = Alias_Registry::owns($record) && (int) $record['at'] >= time() - Alias_Registry::DEDUPE_WINDOW ? (string) $record['source'] : '';
+		} else {
+			$done_by = Alias_Registry::owns($record) ? '' : (string) ($record['removed_by'] ?? '');
+		}
+
+		return '' !== $done_by && self::hook_kind($done_by) !== self::hook_kind($source);
+	}
+
+	/**
+	 * Why an alias must not be removed now, or null when it may be. A removal needs ownership
+	 * (this integration added it) and no other user (a site, a domain record, the network).
+	 *
+	 * @return array{reason: string, retry: bool}|null
+	 */
+	private static function removal_blocker(string $domain): ?array {
+
+		if (! Alias_Registry::owns(Alias_Registry::get($domain))) {
+			return ['reason' => 'this integration did not add it (it was already on Closte, or added before closte-native recorded ownership); remove it in Closte Sync\'s preview if nothing uses it', 'retry' => false];
+		}
+		$users = Network_Domains::users_of($domain);
+		if (! $users['complete']) {
+			return ['reason' => 'could not check whether something still uses it: ' . $users['problem'], 'retry' => true];
+		}
+		if ([] !== $users['users']) {
+			return ['reason' => 'still used by ' . implode(', ', $users['users']), 'retry' => false];
+		}
+
+		return null;
+	}
+
+	public static function execute(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $source): ?array {
+
+		$max     = Retry_Queue::max_attempts();
+		$context = sprintf('%s, attempt %d/%d', $source, $attempt, $max);
+
+		if ('remove' === $operation) {
+			$blocker = self::removal_blocker($domain);
+			if (null !== $blocker && ! $blocker['retry']) {
+				Logger::log(sprintf('remove_domain %s (site %d): left in place on Closte: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'info');
+				Retry_Queue::end_intent($domain, $intent);
+				return null;
+			}
+			if (null !== $blocker) {
+				Logger::log(sprintf('remove_domain %s (site %d): not removed yet: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'warning');
+				Retry_Queue::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
+				return null;
+			}
+		}
+
+		try {
+			$result = 'add' === $operation ? closte_add_domain($domain, $site_id) : closte_remove_domain($domain, $site_id);
+		} catch (\Closte\InvalidDomainException $e) {
+			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
+			Retry_Queue::end_intent($domain, $intent);
+			return null;
+		} catch (\Closte\ConfigurationException $e) {
+			Logger::log(sprintf('%s_domain %s (site %d): not sent to Closte, configuration: %s (%s)', $operation, $domain, $site_id, $e->getMessage(), $context), 'error');
+			Retry_Queue::end_intent($domain, $intent);
+			return null;
+		} catch (\Throwable $e) {
+			Logger::log(sprintf('%s_domain %s (site %d): %s: %s (%s)', $operation, $domain, $site_id, get_class($e), $e->getMessage(), $context), 'error');
+			Retry_Queue::end_intent($domain, $intent);
+			return null;
+		}
+
+		$level = $result['ok'] ? 'info' : ($result['retryable'] ? 'warning' : 'error');
+		Logger::log(Logger::describe($result, $context), $level);
+
+		if ($result['ok']) {
+			self::record_ownership($operation, $result, $domain, $site_id, $source);
+			Retry_Queue::end_intent($domain, $intent);
+			if ('add' === $operation) {
+				Certificate_Watch::follow($result, $site_id);
+			}
+			return $result;
+		}
+
+		if (! $result['retryable']) {
+			$hint = 'auth' === $result['error_kind']
+				? 'Closte refused the API key: check CLOSTE_CLIENT_API_KEY in wp-config.php.'
+				: 'Not retried: the same request would fail again.';
+			Logger::log(sprintf('%s_domain %s (site %d): %s', $operation, $domain, $site_id, $hint), 'error');
+			Retry_Queue::end_intent($domain, $intent);
+		} else {
+			Retry_Queue::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, sprintf('(%s): %s', $result['error_kind'], $result['error']));
+		}
+
+		return $result;
+	}
+
+	/**
+	 * What a successful add or remove means for ownership: `added` makes the alias ours;
+	 * `already_exists` means someone else owns it (unless we already do); a removal ends ours.
+	 */
+	private static function record_ownership(string $operation, array $result, string $domain, int $site_id, string $source): void {
+
+		$name = (string) ($result['domain'] ?? $domain);
+		if ('remove' === $operation) {
+			Alias_Registry::forget($name, $source);
+			return;
+		}
+		if ('added' === $result['state']) {
+			Alias_Registry::record($name, $site_id, $source);
+		} elseif (! Alias_Registry::owns(Alias_Registry::get($name))) {
+			Logger::log(sprintf('add_domain %s (site %d): the alias was already on Closte, so this integration does not own it and will leave it in place when the domain is unmapped', $name, $site_id));
+		}
+	}
+
+	/** 'subdomain' for the subdomain hooks, 'domain' for the domain-record hooks and retries. */
+	private static function hook_kind(string $source): string {
+
+		return str_contains($source, 'subdomain') ? 'subdomain' : 'domain';
+	}
+}
