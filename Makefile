@@ -23,16 +23,19 @@ deps:
 deps-build:
 	scripts/install-deps.sh build
 
+# The extension and the simulator are built apart, so that Cargo's feature unification never
+# gives the extension a feature only the simulator needs (e.g. tokio's signal handling).
 build: deps-build
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked -p closte
+	$(CARGO) build --release --locked -p closte-sim
 
 run: build
 	scripts/demo.sh "$(SIM)" "$(SO)"
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) clippy --locked --all-targets --features test-hooks -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p closte --all-targets --features test-hooks -- -D warnings
 	@for f in $$(git ls-files '*.php'); do $(PHP) -n -l "$$f" >/dev/null || exit 1; done; echo "php -l: clean"
 	scripts/i18n.sh check
 
@@ -43,13 +46,15 @@ i18n:
 i18n-check:
 	scripts/i18n.sh check
 
+# closte-core's tests start the simulator binary, which is another crate: build it first.
 cargo-test:
-	$(CARGO) test --locked
+	$(CARGO) build --locked -p closte-sim
+	$(CARGO) test --locked --workspace
 
 # A debug .so with deliberate panics (cargo feature test-hooks), for the panic tests only.
 HOOKS_SO := $(CURDIR)/target/debug/libcloste-test-hooks.so
 test-hooks-so:
-	$(CARGO) build --locked --lib --features test-hooks
+	$(CARGO) build --locked -p closte --features test-hooks
 	cp target/debug/libcloste.so $(HOOKS_SO)
 
 phpunit: build test-hooks-so

@@ -2,7 +2,7 @@
 //! object; a failure keeps the status and has a bounded, non-empty message.
 #![no_main]
 
-use closte::client::answer::decode;
+use closte_core::client::answer::decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! (ASCII, lower case, length limits, letters/digits/hyphens) and normalises to itself.
 #![no_main]
 
-use closte::domain::{DomainName, MAX_LABEL_LEN, MAX_NAME_LEN};
+use closte_core::domain::{DomainName, MAX_LABEL_LEN, MAX_NAME_LEN};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,12 +8,12 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use tokio::sync::mpsc;
 
-use crate::client::outcome::Operation;
-use crate::client::sync::{sync, SyncOptions, SyncReport};
-use crate::client::ClosteClient;
-use crate::domain::DomainName;
-use crate::runtime;
-use crate::stats::COUNTERS;
+use closte_core::client::outcome::Operation;
+use closte_core::client::sync::{sync, SyncOptions, SyncReport};
+use closte_core::client::ClosteClient;
+use closte_core::domain::DomainName;
+use closte_core::runtime;
+use closte_core::stats::COUNTERS;
 
 use super::convert::outcome_array;
 use super::engine;

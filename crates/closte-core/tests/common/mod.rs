@@ -12,6 +12,28 @@ use serde_json::Value;
 
 pub const KEY: &str = "test-key-0123456789";
 
+/// The simulator is its own crate (crates/closte-sim), so Cargo does not build it for these
+/// tests: `make cargo-test` builds it first. `CLOSTE_SIM` names another binary; by default the
+/// one next to this test's profile directory (target/<profile>/closte-sim).
+fn simulator_binary() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("CLOSTE_SIM") {
+        return path.into();
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<test> -> target/<profile>/closte-sim
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("closte-sim"))
+        .expect("a target directory");
+    assert!(
+        path.is_file(),
+        "{} is missing: build the simulator first (cargo build -p closte-sim), or set CLOSTE_SIM",
+        path.display()
+    );
+    path
+}
+
 pub struct Simulator {
     child: Child,
     pub port: u16,
@@ -26,7 +48,7 @@ impl Simulator {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let port_file = dir.join("port");
-        let child = Command::new(env!("CARGO_BIN_EXE_closte-sim"))
+        let child = Command::new(simulator_binary())
             .args(["--api-key", KEY, "--port-file"])
             .arg(&port_file)
             .args(["--parent-pid", &std::process::id().to_string()])

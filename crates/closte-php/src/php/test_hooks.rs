@@ -4,9 +4,9 @@
 
 use ext_php_rs::prelude::*;
 
-use crate::client::outcome::Outcome;
-use crate::jobs::JOBS;
-use crate::runtime;
+use closte_core::client::outcome::Outcome;
+use closte_core::jobs::JOBS;
+use closte_core::runtime;
 
 use super::functions::{closte_error, settings_and_key, CODE_RUNTIME};
 
@@ -24,14 +24,14 @@ pub fn closte_test_enqueue_panic(message: String) -> PhpResult<i64> {
         runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
     let id = JOBS.submit(
         &handle,
-        crate::client::outcome::Operation::AddDomain,
+        closte_core::client::outcome::Operation::AddDomain,
         "panic.example".to_string(),
         None,
         async move {
             if !message.is_empty() {
                 panic!("{message}");
             }
-            Outcome::new(crate::client::outcome::Operation::AddDomain, None)
+            Outcome::new(closte_core::client::outcome::Operation::AddDomain, None)
         },
     );
     Ok(id as i64)

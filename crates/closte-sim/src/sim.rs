@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use closte::domain::DomainName;
-
 use crate::http::{Request, Response};
 
 /// The candidate SSL paths (the stock integration's order); one of them is "real".
@@ -47,6 +45,28 @@ impl Default for Config {
             auth_status: 200,
         }
     }
+}
+
+/// The simulator's own rule for a domain field, written apart from the client's `DomainName`:
+/// lower-case ASCII letters, digits and hyphens in labels of 1..=63 characters that neither
+/// start nor end with a hyphen, at least two labels, at most 253 characters, an optional
+/// leading `*.`, no trailing dot, a top-level label that is not all digits.
+pub fn wire_form(raw: &str) -> bool {
+    let host = raw.strip_prefix("*.").unwrap_or(raw);
+    let labels: Vec<&str> = host.split('.').collect();
+    raw.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+        && !labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// How a fault corrupts an answer.
@@ -325,9 +345,11 @@ impl Sim {
         }
     }
 
-    /// Closte's own check is unknown; this one rejects what a real app could not serve.
+    /// Closte's own check is unknown; this one accepts only a host name in the normal form the
+    /// client must send (see `wire_form`), so a normalisation bug in the client shows up here
+    /// as Closte's "Invalid or empty domain" instead of being repaired silently.
     fn valid_domain(&self, raw: &str) -> Option<String> {
-        DomainName::parse(raw).ok().map(|d| d.as_str().to_string())
+        wire_form(raw).then(|| raw.to_string())
     }
 
     /// Control endpoints under `/__sim/`: never faulted, never delayed.
@@ -445,6 +467,31 @@ fn invalid_domain(domain: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wire_form_is_lower_case_punycode_without_a_trailing_dot() {
+        for good in [
+            "example.com",
+            "*.shop.example.com",
+            "xn--bcher-kva.example",
+            "a-b.c0.io",
+        ] {
+            assert!(wire_form(good), "{good}");
+        }
+        for bad in [
+            "Example.com",
+            "bücher.example",
+            "example.com.",
+            "localhost",
+            "-a.example",
+            "a_b.example",
+            "example.123",
+            "",
+            "*.",
+        ] {
+            assert!(!wire_form(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn fault_specs_parse() {

@@ -7,7 +7,7 @@
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 
-use crate::config::{keys, ApiKey, ConfigError, Settings};
+use closte_core::config::{keys, ApiKey, ConfigError, Settings};
 
 use super::engine;
 

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
@@ -70,7 +70,7 @@ pub struct Jobs {
     changed: Notify,
 }
 
-pub static JOBS: Lazy<Jobs> = Lazy::new(|| Jobs {
+pub static JOBS: LazyLock<Jobs> = LazyLock::new(|| Jobs {
     table: Mutex::new(Table {
         pid: std::process::id(),
         next_id: 1,

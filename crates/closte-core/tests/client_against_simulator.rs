@@ -5,11 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use closte::client::error::ErrorKind;
-use closte::client::outcome::{Outcome, State};
-use closte::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint};
-use closte::config::{ApiKey, Settings};
-use closte::domain::DomainName;
+use closte_core::client::error::ErrorKind;
+use closte_core::client::outcome::{Outcome, State};
+use closte_core::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint};
+use closte_core::config::{ApiKey, Settings};
+use closte_core::domain::DomainName;
 use common::{Simulator, KEY};
 
 fn settings(sim: &Simulator) -> Settings {
@@ -27,7 +27,8 @@ where
     Fut: std::future::Future<Output = Outcome>,
 {
     let key = ApiKey::new(key).unwrap();
-    closte::runtime::block_on(settings, |http| op(ClosteClient::new(http, settings, key))).unwrap()
+    closte_core::runtime::block_on(settings, |http| op(ClosteClient::new(http, settings, key)))
+        .unwrap()
 }
 
 fn domain(name: &str) -> DomainName {

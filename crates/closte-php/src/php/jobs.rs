@@ -9,11 +9,11 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
-use crate::client::outcome::{Operation, Outcome, State};
-use crate::client::{ClosteClient, DomainOperation};
-use crate::jobs::{JobStatus, Leftover, JOBS};
-use crate::runtime;
-use crate::stats::COUNTERS;
+use closte_core::client::outcome::{Operation, Outcome, State};
+use closte_core::client::{ClosteClient, DomainOperation};
+use closte_core::jobs::{JobStatus, Leftover, JOBS};
+use closte_core::runtime;
+use closte_core::stats::COUNTERS;
 
 use super::convert::outcome_array;
 use super::engine;

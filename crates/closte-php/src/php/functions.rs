@@ -13,12 +13,12 @@ use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
-use crate::client::outcome::Outcome;
-use crate::client::{cached_ssl_endpoint, ClosteClient, DomainOperation, SslEndpoint};
-use crate::config::{ApiKey, Settings};
-use crate::domain::DomainName;
-use crate::runtime;
-use crate::stats::COUNTERS;
+use closte_core::client::outcome::Outcome;
+use closte_core::client::{cached_ssl_endpoint, ClosteClient, DomainOperation, SslEndpoint};
+use closte_core::config::{ApiKey, Settings};
+use closte_core::domain::DomainName;
+use closte_core::runtime;
+use closte_core::stats::COUNTERS;
 
 use super::configuration_exception::ConfigurationException;
 use super::convert::outcome_array;

@@ -2,9 +2,9 @@
 //! (operator/customer input) and the answer decoder (whatever comes back over the network).
 //! They run in `cargo test`; the longer coverage-guided runs are in fuzz/ (see README).
 
-use closte::client::answer::decode;
-use closte::client::error::ErrorKind;
-use closte::domain::{DomainName, MAX_LABEL_LEN, MAX_NAME_LEN};
+use closte_core::client::answer::decode;
+use closte_core::client::error::ErrorKind;
+use closte_core::domain::{DomainName, MAX_LABEL_LEN, MAX_NAME_LEN};
 use proptest::prelude::*;
 
 fn check_normal_form(name: &DomainName) {

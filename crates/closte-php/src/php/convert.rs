@@ -5,7 +5,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::Value;
 
-use crate::client::outcome::{Operation, Outcome};
+use closte_core::client::outcome::{Operation, Outcome};
 
 /// The result array. Keys present for every operation: `ok`, `operation`, `domain`, `state`,
 /// `status`, `error`, `error_kind`, `retryable`, `attempts`, `elapsed_ms`, `response`,

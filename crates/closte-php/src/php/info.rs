@@ -3,8 +3,8 @@
 use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
-use crate::client::{cached_ssl_endpoint, SslEndpoint};
-use crate::runtime;
+use closte_core::client::{cached_ssl_endpoint, SslEndpoint};
+use closte_core::runtime;
 
 use super::engine;
 use super::ini::{api_key, current_settings};

@@ -1,0 +1,20 @@
+//! `closte-core`: the engine-free part of the closte PHP extension. Nothing here knows the Zend
+//! engine (the crate does not depend on ext-php-rs), so all of it builds and tests with plain
+//! `cargo test -p closte-core`. The PHP binding layer is the `closte` crate (crates/closte-php).
+//!
+//! - `domain`: `DomainName`, validated and normalised once at the boundary;
+//! - `config`: `Settings` (from any key/value lookup) and `ApiKey`, which redacts itself;
+//! - `client`: the Closte client API: endpoints, one request function with deadline, cap and
+//!   retry, answer decoding, the failure classifier, outcomes, SSL-endpoint cache, reconcile;
+//! - `transport`: the rustls configuration and counting connector of the shared HTTP client;
+//! - `runtime`: the one accessor of the tokio runtime and HTTP client, with its fork rules;
+//! - `jobs`: the per-process table of non-blocking jobs;
+//! - `stats`: process-wide counters.
+
+pub mod client;
+pub mod config;
+pub mod domain;
+pub mod jobs;
+pub mod runtime;
+pub mod stats;
+pub mod transport;
