@@ -9,8 +9,8 @@ pub mod answer;
 pub mod endpoint;
 pub mod error;
 pub mod outcome;
+pub mod reconcile;
 mod ssl_cache;
-pub mod sync;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

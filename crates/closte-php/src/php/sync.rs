@@ -9,7 +9,7 @@ use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use tokio::sync::mpsc;
 
 use closte_core::client::outcome::Operation;
-use closte_core::client::sync::{sync, SyncOptions, SyncReport};
+use closte_core::client::reconcile::{reconcile, SyncOptions, SyncReport};
 use closte_core::client::ClosteClient;
 use closte_core::domain::DomainName;
 use closte_core::runtime;
@@ -157,7 +157,12 @@ fn run(
     COUNTERS.operation();
     let client = Arc::new(ClosteClient::new(http, &settings, key));
     let (sender, mut receiver) = mpsc::unbounded_channel();
-    let task = handle.spawn(sync(client, desired, options, progress.map(|_| sender)));
+    let task = handle.spawn(reconcile(
+        client,
+        desired,
+        options,
+        progress.map(|_| sender),
+    ));
 
     // Progress callbacks run here, on the PHP thread, as results arrive.
     if let Some(callback) = progress {

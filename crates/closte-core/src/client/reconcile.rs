@@ -1,4 +1,5 @@
-//! Bulk sync: bring Closte's alias list in line with a desired list, with bounded concurrency.
+//! Reconciliation (what `closte_sync()` runs): bring Closte's alias list in line with a desired
+//! list, with bounded concurrency.
 //!
 //! One `/getdomains` decides what is missing (and, with prune, what is extra); only those get a
 //! request. The decision is a pure function ([`plan`]) so that a dry run returns exactly what a
@@ -145,7 +146,7 @@ enum Job {
 }
 
 /// Lists, plans and (unless `dry_run`) carries the plan out.
-pub async fn sync(
+pub async fn reconcile(
     client: Arc<ClosteClient>,
     desired: Vec<DomainName>,
     options: SyncOptions,
