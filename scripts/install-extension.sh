@@ -18,17 +18,15 @@ fi
 
 so=$1
 install -m 0644 "$so" "$ext_dir/closte.so"
-ini_text="; closte: Closte host integration for Ultimate Multisite (see README for every setting)
+# Every setting with its default, commented out, from the extension itself (whose defaults come
+# from one table in closte-core), so this file can never disagree with what PHP registers.
+settings=$(php -n -d extension="$ext_dir/closte.so" -r '
+  foreach (ini_get_all("closte", false) as $name => $default) { echo ";$name = $default\n"; }')
+ini_text="; priority=20
+; closte: Closte host integration for Ultimate Multisite (README, \"Configuration\", explains each setting)
 extension=closte.so
-; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; this is a fallback.
-;closte.api_key =
-;closte.api_url = https://app.closte.com/api/client
-;closte.timeout = 15
-;closte.connect_timeout = 5
-;closte.max_retries = 2
-;closte.worker_threads = 2
-;closte.user_agent =
-;closte.ca_file =
+; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; closte.api_key is a fallback.
+$settings
 "
 if [ -d "$mods" ] && command -v phpenmod >/dev/null; then
   printf '%s' "$ini_text" > "$mods/closte.ini"

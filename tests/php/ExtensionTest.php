@@ -41,6 +41,43 @@ final class ExtensionTest extends ClosteTestCase
         ], json_decode($result['stdout'], true));
     }
 
+    public function testTheReadmeAndTheInstallerFollowTheRegisteredDefaults(): void
+    {
+        $fresh = PhpProcess::run('echo json_encode(ini_get_all("closte", false));');
+        $registered = json_decode($fresh['stdout'], true);
+        $readme = (string) file_get_contents(dirname(__DIR__, 2) . '/README.md');
+        preg_match_all('/^\| `(closte\.[a-z_]+)` \| (.*?) \|/m', $readme, $rows, PREG_SET_ORDER);
+        $documented = [];
+        foreach ($rows as [, $name, $default]) {
+            // "(empty)" or "`value`", plus a note for the user agent.
+            $documented[$name] = preg_match('/^`([^`]*)`/', $default, $m) ? $m[1] : '';
+        }
+        $expected = $registered;
+        $expected['closte.user_agent'] = 'closte-php/<version>'; // the documented effective value of ''
+        ksort($expected);
+        ksort($documented);
+        $this->assertSame($expected, $documented, 'README.md, "Configuration": one row per setting with its default');
+
+        // The installer writes the ini from the loaded extension's own defaults.
+        $script = (string) file_get_contents(dirname(__DIR__, 2) . '/scripts/install-extension.sh');
+        $this->assertStringContainsString('ini_get_all("closte", false)', $script);
+    }
+
+    public function testABadDrainTimeoutOrConcurrencyIsAConfigurationErrorNamingTheSetting(): void
+    {
+        foreach (['closte.drain_timeout' => '61', 'closte.concurrency' => '0'] as $setting => $value) {
+            $result = PhpProcess::run(<<<PHP
+                ini_set('$setting', '$value');
+                try { closte_enqueue('add_domain', 'example.com'); echo 'accepted'; }
+                catch (\Closte\ConfigurationException \$e) { echo get_class(\$e), ' ', \$e->getCode(), ': ', \$e->getMessage(); }
+                PHP);
+            $this->assertSame(0, $result['exit'], $result['stderr']);
+            $this->assertStringStartsWith("Closte\\ConfigurationException 2: $setting must be", $result['stdout']);
+            $this->assertStringContainsString("\"$value\"", $result['stdout']);
+        }
+        $this->assertSame([], $this->sim->requests());
+    }
+
     public function testConstantWinsOverIniAndIsReadAtCallTime(): void
     {
         $url = $this->sim->apiUrl();

@@ -3,6 +3,7 @@
 //! Settings are parsed from raw strings through a lookup function so that the same parsing
 //! serves PHP INI values (the binding layer) and plain tests.
 
+use std::ffi::CStr;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +13,10 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 15.0;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 5.0;
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 pub const DEFAULT_WORKER_THREADS: usize = 2;
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: f64 = 5.0;
+pub const MAX_DRAIN_TIMEOUT_SECS: f64 = 60.0;
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const MAX_CONCURRENCY: usize = 256;
 /// Retries are bounded so that a misconfiguration cannot turn one call into minutes of waiting.
 pub const MAX_RETRIES_LIMIT: u32 = 10;
 pub const MAX_TIMEOUT_SECS: f64 = 300.0;
@@ -20,6 +25,71 @@ pub const MAX_WORKER_THREADS: usize = 16;
 pub fn default_user_agent() -> String {
     format!("closte-php/{}", env!("CARGO_PKG_VERSION"))
 }
+
+/// One INI setting as PHP sees it: name, default (the INI string) and what it means. This table
+/// is the one place the defaults live: the extension registers its INI entries from it, the
+/// installer writes its ini file from what the loaded extension reports, and tests check that
+/// the typed defaults below, the registered entries and the README's table agree with it.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    pub name: &'static CStr,
+    pub default: &'static CStr,
+    pub meaning: &'static str,
+}
+
+/// Every setting, in the order phpinfo() and the README list them.
+pub const SETTINGS: [SettingSpec; 10] = [
+    SettingSpec {
+        name: c"closte.api_key",
+        default: c"",
+        meaning: "fallback key when the constant CLOSTE_CLIENT_API_KEY is not defined",
+    },
+    SettingSpec {
+        name: c"closte.api_url",
+        default: c"https://app.closte.com/api/client",
+        meaning: "base URL of the Closte client API",
+    },
+    SettingSpec {
+        name: c"closte.timeout",
+        default: c"15",
+        meaning: "seconds for one HTTP attempt: connect, TLS, headers and body",
+    },
+    SettingSpec {
+        name: c"closte.connect_timeout",
+        default: c"5",
+        meaning: "seconds to establish the connection",
+    },
+    SettingSpec {
+        name: c"closte.max_retries",
+        default: c"2",
+        meaning: "extra attempts for retry-safe failures (0-10)",
+    },
+    SettingSpec {
+        name: c"closte.user_agent",
+        default: c"",
+        meaning: "User-Agent header (empty: closte-php/<version>)",
+    },
+    SettingSpec {
+        name: c"closte.ca_file",
+        default: c"",
+        meaning: "extra PEM CA bundle trusted besides the system roots",
+    },
+    SettingSpec {
+        name: c"closte.worker_threads",
+        default: c"2",
+        meaning: "tokio worker threads, read when the runtime starts (1-16)",
+    },
+    SettingSpec {
+        name: c"closte.drain_timeout",
+        default: c"5",
+        meaning: "seconds a request's unfinished closte_enqueue jobs get at request end (0-60)",
+    },
+    SettingSpec {
+        name: c"closte.concurrency",
+        default: c"8",
+        meaning: "default concurrency of closte_sync (1-256)",
+    },
+];
 
 /// The Closte API key. Its `Debug` and `Display` never show it; only [`ApiKey::expose`] does,
 /// and only the request builder calls that.
@@ -69,6 +139,10 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
     /// Tokio worker threads (the runtime is small on purpose: PHP workers are many).
     pub worker_threads: usize,
+    /// Longest wait at request end for unfinished `closte_enqueue` jobs.
+    pub drain_timeout: Duration,
+    /// Default concurrency of `closte_sync`.
+    pub concurrency: usize,
 }
 
 impl Default for Settings {
@@ -81,6 +155,8 @@ impl Default for Settings {
             user_agent: default_user_agent(),
             ca_file: None,
             worker_threads: DEFAULT_WORKER_THREADS,
+            drain_timeout: Duration::from_secs_f64(DEFAULT_DRAIN_TIMEOUT_SECS),
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
@@ -107,6 +183,8 @@ pub mod keys {
     pub const USER_AGENT: &str = "closte.user_agent";
     pub const CA_FILE: &str = "closte.ca_file";
     pub const WORKER_THREADS: &str = "closte.worker_threads";
+    pub const DRAIN_TIMEOUT: &str = "closte.drain_timeout";
+    pub const CONCURRENCY: &str = "closte.concurrency";
 }
 
 impl Settings {
@@ -145,6 +223,14 @@ impl Settings {
         if let Some(raw) = get(keys::WORKER_THREADS) {
             let threads = parse_bounded(keys::WORKER_THREADS, &raw, 1, MAX_WORKER_THREADS as u32)?;
             settings.worker_threads = threads as usize;
+        }
+        if let Some(raw) = get(keys::DRAIN_TIMEOUT) {
+            settings.drain_timeout =
+                parse_seconds_within(keys::DRAIN_TIMEOUT, &raw, 0.0, MAX_DRAIN_TIMEOUT_SECS)?;
+        }
+        if let Some(raw) = get(keys::CONCURRENCY) {
+            let concurrency = parse_bounded(keys::CONCURRENCY, &raw, 1, MAX_CONCURRENCY as u32)?;
+            settings.concurrency = concurrency as usize;
         }
         Ok(settings)
     }
@@ -190,6 +276,18 @@ fn parse_seconds(key: &str, raw: &str) -> Result<Duration, ConfigError> {
     }
 }
 
+fn parse_seconds_within(key: &str, raw: &str, min: f64, max: f64) -> Result<Duration, ConfigError> {
+    match raw.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (min..=max).contains(&secs) => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(ConfigError(format!(
+            "{key} must be a number of seconds from {min} to {max}, got \"{}\"",
+            raw.escape_debug()
+        ))),
+    }
+}
+
 fn parse_bounded(key: &str, raw: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
     match raw.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -204,6 +302,52 @@ fn parse_bounded(key: &str, raw: &str, min: u32, max: u32) -> Result<u32, Config
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_settings_table_gives_the_typed_defaults() {
+        let table = |key: &str| {
+            SETTINGS
+                .iter()
+                .find(|spec| spec.name.to_str() == Ok(key))
+                .map(|spec| spec.default.to_string_lossy().into_owned())
+        };
+        assert_eq!(Settings::from_lookup(table), Ok(Settings::default()));
+        let names: Vec<&str> = SETTINGS.iter().map(|s| s.name.to_str().unwrap()).collect();
+        for key in [
+            keys::API_KEY,
+            keys::API_URL,
+            keys::TIMEOUT,
+            keys::CONNECT_TIMEOUT,
+            keys::MAX_RETRIES,
+            keys::USER_AGENT,
+            keys::CA_FILE,
+            keys::WORKER_THREADS,
+            keys::DRAIN_TIMEOUT,
+            keys::CONCURRENCY,
+        ] {
+            assert!(names.contains(&key), "{key} is in the table");
+        }
+        assert_eq!(names.len(), 10);
+    }
+
+    #[test]
+    fn drain_timeout_and_concurrency_are_validated_and_name_the_setting() {
+        let ok = settings(&[("closte.drain_timeout", "0"), ("closte.concurrency", "256")]).unwrap();
+        assert_eq!(ok.drain_timeout, Duration::ZERO);
+        assert_eq!(ok.concurrency, 256);
+        for (key, value) in [
+            ("closte.drain_timeout", "61"),
+            ("closte.drain_timeout", "-1"),
+            ("closte.drain_timeout", "soon"),
+            ("closte.concurrency", "0"),
+            ("closte.concurrency", "257"),
+            ("closte.concurrency", "eight"),
+        ] {
+            let error = settings(&[(key, value)]).unwrap_err();
+            assert!(error.to_string().starts_with(key), "{error}");
+            assert!(error.to_string().contains(value), "{error}");
+        }
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = pairs

@@ -7,34 +7,37 @@
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 
-use closte_core::config::{keys, ApiKey, ConfigError, Settings};
+use closte_core::config::{keys, ApiKey, ConfigError, SettingSpec, Settings, SETTINGS};
 
 use super::engine;
 
 /// The constant Closte defines in wp-config.php on its hosting.
 pub const KEY_CONSTANT: &str = "CLOSTE_CLIENT_API_KEY";
 
-const fn entry(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
+/// An INI entry from the settings table (closte_core::config::SETTINGS, where every default
+/// lives); `PHP_INI_ALL`, accepting any value (they are validated when read, by `Settings`).
+const fn entry(spec: &SettingSpec) -> IniEntryDef {
     IniEntryDef {
         on_modify: Some(engine::accept_ini_value),
-        ..IniEntryDef::new(name, default, IniEntryPermission::All)
+        ..IniEntryDef::new(spec.name, spec.default, IniEntryPermission::All)
     }
 }
 
 pub static INI_ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
+    // The key's value is never displayed (phpinfo(), php --ri).
     IniEntryDef {
         displayer: Some(engine::masked_ini_displayer),
-        ..entry(c"closte.api_key", c"")
+        ..entry(&SETTINGS[0])
     },
-    entry(c"closte.api_url", c"https://app.closte.com/api/client"),
-    entry(c"closte.timeout", c"15"),
-    entry(c"closte.connect_timeout", c"5"),
-    entry(c"closte.max_retries", c"2"),
-    entry(c"closte.user_agent", c""),
-    entry(c"closte.ca_file", c""),
-    entry(c"closte.worker_threads", c"2"),
-    entry(c"closte.drain_timeout", c"5"),
-    entry(c"closte.concurrency", c"8"),
+    entry(&SETTINGS[1]),
+    entry(&SETTINGS[2]),
+    entry(&SETTINGS[3]),
+    entry(&SETTINGS[4]),
+    entry(&SETTINGS[5]),
+    entry(&SETTINGS[6]),
+    entry(&SETTINGS[7]),
+    entry(&SETTINGS[8]),
+    entry(&SETTINGS[9]),
     IniEntryDef::end(),
 ]);
 
@@ -73,12 +76,11 @@ pub fn api_key() -> (Option<ApiKey>, KeySource) {
     (None, KeySource::None)
 }
 
-/// Longest wait at request end for jobs started with `closte_enqueue` (INI
-/// `closte.drain_timeout`, seconds, 0..60; a bad value counts as the default, 5).
+/// Longest wait at request end for jobs started with `closte_enqueue` (`closte.drain_timeout`).
+/// Request end has no caller to throw to: a bad value there (it was checked by the call that
+/// enqueued) counts as the default.
 pub fn drain_timeout() -> std::time::Duration {
-    let seconds = engine::ini_string("closte.drain_timeout")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && (0.0..=60.0).contains(s))
-        .unwrap_or(5.0);
-    std::time::Duration::from_secs_f64(seconds)
+    current_settings()
+        .map(|s| s.drain_timeout)
+        .unwrap_or_else(|_| Settings::default().drain_timeout)
 }

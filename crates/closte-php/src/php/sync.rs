@@ -16,13 +16,12 @@ use closte_core::runtime;
 use closte_core::stats::COUNTERS;
 
 use super::convert::outcome_array;
-use super::engine;
 use super::functions::{
     closte_error, parse_domain_named, settings_and_key, CODE_ARGUMENT, CODE_RUNTIME,
 };
 
-/// Largest concurrency accepted.
-const MAX_CONCURRENCY: i64 = 256;
+/// Largest concurrency accepted, as for the INI default.
+const MAX_CONCURRENCY: i64 = closte_core::config::MAX_CONCURRENCY as i64;
 
 /// Adds the domains Closte is missing and, with `'prune' => true`, removes the aliases that are
 /// not in `$domains` (never a wildcard alias, never one in `protect`, and with `confirm_remove`
@@ -63,13 +62,10 @@ fn argument_error(message: String) -> PhpException {
 }
 
 fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
-    let concurrency = engine::ini_string("closte.concurrency")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
-        .unwrap_or(8);
+    let (settings, _) = settings_and_key()?;
     let mut parsed = ParsedOptions {
         sync: SyncOptions {
-            concurrency: concurrency as usize,
+            concurrency: settings.concurrency,
             ..SyncOptions::default()
         },
         allow_empty: false,
