@@ -84,15 +84,17 @@ final class SyncTest extends ClosteTestCase
 
     public function testConnectionsAreReused(): void
     {
-        $before = closte_stats()['connections'];
+        $before = closte_stats();
         $domains = [];
         for ($i = 0; $i < 40; $i++) {
             $domains[] = "reuse-$i.example.com";
         }
         $result = closte_sync($domains, ['concurrency' => 4]);
         $this->assertCount(40, $result['added']);
-        $opened = closte_stats()['connections'] - $before;
-        $this->assertGreaterThanOrEqual(1, $opened);
+        $after = closte_stats();
+        // Connections already open in the pool (earlier tests) may serve all of it: 0 is fine.
+        $opened = $after['connections'] - $before['connections'];
+        $this->assertGreaterThanOrEqual(81, $after['requests'] - $before['requests'], 'a listing, 40 adds, 40 certificate requests');
         $this->assertLessThanOrEqual(8, $opened, '81 requests over at most a few pooled connections');
     }
 

@@ -4,95 +4,20 @@
 //! Arguments are strict (ext-php-rs does not coerce): `"12"` for an `int` throws `TypeError`.
 //! The WordPress plugin casts the ids WordPress hands around as strings.
 
-use std::future::Future;
-
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
-use ext_php_rs::class::RegisteredClass;
-use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
-use closte_core::client::outcome::Outcome;
-use closte_core::client::{cached_ssl_endpoint, ClosteClient, DomainOperation, SslEndpoint};
-use closte_core::config::{ApiKey, Settings};
+use closte_core::client::{cached_ssl_endpoint, DomainOperation, SslEndpoint};
 use closte_core::domain::DomainName;
 use closte_core::runtime;
 use closte_core::stats::COUNTERS;
 
-use super::configuration_exception::ConfigurationException;
+use super::call::{self, prepare};
 use super::convert::outcome_array;
-use super::exception::ClosteException;
-use super::ini::{self, api_key, current_settings};
-use super::invalid_domain_exception::InvalidDomainException;
-
-/// Exception codes, stable for callers that switch on them.
-pub(super) const CODE_INVALID_DOMAIN: i32 = 1;
-pub(super) const CODE_CONFIGURATION: i32 = 2;
-pub(super) const CODE_RUNTIME: i32 = 3;
-pub(super) const CODE_ARGUMENT: i32 = 4;
-
-/// Like [`parse_domain`], the message prefixed with where the name came from.
-pub(super) fn parse_domain_named(raw: &[u8], label: &str) -> PhpResult<DomainName> {
-    DomainName::parse_bytes(raw).map_err(|e| {
-        PhpException::new(
-            format!("{label}: {e}"),
-            CODE_INVALID_DOMAIN,
-            InvalidDomainException::get_metadata().ce(),
-        )
-    })
-}
-
-pub(super) fn parse_domain(raw: &[u8]) -> PhpResult<DomainName> {
-    DomainName::parse_bytes(raw).map_err(|e| {
-        PhpException::new(
-            e.to_string(),
-            CODE_INVALID_DOMAIN,
-            InvalidDomainException::get_metadata().ce(),
-        )
-    })
-}
-
-fn configuration_error(message: String) -> PhpException {
-    PhpException::new(
-        message,
-        CODE_CONFIGURATION,
-        ConfigurationException::get_metadata().ce(),
-    )
-}
-
-fn settings() -> PhpResult<Settings> {
-    current_settings().map_err(|e| configuration_error(e.to_string()))
-}
-
-pub(super) fn settings_and_key() -> PhpResult<(Settings, ApiKey)> {
-    let settings = settings()?;
-    match api_key() {
-        (Some(key), _) => Ok((settings, key)),
-        (None, _) => Err(configuration_error(format!(
-            "no Closte API key: define('{}', '...') in wp-config.php or set closte.api_key",
-            ini::KEY_CONSTANT
-        ))),
-    }
-}
-
-/// A `Closte\Exception` for a mistake in the call itself (code 4) or a runtime failure (code 3).
-pub(super) fn closte_error(message: String, code: i32) -> PhpException {
-    PhpException::new(message, code, ClosteException::get_metadata().ce())
-}
-
-/// Runs one client operation on the runtime and returns its outcome.
-fn run<F, Fut>(settings: Settings, key: ApiKey, operation: F) -> PhpResult<Outcome>
-where
-    F: FnOnce(ClosteClient) -> Fut,
-    Fut: Future<Output = Outcome>,
-{
-    COUNTERS.operation();
-    runtime::block_on(&settings, |http| {
-        operation(ClosteClient::new(http, &settings, key))
-    })
-    .map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))
-}
+use super::errors::OrThrow;
+use super::ini::api_key;
 
 /// The blocking domain functions: validate, run the operation, convert the outcome.
 fn domain_call(
@@ -100,13 +25,8 @@ fn domain_call(
     raw: &[u8],
     site_id: Option<i64>,
 ) -> PhpResult<ZBox<ZendHashTable>> {
-    let domain = parse_domain(raw)?;
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(
-        settings,
-        key,
-        |c| async move { c.run(operation, &domain).await },
-    )?;
+    let domain = DomainName::parse_bytes(raw).or_throw()?;
+    let outcome = prepare()?.block_on(|c| async move { c.run(operation, &domain).await });
     outcome_array(&outcome, site_id)
 }
 
@@ -132,7 +52,10 @@ pub fn closte_remove_domain(
 /// callers use it to validate and compare names before they act.
 #[php_function]
 pub fn closte_normalize_domain(domain: BinarySlice<u8>) -> PhpResult<String> {
-    Ok(parse_domain(&domain)?.as_str().to_string())
+    Ok(DomainName::parse_bytes(&domain)
+        .or_throw()?
+        .as_str()
+        .to_string())
 }
 
 /// Requests the Let's Encrypt certificate for `$domain` (SSL endpoint discovered once).
@@ -150,16 +73,14 @@ pub fn closte_ssl_status(domain: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTabl
 /// The aliases Closte holds (`domains` key of the result).
 #[php_function]
 pub fn closte_list_domains() -> PhpResult<ZBox<ZendHashTable>> {
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(settings, key, |c| async move { c.list_domains().await })?;
+    let outcome = prepare()?.block_on(|c| async move { c.list_domains().await });
     outcome_array(&outcome, None)
 }
 
 /// Checks key and reachability without changing anything on Closte.
 #[php_function]
 pub fn closte_test_connection() -> PhpResult<ZBox<ZendHashTable>> {
-    let (settings, key) = settings_and_key()?;
-    let outcome = run(settings, key, |c| async move { c.test_connection().await })?;
+    let outcome = prepare()?.block_on(|c| async move { c.test_connection().await });
     outcome_array(&outcome, None)
 }
 
@@ -200,7 +121,7 @@ pub fn closte_stats() -> PhpResult<ZBox<ZendHashTable>> {
     let (key, source) = api_key();
     stats.insert("key_configured", key.is_some())?;
     stats.insert("key_source", source.as_str())?;
-    let api_url = current_settings().map(|s| s.api_url).ok();
+    let api_url = call::settings().map(|s| s.api_url).ok();
     let mut ssl_endpoint = Zval::new();
     match api_url.as_deref().and_then(cached_ssl_endpoint) {
         Some(SslEndpoint::Found(path)) => ssl_endpoint.set_string(path, false)?,

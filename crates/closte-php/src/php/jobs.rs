@@ -10,14 +10,15 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
 use closte_core::client::outcome::{Operation, Outcome, State};
-use closte_core::client::{ClosteClient, DomainOperation};
+use closte_core::client::DomainOperation;
+use closte_core::domain::DomainName;
 use closte_core::jobs::{JobStatus, Leftover, JOBS};
 use closte_core::runtime;
-use closte_core::stats::COUNTERS;
 
+use super::call::{prepare, Call};
 use super::convert::outcome_array;
 use super::engine;
-use super::functions::{closte_error, parse_domain, settings_and_key, CODE_ARGUMENT, CODE_RUNTIME};
+use super::errors::{argument, OrThrow};
 use super::ini;
 
 /// Longest `closte_wait` timeout accepted, in seconds.
@@ -28,26 +29,18 @@ const MAX_WAIT_SECS: f64 = 3600.0;
 #[php(defaults(site_id = 0))]
 pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) -> PhpResult<i64> {
     let op = DomainOperation::parse(&operation).ok_or_else(|| {
-        closte_error(
-            format!(
-                "unknown operation \"{}\": expected one of {}",
-                operation.escape_debug(),
-                DomainOperation::NAMES.join(", ")
-            ),
-            CODE_ARGUMENT,
-        )
+        argument(format!(
+            "unknown operation \"{}\": expected one of {}",
+            operation.escape_debug(),
+            DomainOperation::NAMES.join(", ")
+        ))
     })?;
-    let domain = parse_domain(&domain)?;
-    let (settings, key) = settings_and_key()?;
-    let (handle, http) =
-        runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
-    COUNTERS.operation();
+    let domain = DomainName::parse_bytes(&domain).or_throw()?;
+    let Call { handle, client, .. } = prepare()?;
     let name = domain.as_str().to_string();
     let site = op.takes_site_id().then_some(site_id);
     let id = JOBS.submit(&handle, op.operation(), name, site, async move {
-        ClosteClient::new(http, &settings, key)
-            .run(op, &domain)
-            .await
+        client.run(op, &domain).await
     });
     Ok(id as i64)
 }
@@ -58,10 +51,9 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
 #[php(defaults(job_ids = Vec::<i64>::new(), timeout = 30.0))]
 pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTable>> {
     if !timeout.is_finite() || !(0.0..=MAX_WAIT_SECS).contains(&timeout) {
-        return Err(closte_error(
-            format!("timeout must be from 0 to {MAX_WAIT_SECS} seconds, got {timeout}"),
-            CODE_ARGUMENT,
-        ));
+        return Err(argument(format!(
+            "timeout must be from 0 to {MAX_WAIT_SECS} seconds, got {timeout}"
+        )));
     }
     let ids = if job_ids.is_empty() {
         None

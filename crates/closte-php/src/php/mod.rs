@@ -1,14 +1,13 @@
 //! The thin PHP binding layer: functions, exception classes, INI, phpinfo. Logic lives in the
 //! engine-free modules; this layer validates, converts and throws.
 
-mod configuration_exception;
+mod call;
 mod convert;
 mod engine;
-mod exception;
+mod errors;
 mod functions;
 mod info;
 mod ini;
-mod invalid_domain_exception;
 mod jobs;
 mod sync;
 #[cfg(feature = "test-hooks")]
@@ -17,9 +16,7 @@ mod test_hooks;
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::IniEntryDef;
 
-pub use configuration_exception::ConfigurationException;
-pub use exception::ClosteException;
-pub use invalid_domain_exception::InvalidDomainException;
+pub use errors::{ClosteException, ConfigurationException, InvalidDomainException};
 
 /// MINIT: registers the INI entries. Starts no thread and makes no request (see runtime.rs).
 pub fn startup(_ty: i32, module_number: i32) -> i32 {

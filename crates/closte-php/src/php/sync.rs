@@ -10,15 +10,11 @@ use tokio::sync::mpsc;
 
 use closte_core::client::outcome::Operation;
 use closte_core::client::reconcile::{reconcile, SyncOptions, SyncReport};
-use closte_core::client::ClosteClient;
 use closte_core::domain::DomainName;
-use closte_core::runtime;
-use closte_core::stats::COUNTERS;
 
+use super::call::{self, prepare};
 use super::convert::outcome_array;
-use super::functions::{
-    closte_error, parse_domain_named, settings_and_key, CODE_ARGUMENT, CODE_RUNTIME,
-};
+use super::errors::{argument, runtime as runtime_error, Labelled, OrThrow};
 
 /// Largest concurrency accepted, as for the INI default.
 const MAX_CONCURRENCY: i64 = closte_core::config::MAX_CONCURRENCY as i64;
@@ -40,11 +36,9 @@ pub fn closte_sync(
     let parsed = parse_options(options.unwrap_or(&empty))?;
     let desired = parse_domain_list(domains, "domains")?;
     if parsed.sync.prune && desired.is_empty() && !parsed.allow_empty {
-        return Err(closte_error(
+        return Err(argument(
             "refusing to prune against an empty domain list: it would remove every alias on \
-             Closte; pass 'allow_empty' => true if that is really meant"
-                .to_string(),
-            CODE_ARGUMENT,
+             Closte; pass 'allow_empty' => true if that is really meant",
         ));
     }
     let report = run(desired, parsed.sync.clone(), parsed.progress.as_ref())?;
@@ -57,12 +51,8 @@ struct ParsedOptions<'a> {
     progress: Option<ZendCallable<'a>>,
 }
 
-fn argument_error(message: String) -> PhpException {
-    closte_error(message, CODE_ARGUMENT)
-}
-
 fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
-    let (settings, _) = settings_and_key()?;
+    let settings = call::settings()?;
     let mut parsed = ParsedOptions {
         sync: SyncOptions {
             concurrency: settings.concurrency,
@@ -81,7 +71,7 @@ fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
                     .long()
                     .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
                     .ok_or_else(|| {
-                        argument_error(format!(
+                        argument(format!(
                             "option \"concurrency\" must be an int from 1 to {MAX_CONCURRENCY}"
                         ))
                     })? as usize
@@ -89,13 +79,13 @@ fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
             "protect" => parsed.sync.protect = name_set(value, "protect")?,
             "confirm_remove" => parsed.sync.confirmed = Some(name_set(value, "confirm_remove")?),
             "progress" => {
-                parsed.progress =
-                    Some(ZendCallable::new(value).map_err(|_| {
-                        argument_error("option \"progress\" must be callable".into())
-                    })?);
+                parsed.progress = Some(
+                    ZendCallable::new(value)
+                        .map_err(|_| argument("option \"progress\" must be callable"))?,
+                );
             }
             other => {
-                return Err(argument_error(format!(
+                return Err(argument(format!(
                     "unknown option \"{}\": expected prune, dry_run, concurrency, protect, \
                      confirm_remove, allow_empty or progress",
                     other.escape_debug()
@@ -108,9 +98,9 @@ fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
 
 /// A list option of domain names, as normalised strings.
 fn name_set(value: &Zval, option: &str) -> PhpResult<BTreeSet<String>> {
-    let list = value.array().ok_or_else(|| {
-        argument_error(format!("option \"{option}\" must be an array of domains"))
-    })?;
+    let list = value
+        .array()
+        .ok_or_else(|| argument(format!("option \"{option}\" must be an array of domains")))?;
     Ok(parse_domain_list(list, option)?
         .into_iter()
         .map(|name| name.as_str().to_string())
@@ -132,9 +122,11 @@ fn parse_domain_list(list: &ZendHashTable, what: &str) -> PhpResult<Vec<DomainNa
             }
         );
         let Some(bytes) = value.binary_slice::<u8>() else {
-            return Err(argument_error(format!("{label} is not a string")));
+            return Err(argument(format!("{label} is not a string")));
         };
-        let name = parse_domain_named(bytes, &label)?;
+        let name = DomainName::parse_bytes(bytes)
+            .map_err(|e| Labelled(&label, e))
+            .or_throw()?;
         if seen.insert(name.as_str().to_string()) {
             names.push(name);
         }
@@ -147,11 +139,9 @@ fn run(
     options: SyncOptions,
     progress: Option<&ZendCallable>,
 ) -> PhpResult<SyncReport> {
-    let (settings, key) = settings_and_key()?;
-    let (handle, http) =
-        runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
-    COUNTERS.operation();
-    let client = Arc::new(ClosteClient::new(http, &settings, key));
+    let call = prepare()?;
+    let handle = call.handle;
+    let client = Arc::new(call.client);
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let task = handle.spawn(reconcile(
         client,
@@ -171,13 +161,13 @@ fn run(
             if callback.try_call(vec![&arg, &done]).is_err() {
                 // The callback threw: stop the sync and let the exception propagate.
                 task.abort();
-                return Err(argument_error("progress callback failed".to_string()));
+                return Err(argument("progress callback failed".to_string()));
             }
         }
     }
     handle
         .block_on(task)
-        .map_err(|e| closte_error(format!("sync did not finish: {e}"), CODE_RUNTIME))
+        .map_err(|e| runtime_error(format!("sync did not finish: {e}")))
 }
 
 fn report_array(report: &SyncReport, options: &SyncOptions) -> PhpResult<ZBox<ZendHashTable>> {

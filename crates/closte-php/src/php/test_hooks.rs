@@ -6,9 +6,8 @@ use ext_php_rs::prelude::*;
 
 use closte_core::client::outcome::Outcome;
 use closte_core::jobs::JOBS;
-use closte_core::runtime;
 
-use super::functions::{closte_error, settings_and_key, CODE_RUNTIME};
+use super::call::{prepare, Call};
 
 /// Panics in the binding layer, on the PHP thread.
 #[php_function]
@@ -19,9 +18,7 @@ pub fn closte_test_panic(message: String) -> i64 {
 /// Enqueues a job whose work panics on a runtime thread.
 #[php_function]
 pub fn closte_test_enqueue_panic(message: String) -> PhpResult<i64> {
-    let (settings, _key) = settings_and_key()?;
-    let (handle, _http) =
-        runtime::acquire(&settings).map_err(|e| closte_error(e.to_string(), CODE_RUNTIME))?;
+    let Call { handle, .. } = prepare()?;
     let id = JOBS.submit(
         &handle,
         closte_core::client::outcome::Operation::AddDomain,
