@@ -2,7 +2,7 @@
 /**
  * Shared code of the benchmarks: statistics, the simulator's control API, and the BASELINE —
  * our own pure-PHP reproduction of the request sequence the stock Ultimate Multisite Closte
- * integration makes (CONTRACT.md §3), not its code: a new curl handle per request (as
+ * integration makes (docs/closte-api.md), not its code: a new curl handle per request (as
  * wp_remote_post does), POST /adddomainalias, then the SSL endpoint search in the stock order,
  * stopping at the first endpoint that does not answer HTTP 4xx/5xx.
  */

@@ -1,6 +1,6 @@
 //! The one accessor for the tokio runtime and the shared reqwest client.
 //!
-//! Rules (see TOOLCHAIN.md, "fork safety"):
+//! Rules (docs/architecture.md, "Runtime and fork rules"):
 //! - Nothing is built at module start-up (MINIT): loading the extension starts no thread. The
 //!   runtime and the HTTP client are built on the first call that needs them.
 //! - The process id that built them is remembered. A forked child (php-fpm worker forked from a

@@ -1,6 +1,6 @@
 //! `closte-sim`: a Closte client-API simulator on 127.0.0.1, for tests, demos and benchmarks.
 //!
-//! It speaks the API of CONTRACT.md §3 (`/adddomainalias`, `/deletedomainalias`, `/getdomains`,
+//! It speaks the API described in docs/closte-api.md (`/adddomainalias`, `/deletedomainalias`, `/getdomains`,
 //! `/gettaskstatus`, the SSL endpoints with one of them real, `/ssl/status`), checks the
 //! `apikey`, keeps aliases in memory, and injects latency and faults. What it received is at
 //! `GET /__sim/requests` (the key shown only as valid/invalid/missing); the control API is

@@ -1,4 +1,4 @@
-//! Each Closte client-API endpoint as a small type (CONTRACT.md §3).
+//! Each Closte client-API endpoint as a small type (docs/closte-api.md).
 
 use crate::domain::DomainName;
 
