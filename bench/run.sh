@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 : "${CLOSTE_SO:?}" "${CLOSTE_SIM:?}"
+. "$(cd "$(dirname "$0")/.." && pwd)/scripts/lib.sh"
 quick=${1:-}
 out=$repo/target/bench
 rm -rf "$out"; mkdir -p "$out/tls"
@@ -36,11 +37,9 @@ start_sim() { # scheme latency_ms
   stop_sim
   local tls=()
   [ "$1" = https ] && tls=(--tls-cert "$out/tls/server.pem" --tls-key "$out/tls/server.key")
-  rm -f "$out/sim.port"
-  "$CLOSTE_SIM" --api-key "$KEY" --port-file "$out/sim.port" --latency-ms "$2" --parent-pid $$ "${tls[@]}" >/dev/null 2>&1 &
-  sim_pid=$!
-  for _ in $(seq 1 100); do [ -s "$out/sim.port" ] && break; sleep 0.05; done
-  port=$(cat "$out/sim.port")
+  start_simulator "$CLOSTE_SIM" "$out/sim.port" "$out/sim.log" --api-key "$KEY" --latency-ms "$2" --parent-pid $$ "${tls[@]}"
+  sim_pid=$SIM_PID
+  port=$SIM_PORT
 }
 stop_sim() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true; sim_pid=; }
 trap stop_sim EXIT

@@ -6,14 +6,12 @@ sim=$1
 so=$2
 key=demo-key-not-secret
 work=$(mktemp -d)
-trap 'kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+SIM_PID=
+trap 'kill "$SIM_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 
-"$sim" --api-key "$key" --port-file "$work/port" --parent-pid $$ --latency-ms 20 --ssl-issue-delay-ms 500 \
-  >"$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 200); do [ -s "$work/port" ] && break; sleep 0.05; done
-[ -s "$work/port" ] || { echo "closte-sim did not start:" >&2; cat "$work/sim.log" >&2; exit 1; }
-port=$(cat "$work/port")
+start_simulator "$sim" "$work/port" "$work/sim.log" --api-key "$key" --parent-pid $$ --latency-ms 20 --ssl-issue-delay-ms 500
+port=$SIM_PORT
 echo "closte-sim (simulated Closte API, 20 ms latency) on http://127.0.0.1:$port/api/client"
 echo
 

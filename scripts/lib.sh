@@ -33,3 +33,20 @@ wait_for_file() {
   echo "timed out waiting for $1" >&2
   return 1
 }
+
+# start_simulator BIN PORT_FILE LOG_FILE [ARGS...]: starts closte-sim on a free loopback port
+# (it writes the port to PORT_FILE), waits for it, and sets SIM_PORT and SIM_PID. With
+# SIM_SETSID=1 it runs in its own session (servers that outlive the shell that started them).
+start_simulator() {
+  local bin=$1 port_file=$2 log_file=$3
+  shift 3
+  rm -f "$port_file"
+  if [ "${SIM_SETSID:-0}" = 1 ]; then
+    setsid "$bin" --port-file "$port_file" "$@" </dev/null >"$log_file" 2>&1 &
+  else
+    "$bin" --port-file "$port_file" "$@" </dev/null >"$log_file" 2>&1 &
+  fi
+  SIM_PID=$!
+  wait_for_file "$port_file" 10 || { echo "closte-sim did not start:" >&2; cat "$log_file" >&2; return 1; }
+  SIM_PORT=$(cat "$port_file")
+}

@@ -28,10 +28,8 @@ trap cleanup EXIT
 cp "$CLOSTE_SO" "$DIR/closte.so"
 chmod 755 "$DIR" "$DIR/www"; chmod 644 "$DIR/closte.so"; chmod 1777 "$DIR/tmp"
 
-"$CLOSTE_SIM" --api-key "$KEY" --port-file "$DIR/sim.port" --parent-pid $$ >"$DIR/sim.log" 2>&1 &
-echo $! > "$DIR/sim.pid"
-wait_for_file "$DIR/sim.port" 5
-SIM_PORT=$(cat "$DIR/sim.port")
+start_simulator "$CLOSTE_SIM" "$DIR/sim.port" "$DIR/sim.log" --api-key "$KEY" --parent-pid $$
+echo "$SIM_PID" > "$DIR/sim.pid"
 WEB_PORT=$(php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);')
 
 cat > "$DIR/preload.php" <<'PHP'

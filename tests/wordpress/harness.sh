@@ -72,11 +72,9 @@ SQL
 
 # ------------------------------------------------------------------ Closte simulator
 log "closte-sim"
-setsid "$CLOSTE_SIM" --api-key "$KEY" --port-file "$E2E/run/sim.port" --ssl-issue-delay-ms 1000 --verbose \
-  </dev/null >"$E2E/logs/closte-sim.log" 2>&1 &
-echo $! > "$E2E/run/sim.pid"
-wait_for_file "$E2E/run/sim.port" 5
-SIM_PORT=$(cat "$E2E/run/sim.port")
+SIM_SETSID=1 start_simulator "$CLOSTE_SIM" "$E2E/run/sim.port" "$E2E/logs/closte-sim.log" \
+  --api-key "$KEY" --ssl-issue-delay-ms 1000 --verbose
+echo "$SIM_PID" > "$E2E/run/sim.pid"
 
 # ------------------------------------------------------------------ WordPress files
 log "wordpress config"
