@@ -16,8 +16,9 @@
  *   status      int      HTTP status of the last answer, 0 when none arrived
  *   error       ?string  Closte's error text, or ours
  *   error_kind  ?string  auth | invalid_domain | rate_limited | server | timeout | network |
- *                        bad_response | not_found
- *   retryable   bool     worth trying again later (rate_limited, server, timeout, network)
+ *                        bad_response | not_found | internal (the extension failed); null on success
+ *   retryable   bool     worth trying again later (rate_limited, server, timeout, network,
+ *                        internal): exactly when error_kind is one of these
  *   attempts    int      HTTP attempts spent (retries and confirmations included)
  *   elapsed_ms  float    wall time of the operation
  *   endpoint    ?string  the Closte path that produced the answer

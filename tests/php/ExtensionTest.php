@@ -186,6 +186,6 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertSame($this->sim->apiUrl(), $stats['api_url']);
         $this->assertStringNotContainsString(CLOSTE_TEST_KEY, var_export($stats, true));
         $this->assertGreaterThanOrEqual(2, $stats['requests']);
-        $this->assertSame(['auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network', 'bad_response', 'not_found'], array_keys($stats['failures']));
+        $this->assertSame(['auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network', 'bad_response', 'not_found', 'internal'], array_keys($stats['failures']));
     }
 }

@@ -29,7 +29,7 @@ final class PanicTest extends ClosteTestCase
             }
             \$id = closte_test_enqueue_panic('deliberate panic in a job');
             \$job = closte_wait([\$id], 10.0)[\$id];
-            \$out[] = [\$job['ok'], \$job['state'], \$job['retryable'], \$job['error']];
+            \$out[] = [\$job['ok'], \$job['state'], \$job['retryable'], \$job['error'], \$job['error_kind']];
             // the same process keeps serving
             \$out[] = closte_add_domain('after-panic.example.com')['ok'];
             \$out[] = closte_pending();
@@ -38,7 +38,7 @@ final class PanicTest extends ClosteTestCase
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $out = json_decode($result['stdout'], true);
         $this->assertSame('Error: Rust panic: deliberate panic in the binding layer', $out[0]);
-        $this->assertSame([false, 'failed', true, 'internal error in the closte extension: deliberate panic in a job'], $out[1]);
+        $this->assertSame([false, 'failed', true, 'internal error in the closte extension: deliberate panic in a job', 'internal'], $out[1], 'a documented kind, never null on a failure');
         $this->assertTrue($out[2], 'a normal call after both panics works');
         $this->assertSame(0, $out[3]);
         $this->assertSame(['after-panic.example.com'], $this->sim->domains());

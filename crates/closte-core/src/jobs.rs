@@ -18,7 +18,8 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::client::outcome::{Operation, Outcome};
+use crate::client::outcome::{Operation, Outcome, State};
+use crate::error_kind::ErrorKind;
 
 pub type JobId = u64;
 
@@ -243,7 +244,7 @@ impl Jobs {
                 if let Some(abort) = &entry.abort {
                     abort.abort();
                 }
-                let keep = entry.outcome.as_ref().is_none_or(|o| !o.ok);
+                let keep = entry.outcome.as_ref().is_none_or(|o| !o.ok());
                 keep.then_some(Leftover {
                     id,
                     operation: entry.operation,
@@ -269,11 +270,15 @@ impl Jobs {
     }
 }
 
-/// The outcome of a job whose work panicked: a failure, retryable (nothing says it was done).
+/// The outcome of a job whose work panicked or was aborted: kind `internal`, retryable
+/// (nothing says the work was done).
 fn internal_failure(operation: Operation, domain: &str, why: String) -> Outcome {
     let mut outcome = Outcome::new(operation, Some(domain));
-    outcome.error = Some(format!("internal error in the closte extension: {why}"));
-    outcome.retryable = true;
+    outcome.fail_with(
+        State::Failed,
+        ErrorKind::Internal,
+        format!("internal error in the closte extension: {why}"),
+    );
     outcome
 }
 
@@ -331,7 +336,7 @@ mod tests {
         assert!(slow > fast);
         let first = handle.block_on(JOBS.wait(Some(vec![fast, slow]), Duration::from_millis(100)));
         assert!(
-            matches!(first[0].1, JobStatus::Finished { ref outcome, site_id: Some(1) } if outcome.ok)
+            matches!(first[0].1, JobStatus::Finished { ref outcome, site_id: Some(1) } if outcome.ok())
         );
         assert!(
             matches!(first[1].1, JobStatus::Pending { ref domain, .. } if domain == "b.example")
@@ -342,7 +347,7 @@ mod tests {
         assert_eq!(JOBS.pending(), 1);
         let second = handle.block_on(JOBS.wait(None, Duration::from_secs(5)));
         assert_eq!(second.len(), 1);
-        assert!(matches!(second[0].1, JobStatus::Finished { ref outcome, .. } if !outcome.ok));
+        assert!(matches!(second[0].1, JobStatus::Finished { ref outcome, .. } if !outcome.ok()));
 
         // Drain: an uncollected failure and an unfinished job are reported; a success is not.
         JOBS.submit(
@@ -400,9 +405,14 @@ mod tests {
         let status = handle.block_on(JOBS.wait(Some(vec![panicked]), Duration::from_secs(5)));
         match &status[0].1 {
             JobStatus::Finished { outcome, .. } => {
-                assert!(!outcome.ok);
-                assert!(outcome.retryable);
-                assert!(outcome.error.as_deref().unwrap().contains("deliberate"));
+                assert!(!outcome.ok());
+                assert!(outcome.retryable());
+                assert!(outcome.error().unwrap().contains("deliberate"));
+                assert_eq!(
+                    outcome.error_kind(),
+                    Some(ErrorKind::Internal),
+                    "a failure always has a kind"
+                );
             }
             other => panic!("expected a finished failure, got {other:?}"),
         }

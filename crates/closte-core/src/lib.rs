@@ -3,6 +3,7 @@
 //! `cargo test -p closte-core`. The PHP binding layer is the `closte` crate (crates/closte-php).
 //!
 //! - `domain`: `DomainName`, validated and normalised once at the boundary;
+//! - `error_kind`: the `error_kind` vocabulary (client, jobs and counters share it);
 //! - `config`: `Settings` (from any key/value lookup) and `ApiKey`, which redacts itself;
 //! - `client`: the Closte client API: endpoints, one request function with deadline, cap and
 //!   retry, answer decoding, the failure classifier, outcomes, SSL-endpoint cache, reconcile;
@@ -14,6 +15,7 @@
 pub mod client;
 pub mod config;
 pub mod domain;
+pub mod error_kind;
 pub mod jobs;
 pub mod runtime;
 pub mod stats;

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::client::error::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 pub struct Counters {
     operations: AtomicU64,

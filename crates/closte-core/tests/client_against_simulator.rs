@@ -57,15 +57,15 @@ fn remove(sim: &Simulator, name: &str) -> Outcome {
 fn add_creates_the_alias_and_requests_ssl() {
     let sim = Simulator::start(&[]);
     let outcome = add(&sim, "Shop.Example.com");
-    assert!(outcome.ok, "{outcome:?}");
-    assert_eq!(outcome.state, State::Added);
-    assert_eq!(outcome.status, 200);
-    assert_eq!(outcome.attempts, 1);
-    assert_eq!(outcome.domain.as_deref(), Some("shop.example.com"));
-    let ssl = outcome.ssl.as_ref().expect("nested SSL result");
-    assert!(ssl.ok, "{ssl:?}");
-    assert_eq!(ssl.state, State::Requested);
-    assert_eq!(ssl.endpoint.as_deref(), Some("/ssl/install"));
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(outcome.state(), State::Added);
+    assert_eq!(outcome.status(), 200);
+    assert_eq!(outcome.attempts(), 1);
+    assert_eq!(outcome.domain(), Some("shop.example.com"));
+    let ssl = outcome.ssl().expect("nested SSL result");
+    assert!(ssl.ok(), "{ssl:?}");
+    assert_eq!(ssl.state(), State::Requested);
+    assert_eq!(ssl.endpoint(), Some("/ssl/install"));
     assert_eq!(sim.domains(), vec!["shop.example.com"]);
     let state = sim.get("/state");
     assert_eq!(state["domains"][0]["ssl_requested"], true);
@@ -81,7 +81,7 @@ fn add_creates_the_alias_and_requests_ssl() {
 fn wildcard_domains_carry_the_flag() {
     let sim = Simulator::start(&[]);
     let outcome = add(&sim, "*.customers.example.com");
-    assert!(outcome.ok, "{outcome:?}");
+    assert!(outcome.ok(), "{outcome:?}");
     let request = &sim.requests()[0];
     assert_eq!(request["fields"]["domain"], "*.customers.example.com");
     assert_eq!(request["fields"]["wildcard"], "1");
@@ -95,11 +95,11 @@ fn an_existing_alias_is_success_in_any_phrasing() {
         "This domain is ALREADY added to the application",
     ] {
         let sim = Simulator::start(&["--already-exists-message", message]);
-        assert_eq!(add(&sim, "example.com").state, State::Added);
+        assert_eq!(add(&sim, "example.com").state(), State::Added);
         let again = add(&sim, "example.com");
-        assert!(again.ok, "{message}: {again:?}");
-        assert_eq!(again.state, State::AlreadyExists);
-        assert!(again.ssl.as_ref().unwrap().ok, "SSL still requested");
+        assert!(again.ok(), "{message}: {again:?}");
+        assert_eq!(again.state(), State::AlreadyExists);
+        assert!(again.ssl().unwrap().ok(), "SSL still requested");
         assert_eq!(sim.domains(), vec!["example.com"]);
     }
 }
@@ -114,8 +114,8 @@ fn an_unknown_refusal_is_settled_by_listing_the_domains() {
     ]);
     add(&sim, "example.com");
     let again = add(&sim, "example.com");
-    assert!(again.ok, "{again:?}");
-    assert_eq!(again.state, State::AlreadyExists);
+    assert!(again.ok(), "{again:?}");
+    assert_eq!(again.state(), State::AlreadyExists);
     assert_eq!(sim.requests_to("/getdomains"), 1);
 }
 
@@ -125,12 +125,12 @@ fn removing_is_idempotent() {
         let sim = Simulator::start(&["--not-found-message", message]);
         add(&sim, "example.com");
         let removed = remove(&sim, "example.com");
-        assert!(removed.ok, "{removed:?}");
-        assert_eq!(removed.state, State::Removed);
+        assert!(removed.ok(), "{removed:?}");
+        assert_eq!(removed.state(), State::Removed);
         assert!(sim.domains().is_empty());
         let again = remove(&sim, "example.com");
-        assert!(again.ok, "{message}: {again:?}");
-        assert_eq!(again.state, State::NotPresent);
+        assert!(again.ok(), "{message}: {again:?}");
+        assert_eq!(again.state(), State::NotPresent);
     }
 }
 
@@ -138,16 +138,16 @@ fn removing_is_idempotent() {
 fn the_ssl_endpoint_is_discovered_once() {
     let sim = Simulator::start(&["--ssl-endpoint", "/certificate/install"]);
     let first = add(&sim, "a.example.com");
-    let ssl = first.ssl.unwrap();
-    assert!(ssl.ok, "{ssl:?}");
-    assert_eq!(ssl.endpoint.as_deref(), Some("/certificate/install"));
-    assert_eq!(ssl.attempts, 4, "three 404s, then the real endpoint");
+    let ssl = first.ssl().unwrap();
+    assert!(ssl.ok(), "{ssl:?}");
+    assert_eq!(ssl.endpoint(), Some("/certificate/install"));
+    assert_eq!(ssl.attempts(), 4, "three 404s, then the real endpoint");
     assert_eq!(
         cached_ssl_endpoint(&sim.api_url()),
         Some(SslEndpoint::Found("/certificate/install"))
     );
     let second = add(&sim, "b.example.com");
-    assert_eq!(second.ssl.unwrap().attempts, 1);
+    assert_eq!(second.ssl().unwrap().attempts(), 1);
     for path in ["/ssl/install", "/installssl", "/ssl"] {
         assert_eq!(sim.requests_to(path), 1, "{path} probed only once");
     }
@@ -158,18 +158,18 @@ fn the_ssl_endpoint_is_discovered_once() {
 fn without_an_ssl_endpoint_the_alias_still_counts() {
     let sim = Simulator::start(&["--ssl-endpoint", "none"]);
     let outcome = add(&sim, "example.com");
-    assert!(outcome.ok);
-    let ssl = outcome.ssl.unwrap();
-    assert!(!ssl.ok);
-    assert_eq!(ssl.state, State::NoEndpoint);
-    assert_eq!(ssl.error_kind, Some(ErrorKind::NotFound));
+    assert!(outcome.ok());
+    let ssl = outcome.ssl().unwrap();
+    assert!(!ssl.ok());
+    assert_eq!(ssl.state(), State::NoEndpoint);
+    assert_eq!(ssl.error_kind(), Some(ErrorKind::NotFound));
     assert!(ssl
-        .error
+        .error()
         .unwrap()
         .contains("issues the Let's Encrypt certificate itself"));
     let before = sim.requests().len();
     let second = add(&sim, "other.example.com");
-    assert_eq!(second.ssl.unwrap().state, State::NoEndpoint);
+    assert_eq!(second.ssl().unwrap().state(), State::NoEndpoint);
     assert_eq!(
         sim.requests().len(),
         before + 1,
@@ -185,17 +185,21 @@ fn a_wrong_key_is_an_auth_failure_without_retries() {
         let outcome = run(&settings(&sim), "wrong-key", |c| async move {
             c.add_domain(&d).await
         });
-        assert!(!outcome.ok);
-        assert_eq!(outcome.error_kind, Some(ErrorKind::Auth), "status {status}");
-        assert!(!outcome.retryable);
-        assert_eq!(outcome.attempts, 1);
-        assert_eq!(outcome.error.as_deref(), Some("Invalid API Key"));
-        assert!(outcome.ssl.is_none());
+        assert!(!outcome.ok());
+        assert_eq!(
+            outcome.error_kind(),
+            Some(ErrorKind::Auth),
+            "status {status}"
+        );
+        assert!(!outcome.retryable());
+        assert_eq!(outcome.attempts(), 1);
+        assert_eq!(outcome.error(), Some("Invalid API Key"));
+        assert!(outcome.ssl().is_none());
         assert_eq!(sim.requests()[0]["key"], "invalid");
         let probe = run(&settings(&sim), "wrong-key", |c| async move {
             c.test_connection().await
         });
-        assert_eq!(probe.error_kind, Some(ErrorKind::Auth));
+        assert_eq!(probe.error_kind(), Some(ErrorKind::Auth));
     }
 }
 
@@ -205,8 +209,8 @@ fn test_connection_and_listing() {
     let probe = run(&settings(&sim), KEY, |c| async move {
         c.test_connection().await
     });
-    assert!(probe.ok, "{probe:?}");
-    assert_eq!(probe.state, State::Authorized);
+    assert!(probe.ok(), "{probe:?}");
+    assert_eq!(probe.state(), State::Authorized);
     assert!(sim.domains().is_empty(), "the probe changes nothing");
     sim.post(
         "/domains",
@@ -217,9 +221,9 @@ fn test_connection_and_listing() {
         KEY,
         |c| async move { c.list_domains().await },
     );
-    assert!(listed.ok);
+    assert!(listed.ok());
     assert_eq!(
-        listed.domains.unwrap(),
+        listed.domains().unwrap(),
         vec!["*.b.example.com".to_string(), "a.example.com".to_string()]
     );
 }
@@ -238,10 +242,10 @@ fn ssl_status_moves_from_pending_to_active() {
         )
     };
     let first = status(&sim);
-    assert!(first.ok);
-    assert_eq!(first.response.as_ref().unwrap()["status"], "pending");
+    assert!(first.ok());
+    assert_eq!(first.response().unwrap()["status"], "pending");
     std::thread::sleep(Duration::from_millis(400));
-    assert_eq!(status(&sim).response.unwrap()["status"], "active");
+    assert_eq!(status(&sim).response().unwrap()["status"], "active");
 }
 
 #[test]
@@ -249,8 +253,8 @@ fn gateway_errors_are_retried_then_succeed() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"status","status":503,"count":2,"path":"/adddomainalias"}"#);
     let outcome = add(&sim, "example.com");
-    assert!(outcome.ok, "{outcome:?}");
-    assert_eq!(outcome.attempts, 3);
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(outcome.attempts(), 3);
     assert_eq!(sim.requests_to("/adddomainalias"), 3);
     assert_eq!(sim.domains(), vec!["example.com"]);
 }
@@ -260,9 +264,9 @@ fn a_plain_500_is_not_retried_in_call_but_is_retryable() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"status","status":500,"count":1,"path":"/adddomainalias"}"#);
     let outcome = add(&sim, "example.com");
-    assert!(!outcome.ok);
-    assert_eq!(outcome.error_kind, Some(ErrorKind::Server));
-    assert!(outcome.retryable);
+    assert!(!outcome.ok());
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::Server));
+    assert!(outcome.retryable());
     assert_eq!(sim.requests_to("/adddomainalias"), 1);
     assert_eq!(
         sim.requests_to("/getdomains"),
@@ -270,7 +274,7 @@ fn a_plain_500_is_not_retried_in_call_but_is_retryable() {
         "ambiguous: confirmed by listing"
     );
     // The queue's later attempt succeeds.
-    assert!(add(&sim, "example.com").ok);
+    assert!(add(&sim, "example.com").ok());
 }
 
 #[test]
@@ -279,8 +283,8 @@ fn rate_limits_honour_retry_after() {
     sim.fault(r#"{"kind":"status","status":429,"count":1,"retry_after":1}"#);
     let started = Instant::now();
     let outcome = add(&sim, "example.com");
-    assert!(outcome.ok, "{outcome:?}");
-    assert_eq!(outcome.attempts, 2);
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(outcome.attempts(), 2);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "waited for Retry-After"
@@ -292,9 +296,9 @@ fn a_long_retry_after_ends_the_call_as_rate_limited() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"status","status":429,"count":1,"retry_after":3600}"#);
     let outcome = add(&sim, "example.com");
-    assert_eq!(outcome.error_kind, Some(ErrorKind::RateLimited));
-    assert!(outcome.retryable);
-    assert_eq!(outcome.attempts, 1);
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::RateLimited));
+    assert!(outcome.retryable());
+    assert_eq!(outcome.attempts(), 1);
 }
 
 #[test]
@@ -308,10 +312,14 @@ fn a_hang_ends_at_the_timeout() {
     let started = Instant::now();
     let outcome = run(&s, KEY, |c| async move { c.add_domain(&d).await });
     let elapsed = started.elapsed();
-    assert_eq!(outcome.error_kind, Some(ErrorKind::Timeout), "{outcome:?}");
-    assert!(outcome.retryable);
+    assert_eq!(
+        outcome.error_kind(),
+        Some(ErrorKind::Timeout),
+        "{outcome:?}"
+    );
+    assert!(outcome.retryable());
     // two add attempts + one /getdomains confirmation (which hangs too)
-    assert_eq!(outcome.attempts, 4);
+    assert_eq!(outcome.attempts(), 4);
     assert!(
         elapsed < Duration::from_secs(5),
         "bounded by the timeouts: {elapsed:?}"
@@ -330,11 +338,15 @@ fn connection_refused_is_a_network_failure() {
     };
     let d = domain("example.com");
     let outcome = run(&s, KEY, |c| async move { c.add_domain(&d).await });
-    assert_eq!(outcome.error_kind, Some(ErrorKind::Network), "{outcome:?}");
-    assert_eq!(outcome.status, 0);
-    assert_eq!(outcome.attempts, 2);
-    assert!(outcome.retryable);
-    let message = outcome.error.unwrap();
+    assert_eq!(
+        outcome.error_kind(),
+        Some(ErrorKind::Network),
+        "{outcome:?}"
+    );
+    assert_eq!(outcome.status(), 0);
+    assert_eq!(outcome.attempts(), 2);
+    assert!(outcome.retryable());
+    let message = outcome.error().unwrap();
     assert!(!message.contains(KEY));
     assert!(message.contains("/adddomainalias"), "{message}");
 }
@@ -358,8 +370,8 @@ fn undecodable_answers_are_bad_responses() {
             KEY,
             |c| async move { c.list_domains().await },
         );
-        assert!(!outcome.ok, "{fault}");
-        assert_eq!(outcome.error_kind, Some(kind), "{fault}: {outcome:?}");
+        assert!(!outcome.ok(), "{fault}");
+        assert_eq!(outcome.error_kind(), Some(kind), "{fault}: {outcome:?}");
         let _ = d;
     }
 }
@@ -369,13 +381,13 @@ fn a_reset_after_closte_acted_ends_with_one_alias() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"reset","count":1,"path":"/adddomainalias","apply":true}"#);
     let outcome = add(&sim, "example.com");
-    assert!(outcome.ok, "{outcome:?}");
+    assert!(outcome.ok(), "{outcome:?}");
     assert_eq!(
-        outcome.state,
+        outcome.state(),
         State::AlreadyExists,
         "the retry found the alias in place"
     );
-    assert_eq!(outcome.attempts, 2);
+    assert_eq!(outcome.attempts(), 2);
     assert_eq!(sim.domains(), vec!["example.com"]);
 }
 
@@ -388,7 +400,7 @@ fn the_key_never_reaches_messages_or_debug_output() {
         KEY,
         |c| async move { c.list_domains().await },
     );
-    assert_eq!(outcome.error_kind, Some(ErrorKind::Network));
-    let everything = format!("{outcome:?} {}", outcome.error.clone().unwrap_or_default());
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::Network));
+    let everything = format!("{outcome:?} {}", outcome.error().unwrap_or_default());
     assert!(!everything.contains(KEY), "{everything}");
 }

@@ -6,63 +6,7 @@
 
 use std::fmt;
 
-/// The `error_kind` values of the PHP result array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    Auth,
-    InvalidDomain,
-    RateLimited,
-    Server,
-    Timeout,
-    Network,
-    BadResponse,
-    NotFound,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::Auth,
-        ErrorKind::InvalidDomain,
-        ErrorKind::RateLimited,
-        ErrorKind::Server,
-        ErrorKind::Timeout,
-        ErrorKind::Network,
-        ErrorKind::BadResponse,
-        ErrorKind::NotFound,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Auth => "auth",
-            ErrorKind::InvalidDomain => "invalid_domain",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Server => "server",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Network => "network",
-            ErrorKind::BadResponse => "bad_response",
-            ErrorKind::NotFound => "not_found",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Worth trying again later (a background queue may reschedule it). Add and remove are
-    /// idempotent on Closte's side, so even a 500 after which the alias may exist is safe to redo.
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network
-        )
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::error_kind::ErrorKind;
 
 /// Why one exchange with Closte did not produce a success.
 #[derive(Debug, Clone, PartialEq)]

@@ -202,7 +202,7 @@ impl ClosteClient {
         let mut outcome = self
             .change_alias(Operation::AddDomain, &AddDomainAlias(domain), domain)
             .await;
-        if outcome.ok {
+        if outcome.ok() {
             outcome.ssl = Some(Box::new(self.request_ssl(domain).await));
         }
         outcome.elapsed = started.elapsed();

@@ -15,8 +15,6 @@ pub enum Operation {
     SslStatus,
     ListDomains,
     TestConnection,
-    /// A job id that names no job (`closte_wait`).
-    Unknown,
 }
 
 impl Operation {
@@ -28,7 +26,6 @@ impl Operation {
             Operation::SslStatus => "ssl_status",
             Operation::ListDomains => "list_domains",
             Operation::TestConnection => "test_connection",
-            Operation::Unknown => "unknown",
         }
     }
 }
@@ -46,10 +43,6 @@ pub enum State {
     Listed,
     Authorized,
     Failed,
-    /// A started job without a result yet (`closte_wait`).
-    Pending,
-    /// A job id that names no job (`closte_wait`).
-    Unknown,
 }
 
 impl State {
@@ -65,36 +58,38 @@ impl State {
             State::Listed => "listed",
             State::Authorized => "authorized",
             State::Failed => "failed",
-            State::Pending => "pending",
-            State::Unknown => "unknown",
         }
     }
 }
 
+/// The result of one operation. The fields that make up success or failure (`ok`, `state`,
+/// `error`, `error_kind`, `retryable`, `response`) change only through [`Outcome::succeed`],
+/// [`Outcome::fail`] and [`Outcome::fail_with`], so every outcome has the documented shape: a
+/// success has no error and no kind; a failure has both, and is retryable exactly when its kind
+/// is. The rest is metadata the client fills in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub operation: Operation,
-    pub domain: Option<String>,
-    pub ok: bool,
-    pub state: State,
+    operation: Operation,
+    domain: Option<String>,
+    ok: bool,
+    state: State,
     /// HTTP status of the last answer, 0 when there was none.
-    pub status: u16,
-    pub error: Option<String>,
-    pub error_kind: Option<ErrorKind>,
-    pub retryable: bool,
+    status: u16,
+    error: Option<String>,
+    error_kind: Option<ErrorKind>,
+    retryable: bool,
     /// HTTP attempts spent on this operation (retries and confirmations included).
-    pub attempts: u32,
-    pub elapsed: Duration,
+    pub(crate) attempts: u32,
+    pub(crate) elapsed: Duration,
     /// Closte's decoded JSON answer, when there was one.
-    pub response: Option<Value>,
+    response: Option<Value>,
     /// The endpoint path that produced the answer.
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// `list_domains`: the aliases Closte holds.
-    pub domains: Option<Vec<String>>,
+    pub(crate) domains: Option<Vec<String>>,
     /// `add_domain`: the nested SSL request.
-    pub ssl: Option<Box<Outcome>>,
+    pub(crate) ssl: Option<Box<Outcome>>,
 }
-
 impl Outcome {
     pub fn new(operation: Operation, domain: Option<&str>) -> Self {
         Self {
@@ -147,6 +142,62 @@ impl Outcome {
         self.error = Some(message);
         self.error_kind = Some(kind);
         self.retryable = kind.is_retryable();
+    }
+
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.ok
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        self.error_kind
+    }
+
+    pub fn retryable(&self) -> bool {
+        self.retryable
+    }
+
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    pub fn response(&self) -> Option<&Value> {
+        self.response.as_ref()
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    pub fn domains(&self) -> Option<&[String]> {
+        self.domains.as_deref()
+    }
+
+    pub fn ssl(&self) -> Option<&Outcome> {
+        self.ssl.as_deref()
     }
 
     pub fn elapsed_ms(&self) -> f64 {

@@ -136,7 +136,7 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn ok(&self) -> bool {
-        self.results.iter().all(|o| o.ok) && (self.listing.ok || !self.results.is_empty())
+        self.results.iter().all(|o| o.ok()) && (self.listing.ok() || !self.results.is_empty())
     }
 }
 
@@ -155,7 +155,7 @@ pub async fn reconcile(
     let started = Instant::now();
     let listing = client.list_domains().await;
     let listed = listing
-        .ok
+        .ok()
         .then(|| listing.domains.clone().unwrap_or_default());
     let plan = plan(listed.as_deref(), &desired, &options);
     if options.dry_run {

@@ -11,32 +11,102 @@ use closte_core::client::outcome::{Operation, Outcome};
 /// `status`, `error`, `error_kind`, `retryable`, `attempts`, `elapsed_ms`, `response`,
 /// `endpoint`; `ssl` for add_domain; `domains` for list_domains; `site_id` when given.
 pub fn outcome_array(outcome: &Outcome, site_id: Option<i64>) -> PhpResult<ZBox<ZendHashTable>> {
-    let mut array = ZendHashTable::new();
-    array.insert("ok", outcome.ok)?;
-    array.insert("operation", outcome.operation.as_str())?;
-    array.insert("domain", outcome.domain.clone())?;
-    if let Some(site_id) = site_id {
-        array.insert("site_id", site_id)?;
-    }
-    array.insert("state", outcome.state.as_str())?;
-    array.insert("status", i64::from(outcome.status))?;
-    array.insert("error", outcome.error.clone())?;
-    array.insert("error_kind", outcome.error_kind.map(|k| k.as_str()))?;
-    array.insert("retryable", outcome.retryable)?;
-    array.insert("attempts", i64::from(outcome.attempts))?;
-    array.insert("elapsed_ms", outcome.elapsed_ms())?;
-    array.insert("endpoint", outcome.endpoint.clone())?;
-    array.insert("response", json_zval(outcome.response.as_ref())?)?;
-    if outcome.operation == Operation::AddDomain {
+    let mut array = shape(&Shape {
+        ok: outcome.ok(),
+        operation: outcome.operation().as_str(),
+        domain: outcome.domain(),
+        site_id,
+        state: outcome.state().as_str(),
+        status: outcome.status(),
+        error: outcome.error(),
+        error_kind: outcome.error_kind().map(|k| k.as_str()),
+        retryable: outcome.retryable(),
+        attempts: outcome.attempts(),
+        elapsed_ms: outcome.elapsed_ms(),
+        endpoint: outcome.endpoint(),
+    })?;
+    array.insert("response", json_zval(outcome.response())?)?;
+    if outcome.operation() == Operation::AddDomain {
         let mut ssl = Zval::new();
-        if let Some(nested) = &outcome.ssl {
+        if let Some(nested) = outcome.ssl() {
             ssl.set_hashtable(outcome_array(nested, None)?);
         }
         array.insert("ssl", ssl)?;
     }
-    if let Some(domains) = &outcome.domains {
-        array.insert("domains", domains.clone())?;
+    if let Some(domains) = outcome.domains() {
+        array.insert("domains", domains.to_vec())?;
     }
+    Ok(array)
+}
+
+/// `closte_wait`'s entry for a job that has not finished, or an id that names no job: the same
+/// keys as a result (`state` `pending` or `unknown`, never `ok`), with the jobs layer's words.
+pub fn job_placeholder_array(
+    operation: Option<Operation>,
+    domain: Option<&str>,
+    site_id: Option<i64>,
+    pending_for: Option<std::time::Duration>,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let (state, error) = match pending_for {
+        Some(_) => ("pending", None),
+        None => (
+            "unknown",
+            Some("no such job in this process (already collected, or never started here)"),
+        ),
+    };
+    let mut array = shape(&Shape {
+        ok: false,
+        operation: operation.map_or("unknown", Operation::as_str),
+        domain,
+        site_id,
+        state,
+        status: 0,
+        error,
+        error_kind: None,
+        retryable: false,
+        attempts: 0,
+        elapsed_ms: pending_for.map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        endpoint: None,
+    })?;
+    array.insert("response", Zval::new())?;
+    if operation == Some(Operation::AddDomain) {
+        array.insert("ssl", Zval::new())?;
+    }
+    Ok(array)
+}
+
+/// The keys every entry shares, in their documented order.
+struct Shape<'a> {
+    ok: bool,
+    operation: &'a str,
+    domain: Option<&'a str>,
+    site_id: Option<i64>,
+    state: &'a str,
+    status: u16,
+    error: Option<&'a str>,
+    error_kind: Option<&'a str>,
+    retryable: bool,
+    attempts: u32,
+    elapsed_ms: f64,
+    endpoint: Option<&'a str>,
+}
+
+fn shape(entry: &Shape) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut array = ZendHashTable::new();
+    array.insert("ok", entry.ok)?;
+    array.insert("operation", entry.operation)?;
+    array.insert("domain", entry.domain.map(str::to_string))?;
+    if let Some(site_id) = entry.site_id {
+        array.insert("site_id", site_id)?;
+    }
+    array.insert("state", entry.state)?;
+    array.insert("status", i64::from(entry.status))?;
+    array.insert("error", entry.error.map(str::to_string))?;
+    array.insert("error_kind", entry.error_kind)?;
+    array.insert("retryable", entry.retryable)?;
+    array.insert("attempts", i64::from(entry.attempts))?;
+    array.insert("elapsed_ms", entry.elapsed_ms)?;
+    array.insert("endpoint", entry.endpoint.map(str::to_string))?;
     Ok(array)
 }
 

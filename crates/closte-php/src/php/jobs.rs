@@ -9,14 +9,13 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
-use closte_core::client::outcome::{Operation, Outcome, State};
 use closte_core::client::DomainOperation;
 use closte_core::domain::DomainName;
 use closte_core::jobs::{JobStatus, Leftover, JOBS};
 use closte_core::runtime;
 
 use super::call::{prepare, Call};
-use super::convert::outcome_array;
+use super::convert::{job_placeholder_array, outcome_array};
 use super::engine;
 use super::errors::{argument, OrThrow};
 use super::ini;
@@ -75,21 +74,8 @@ pub fn closte_wait(job_ids: Vec<i64>, timeout: f64) -> PhpResult<ZBox<ZendHashTa
                 domain,
                 site_id,
                 elapsed,
-            } => {
-                let mut pending = Outcome::new(operation, Some(&domain));
-                pending.state = State::Pending;
-                pending.elapsed = elapsed;
-                outcome_array(&pending, site_id)?
-            }
-            JobStatus::Unknown => {
-                let mut unknown = Outcome::new(Operation::Unknown, None);
-                unknown.state = State::Unknown;
-                unknown.error = Some(
-                    "no such job in this process (already collected, or never started here)"
-                        .to_string(),
-                );
-                outcome_array(&unknown, None)?
-            }
+            } => job_placeholder_array(Some(operation), Some(&domain), site_id, Some(elapsed))?,
+            JobStatus::Unknown => job_placeholder_array(None, None, None, None)?,
         };
         array.insert("job_id", id as i64)?;
         results.insert_at_index(id as i64, array)?;
@@ -153,8 +139,8 @@ fn describe_leftover(leftover: &Leftover, timeout: Duration) -> String {
             leftover.domain,
             site,
             leftover.id,
-            outcome.error_kind.map(|k| k.as_str()).unwrap_or("unknown"),
-            outcome.error.as_deref().unwrap_or("")
+            outcome.error_kind().map(|k| k.as_str()).unwrap_or("unknown"),
+            outcome.error().unwrap_or("")
         ),
     }
 }

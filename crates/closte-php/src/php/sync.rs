@@ -190,10 +190,10 @@ fn report_array(report: &SyncReport, options: &SyncOptions) -> PhpResult<ZBox<Ze
     let mut failed = Vec::new();
     let mut per_domain = ZendHashTable::new();
     for outcome in &report.results {
-        let name = outcome.domain.clone().unwrap_or_default();
-        if !outcome.ok {
+        let name = outcome.domain().unwrap_or_default().to_string();
+        if !outcome.ok() {
             failed.push(name.clone());
-        } else if outcome.operation == Operation::AddDomain {
+        } else if outcome.operation() == Operation::AddDomain {
             added.push(name.clone());
         } else {
             removed.push(name.clone());

@@ -1,0 +1,72 @@
+//! The `error_kind` vocabulary of every result, shared by the client (which classifies
+//! failures), the jobs layer and the counters (which count failures by kind) without either
+//! importing the other.
+
+use std::fmt;
+
+/// The `error_kind` values of the PHP result array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Auth,
+    InvalidDomain,
+    RateLimited,
+    Server,
+    Timeout,
+    Network,
+    BadResponse,
+    NotFound,
+    /// Not Closte's answer: the extension failed (a panicking or aborted job). Retryable, since
+    /// nothing says the work was done.
+    Internal,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Auth,
+        ErrorKind::InvalidDomain,
+        ErrorKind::RateLimited,
+        ErrorKind::Server,
+        ErrorKind::Timeout,
+        ErrorKind::Network,
+        ErrorKind::BadResponse,
+        ErrorKind::NotFound,
+        ErrorKind::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::InvalidDomain => "invalid_domain",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Server => "server",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Network => "network",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Worth trying again later (a background queue may reschedule it). Add and remove are
+    /// idempotent on Closte's side, so even a 500 after which the alias may exist is safe to redo.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::RateLimited
+                | ErrorKind::Server
+                | ErrorKind::Timeout
+                | ErrorKind::Network
+                | ErrorKind::Internal
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
