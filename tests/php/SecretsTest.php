@@ -64,4 +64,26 @@ final class SecretsTest extends ClosteTestCase
         $this->assertStringContainsString('closte.api_key', $result['stdout']);
         $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $result['stdout'] . $result['stderr']);
     }
+
+    public function testAKeyEchoedByTheServerIsCutFromEveryResultAndLogLine(): void
+    {
+        // The key is refused, and the answer quotes it back: in the error text and in a field.
+        $this->sim->configure(['api_keys' => ['another-key'], 'auth_error_message' => 'Invalid API key: ' . CLOSTE_TEST_KEY]);
+        try {
+            $blocking = closte_add_domain('echo.example.com');
+            $this->assertSame('auth', $blocking['error_kind']);
+            $this->assertStringContainsString('Invalid API key: [redacted]', (string) $blocking['error']);
+            $listing = closte_list_domains();
+            $result = PhpProcess::run(
+                "closte_enqueue('add_domain', 'uncollected.example.com'); echo 'queued';",
+                ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => $this->sim->apiUrl(), 'log_errors' => '1', 'error_log' => '']
+            );
+            $this->assertStringContainsString('never collected', $result['stderr'], 'the uncollected failure was logged');
+            $everything = json_encode([$blocking, $listing]) . $result['stdout'] . $result['stderr'];
+            $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $everything);
+            $this->assertStringContainsString('[redacted]', $result['stderr']);
+        } finally {
+            $this->sim->configure(['api_keys' => [CLOSTE_TEST_KEY], 'auth_error_message' => 'Invalid API Key']);
+        }
+    }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use std::sync::LazyLock;
@@ -64,11 +64,14 @@ struct Table {
     pid: u32,
     next_id: JobId,
     entries: BTreeMap<JobId, Entry>,
+    /// Wakes `wait` when a job finishes. It lives in the table so that a child can replace it:
+    /// a runtime thread of the parent may have been inside it (holding its internal lock) at
+    /// the instant of the fork.
+    changed: Arc<Notify>,
 }
 
 pub struct Jobs {
     table: Mutex<Table>,
-    changed: Notify,
 }
 
 pub static JOBS: LazyLock<Jobs> = LazyLock::new(|| Jobs {
@@ -76,9 +79,15 @@ pub static JOBS: LazyLock<Jobs> = LazyLock::new(|| Jobs {
         pid: std::process::id(),
         next_id: 1,
         entries: BTreeMap::new(),
+        changed: Arc::new(Notify::new()),
     }),
-    changed: Notify::new(),
 });
+
+/// fork(2) support (see `crate::fork`): the job table's lock, taken before a fork so that no
+/// runtime thread holds it at that instant; the guard is dropped in parent and child after it.
+pub(crate) fn hold_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(JOBS.table.lock().unwrap_or_else(|p| p.into_inner()))
+}
 
 impl Jobs {
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -89,6 +98,11 @@ impl Jobs {
             // handles point into memory the child must not touch through the runtime.
             let inherited = std::mem::take(&mut table.entries);
             std::mem::forget(inherited);
+            // Leaked, not dropped: its internal lock may be held by a thread that is gone.
+            std::mem::forget(std::mem::replace(
+                &mut table.changed,
+                Arc::new(Notify::new()),
+            ));
             table.pid = pid;
         }
         table
@@ -146,8 +160,13 @@ impl Jobs {
             entry.abort = None;
             entry.outcome = Some(outcome);
         }
+        let changed = table.changed.clone();
         drop(table);
-        self.changed.notify_waiters();
+        changed.notify_waiters();
+    }
+
+    fn notifier(&self) -> Arc<Notify> {
+        self.lock().changed.clone()
     }
 
     /// Jobs started and not yet collected or finished.
@@ -173,7 +192,8 @@ impl Jobs {
         };
         loop {
             // Register for the wake-up before looking, so a finish in between is not missed.
-            let notified = self.changed.notified();
+            let changed = self.notifier();
+            let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let all_done = {
@@ -259,7 +279,8 @@ impl Jobs {
     async fn wait_all_finished(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let notified = self.changed.notified();
+            let changed = self.notifier();
+            let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             if self.pending() == 0 || tokio::time::Instant::now() >= deadline {

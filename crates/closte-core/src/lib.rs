@@ -9,6 +9,7 @@
 //!   retry, answer decoding, the failure classifier, outcomes, SSL-endpoint cache, reconcile;
 //! - `transport`: the rustls configuration and counting connector of the shared HTTP client;
 //! - `runtime`: the one accessor of the tokio runtime and HTTP client, with its fork rules;
+//! - `fork`: every process-wide lock is free in a forked child (pthread_atfork);
 //! - `jobs`: the per-process table of non-blocking jobs;
 //! - `stats`: process-wide counters.
 
@@ -16,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod domain;
 pub mod error_kind;
+pub mod fork;
 pub mod jobs;
 pub mod runtime;
 pub mod stats;

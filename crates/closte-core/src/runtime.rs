@@ -134,8 +134,15 @@ where
     Ok(handle.block_on(make(client)))
 }
 
+/// fork(2) support (see `crate::fork`): the engine's lock, taken before a fork.
+pub(crate) fn hold_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(ENGINE.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
 /// The runtime handle and the shared client, building (or rebuilding after fork) as needed.
 pub fn acquire(settings: &Settings) -> Result<(Handle, reqwest::Client), StartError> {
+    // Before the first thread exists: from now on a fork must not find a lock taken.
+    crate::fork::install_handlers();
     let mut guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
     let pid = std::process::id();
     if guard.as_ref().is_some_and(|engine| engine.pid != pid) {

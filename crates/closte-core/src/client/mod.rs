@@ -10,7 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod outcome;
 pub mod reconcile;
-mod ssl_cache;
+pub(crate) mod ssl_cache;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -175,7 +175,7 @@ impl ClosteClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            decode(status, &body, retry_after)
+            decode(status, &without_key(body, self.key.expose()), retry_after)
         };
         match tokio::time::timeout(self.timeout + Duration::from_millis(250), exchange).await {
             Ok(result) => result,
@@ -494,9 +494,57 @@ fn retry_delay(attempt: u32, retry_after: Option<u64>) -> Option<Duration> {
     Some(backoff.max(Duration::from_secs(retry_after.unwrap_or(0))))
 }
 
+/// Whatever answers may echo the key back ("Invalid API key: <key>"). It is cut out of the body
+/// before anything reads it, so no result, log line, job report or exception can carry it: as
+/// sent (form-encoded), as it is, and as JSON escapes it.
+fn without_key(body: Vec<u8>, key: &str) -> Vec<u8> {
+    let mut forms = vec![key.to_string()];
+    let json = serde_json::to_string(key).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let form: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
+    for form in [json, form] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    let mut body = body;
+    for form in forms.iter().filter(|f| !f.is_empty()) {
+        body = replace_all(&body, form.as_bytes(), b"[redacted]");
+    }
+    body
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_echoed_key_is_cut_out_of_the_body_in_every_form() {
+        let key = "k3y/with+odd&chars\"x";
+        let echoed = format!(
+            "{{\"error\":\"Invalid API key: {} / {} / {}\"}}",
+            serde_json::to_string(key).unwrap().trim_matches('"'),
+            form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>(),
+            "plain"
+        );
+        let body = without_key(echoed.into_bytes(), key);
+        let text = String::from_utf8(body).unwrap();
+        assert!(!text.contains("k3y"), "{text}");
+        assert_eq!(text.matches("[redacted]").count(), 2, "{text}");
+        assert_eq!(without_key(b"no key here".to_vec(), key), b"no key here");
+    }
     use serde_json::json;
 
     #[test]

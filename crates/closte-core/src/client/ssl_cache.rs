@@ -26,3 +26,8 @@ pub(super) fn remember(base_url: &str, endpoint: SslEndpoint) {
         .get_or_insert_with(HashMap::new)
         .insert(base_url.to_string(), endpoint);
 }
+
+/// fork(2) support (see `crate::fork`): this cache's lock, taken before a fork.
+pub(crate) fn hold_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(DISCOVERED.lock().unwrap_or_else(|p| p.into_inner()))
+}
