@@ -302,6 +302,38 @@ fn a_long_retry_after_ends_the_call_as_rate_limited() {
 }
 
 #[test]
+fn an_http_date_retry_after_is_honoured() {
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":429,"count":1,"retry_after_date":2}"#);
+    let started = Instant::now();
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(outcome.attempts(), 2);
+    // The date has a one-second resolution: at least one second, never the 200 ms backoff.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "retried after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_retry_after_past_64_bits_saturates_and_ends_the_call_as_rate_limited() {
+    let sim = Simulator::start(&[]);
+    sim.fault(
+        r#"{"kind":"status","status":429,"count":1,"retry_after_raw":"99999999999999999999999"}"#,
+    );
+    let outcome = add(&sim, "example.com");
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::RateLimited));
+    assert!(outcome.retryable());
+    assert_eq!(
+        outcome.attempts(),
+        1,
+        "not retried within 0.2 s as if no header were there"
+    );
+}
+
+#[test]
 fn a_hang_ends_at_the_timeout() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"hang"}"#);

@@ -259,8 +259,16 @@ async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Re
                 status,
                 &serde_json::json!({"success": false, "error": format!("Injected HTTP {status}")}),
             );
-            if let Some(secs) = fault.retry_after.or((status == 429).then_some(1)) {
-                response = response.with_header("Retry-After", secs.to_string());
+            let retry_after = match (&fault.retry_after_raw, fault.retry_after_date) {
+                (Some(raw), _) => Some(raw.clone()),
+                (None, Some(secs)) => Some(sim::http_date_in(secs)),
+                _ => fault
+                    .retry_after
+                    .or((status == 429).then_some(1))
+                    .map(|secs| secs.to_string()),
+            };
+            if let Some(value) = retry_after {
+                response = response.with_header("Retry-After", value);
             }
             response.write(stream, false).await?;
             Ok(true)

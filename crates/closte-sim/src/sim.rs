@@ -69,6 +69,37 @@ pub fn wire_form(raw: &str) -> bool {
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) `secs` seconds from now.
+pub fn http_date_in(secs: u64) -> String {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + secs;
+    let (days, rest) = ((at / 86_400) as i64, at % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        months[(month - 1) as usize],
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 /// How a fault corrupts an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,6 +137,12 @@ pub struct Fault {
     pub path: Option<String>,
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// `Retry-After` as this literal text (e.g. a number past 64 bits).
+    #[serde(default)]
+    pub retry_after_raw: Option<String>,
+    /// `Retry-After` as an HTTP-date this many seconds from now.
+    #[serde(default)]
+    pub retry_after_date: Option<u64>,
     #[serde(default)]
     pub delay_ms: Option<u64>,
     #[serde(default)]
@@ -138,6 +175,8 @@ impl Fault {
             count: None,
             path: None,
             retry_after: None,
+            retry_after_raw: None,
+            retry_after_date: None,
             delay_ms: None,
             size: None,
             apply: false,

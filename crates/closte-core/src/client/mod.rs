@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod outcome;
 pub mod reconcile;
+pub mod retry_after;
 pub(crate) mod ssl_cache;
 
 use std::collections::hash_map::RandomState;
@@ -157,7 +158,7 @@ impl ClosteClient {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+                .and_then(|v| retry_after::parse(v, std::time::SystemTime::now()));
             if response
                 .content_length()
                 .is_some_and(|len| len > MAX_BODY_BYTES as u64)
