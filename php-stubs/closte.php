@@ -16,7 +16,8 @@
  *   status      int      HTTP status of the last answer, 0 when none arrived
  *   error       ?string  Closte's error text, or ours
  *   error_kind  ?string  auth | invalid_domain | rate_limited | server | timeout | network |
- *                        bad_response | not_found | internal (the extension failed); null on success
+ *                        bad_response | not_found | tls (certificate not verified) |
+ *                        internal (the extension failed); null on success
  *   retryable   bool     worth trying again later (rate_limited, server, timeout, network,
  *                        internal): exactly when error_kind is one of these
  *   attempts    int      HTTP attempts spent (retries and confirmations included)

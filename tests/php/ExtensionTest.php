@@ -63,6 +63,33 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertStringContainsString('ini_get_all("closte", false)', $script);
     }
 
+    public function testAnUnusableCaFileOrApiUrlIsAConfigurationErrorNotARetryableFailure(): void
+    {
+        $notPem = tempnam(sys_get_temp_dir(), 'closte-ca-');
+        file_put_contents($notPem, "not a certificate\n");
+        $cases = [
+            ['closte.ca_file', '/nonexistent/ca.pem'],
+            ['closte.ca_file', sys_get_temp_dir()],
+            ['closte.ca_file', $notPem],
+            ['closte.api_url', 'http://127.0.0.1:99999/api/client'],
+            ['closte.api_url', 'http://[::1/api/client'],
+        ];
+        try {
+            foreach ($cases as [$setting, $value]) {
+                $result = PhpProcess::run(<<<PHP
+                    ini_set('$setting', '$value');
+                    try { closte_add_domain('example.com'); echo 'no exception'; }
+                    catch (\Closte\Exception \$e) { echo get_class(\$e), ' ', \$e->getCode(), ': ', \$e->getMessage(); }
+                    PHP, ['closte.api_key' => CLOSTE_TEST_KEY]);
+                $this->assertSame(0, $result['exit'], $result['stderr']);
+                $this->assertStringStartsWith('Closte\\ConfigurationException 2: ', $result['stdout'], "$setting=$value");
+                $this->assertStringContainsString($setting, $result['stdout'], 'the message names the setting');
+            }
+        } finally {
+            unlink($notPem);
+        }
+    }
+
     public function testABadDrainTimeoutOrConcurrencyIsAConfigurationErrorNamingTheSetting(): void
     {
         foreach (['closte.drain_timeout' => '61', 'closte.concurrency' => '0'] as $setting => $value) {
@@ -186,6 +213,6 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertSame($this->sim->apiUrl(), $stats['api_url']);
         $this->assertStringNotContainsString(CLOSTE_TEST_KEY, var_export($stats, true));
         $this->assertGreaterThanOrEqual(2, $stats['requests']);
-        $this->assertSame(['auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network', 'bad_response', 'not_found', 'internal'], array_keys($stats['failures']));
+        $this->assertSame(['auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network', 'bad_response', 'not_found', 'tls', 'internal'], array_keys($stats['failures']));
     }
 }

@@ -261,6 +261,22 @@ fn parse_api_url(raw: &str) -> Result<String, ConfigError> {
             keys::API_URL
         )));
     }
+    // The host and port must be usable: an impossible port or a broken IPv6 literal is a
+    // mistake in the configuration, not a network failure worth retrying for an hour.
+    let url = reqwest::Url::parse(raw).map_err(|e| {
+        ConfigError(format!(
+            "{} is not a usable URL ({e}): \"{}\"",
+            keys::API_URL,
+            raw.escape_debug()
+        ))
+    })?;
+    if url.host_str().is_none_or(str::is_empty) || url.port() == Some(0) {
+        return Err(ConfigError(format!(
+            "{} has no usable host or port: \"{}\"",
+            keys::API_URL,
+            raw.escape_debug()
+        )));
+    }
     Ok(raw.trim_end_matches('/').to_string())
 }
 
@@ -328,6 +344,22 @@ mod tests {
             assert!(names.contains(&key), "{key} is in the table");
         }
         assert_eq!(names.len(), 10);
+    }
+
+    #[test]
+    fn an_impossible_port_or_a_broken_ipv6_literal_is_a_configuration_error() {
+        for url in [
+            "http://127.0.0.1:99999/api/client",
+            "http://127.0.0.1:0/api/client",
+            "http://[::1/api/client",
+            "http://[::zz]:80/api/client",
+            "https://exa mple.com",
+        ] {
+            let error = settings(&[("closte.api_url", url)]).unwrap_err();
+            assert!(error.to_string().starts_with("closte.api_url "), "{error}");
+        }
+        let ok = settings(&[("closte.api_url", "http://[::1]:8099/api/client/")]).unwrap();
+        assert_eq!(ok.api_url, "http://[::1]:8099/api/client");
     }
 
     #[test]

@@ -15,13 +15,17 @@ pub enum ErrorKind {
     Network,
     BadResponse,
     NotFound,
+    /// The server's certificate failed verification (or TLS could not be agreed): not
+    /// retryable, since the same certificate fails again; fix the certificate or
+    /// `closte.ca_file`.
+    Tls,
     /// Not Closte's answer: the extension failed (a panicking or aborted job). Retryable, since
     /// nothing says the work was done.
     Internal,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Auth,
         ErrorKind::InvalidDomain,
         ErrorKind::RateLimited,
@@ -30,6 +34,7 @@ impl ErrorKind {
         ErrorKind::Network,
         ErrorKind::BadResponse,
         ErrorKind::NotFound,
+        ErrorKind::Tls,
         ErrorKind::Internal,
     ];
 
@@ -43,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Network => "network",
             ErrorKind::BadResponse => "bad_response",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::Tls => "tls",
             ErrorKind::Internal => "internal",
         }
     }

@@ -333,6 +333,52 @@ fn a_retry_after_past_64_bits_saturates_and_ends_the_call_as_rate_limited() {
     );
 }
 
+/// A certificate the client does not trust: a `tls` failure, reported at once and not
+/// retryable (the same certificate fails again).
+#[test]
+fn a_certificate_that_fails_verification_is_a_tls_failure_that_is_not_retried() {
+    let dir = std::env::temp_dir().join(format!("closte-tls-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (Debian's openssl package) makes the test certificate");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let sim = Simulator::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let mut s = settings(&sim);
+    s.api_url = s.api_url.replace("http://", "https://");
+    let d = DomainName::parse("example.com").unwrap();
+    let outcome = run(&s, KEY, |c| async move { c.add_domain(&d).await });
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::Tls), "{outcome:?}");
+    assert!(!outcome.retryable());
+    assert_eq!(outcome.attempts(), 1, "not retried in-call either");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_hang_ends_at_the_timeout() {
     let sim = Simulator::start(&[]);

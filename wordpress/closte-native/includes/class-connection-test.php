@@ -97,6 +97,14 @@ final class Connection_Test {
 					$closte_says
 				);
 				break;
+			case 'tls':
+				$code    = 'closte-tls';
+				$message = sprintf(
+					/* translators: %s: the TLS error */
+					__('The Closte API\'s certificate could not be verified: %s. Check the server\'s clock and CA certificates (or closte.ca_file); Closte was not asked anything.', 'closte-native'),
+					$closte_says
+				);
+				break;
 			default:
 				$code    = 'closte-error';
 				$message = sprintf(

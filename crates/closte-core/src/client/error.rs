@@ -62,7 +62,8 @@ impl Failure {
     /// retried in-call (it is still reported retryable for a later, queued attempt).
     pub fn retry_now(&self) -> bool {
         match self {
-            Failure::Transport { .. } => true,
+            // A connection error or timeout may pass; a certificate that failed will fail again.
+            Failure::Transport { kind, .. } => *kind != ErrorKind::Tls,
             Failure::Rejected { status, kind, .. } => {
                 *kind == ErrorKind::RateLimited || matches!(status, 502..=504)
             }
@@ -227,6 +228,21 @@ mod tests {
         assert!(says_not_found("Alias does not exist"));
         assert!(says_not_found("No such domain"));
         assert!(!says_not_found("Invalid API key"));
+    }
+
+    #[test]
+    fn a_tls_failure_is_retried_neither_now_nor_later() {
+        let tls = Failure::Transport {
+            kind: ErrorKind::Tls,
+            message: "invalid peer certificate".into(),
+        };
+        assert!(!tls.retry_now());
+        assert!(!tls.kind().is_retryable());
+        let network = Failure::Transport {
+            kind: ErrorKind::Network,
+            message: "connection refused".into(),
+        };
+        assert!(network.retry_now());
     }
 
     #[test]

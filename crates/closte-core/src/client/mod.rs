@@ -465,6 +465,8 @@ fn transport_failure(path: &str, error: reqwest::Error) -> Failure {
     let error = error.without_url();
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
+    } else if is_tls_failure(&error) {
+        ErrorKind::Tls
     } else {
         ErrorKind::Network
     };
@@ -479,6 +481,33 @@ fn transport_failure(path: &str, error: reqwest::Error) -> Failure {
         source = cause.source();
     }
     Failure::Transport { kind, message }
+}
+
+/// A TLS failure (certificate verification, no common protocol) somewhere in the error's causes.
+/// A certificate error or alert is not a network hiccup: retrying it for hours helps no one.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if is_rustls_error(cause) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// rustls' error, possibly wrapped in (nested) `io::Error`s, whose inner errors `source()` skips.
+fn is_rustls_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        Some(inner) => is_rustls_error(inner),
+        None => false,
+    }
 }
 
 /// Exponential backoff with jitter (50-100% of the step); `Retry-After` raises the wait. `None`

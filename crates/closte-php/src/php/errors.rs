@@ -61,10 +61,15 @@ impl IntoPhpException for ConfigError {
     }
 }
 
-/// The runtime (threads) could not start: code 3.
+/// The HTTP client could not be built from the settings (an unusable `closte.ca_file`): a
+/// configuration error (code 2) naming the setting. The runtime's threads could not start:
+/// code 3.
 impl IntoPhpException for StartError {
     fn into_php(self) -> PhpException {
-        runtime(self.to_string())
+        match self {
+            StartError::Client(_) => configuration(self.to_string()),
+            StartError::Runtime(_) => runtime(self.to_string()),
+        }
     }
 }
 
