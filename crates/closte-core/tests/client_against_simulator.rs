@@ -380,6 +380,43 @@ fn a_certificate_that_fails_verification_is_a_tls_failure_that_is_not_retried() 
 }
 
 #[test]
+fn a_bulk_sync_discovers_the_ssl_endpoint_once_not_once_per_task() {
+    use closte_core::client::reconcile::{reconcile, SyncOptions};
+    // The last candidate is the real one: every task that probed on its own would first hit
+    // the three others.
+    let sim = Simulator::start(&["--ssl-endpoint", "/certificate/install"]);
+    let desired: Vec<DomainName> = (0..32)
+        .map(|i| domain(&format!("bulk-{i}.example.com")))
+        .collect();
+    let options = SyncOptions {
+        concurrency: 32,
+        ..SyncOptions::default()
+    };
+    let s = settings(&sim);
+    let report = closte_core::runtime::block_on(&s, |http| {
+        reconcile(
+            std::sync::Arc::new(ClosteClient::new(http, &s, ApiKey::new(KEY).unwrap())),
+            desired,
+            options,
+            None,
+        )
+    })
+    .unwrap();
+    assert!(report.ok(), "{report:?}");
+    let wrong: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .filter(|p| ["/ssl/install", "/installssl", "/ssl"].contains(&p.as_str()))
+        .collect();
+    assert_eq!(
+        wrong.len(),
+        3,
+        "one probe of each wrong candidate: {wrong:?}"
+    );
+}
+
+#[test]
 fn a_hang_ends_at_the_timeout() {
     let sim = Simulator::start(&[]);
     sim.fault(r#"{"kind":"hang"}"#);

@@ -299,17 +299,36 @@ impl ClosteClient {
         let started = Instant::now();
         let mut outcome = Outcome::new(Operation::RequestSsl, Some(domain.as_str()));
         match cached_ssl_endpoint(&self.base_url) {
-            Some(SslEndpoint::Found(path)) => {
-                let exchange = self.exchange(&InstallSsl { path, domain }).await;
-                outcome.attempts = exchange.attempts;
-                outcome.endpoint = Some(path.to_string());
-                settle_ssl_answer(&mut outcome, exchange.result);
+            Some(known) => self.request_ssl_through(known, &mut outcome, domain).await,
+            None => {
+                // Single flight: whoever waited here finds the endpoint known, as a rule.
+                let gate = ssl_cache::discovery_gate(&self.base_url);
+                let _discovering = gate.lock().await;
+                match cached_ssl_endpoint(&self.base_url) {
+                    Some(known) => self.request_ssl_through(known, &mut outcome, domain).await,
+                    None => self.discover_ssl(&mut outcome, domain).await,
+                }
             }
-            Some(SslEndpoint::NoneFound) => no_ssl_endpoint(&mut outcome),
-            None => self.discover_ssl(&mut outcome, domain).await,
         }
         outcome.elapsed = started.elapsed();
         outcome
+    }
+
+    async fn request_ssl_through(
+        &self,
+        known: SslEndpoint,
+        outcome: &mut Outcome,
+        domain: &DomainName,
+    ) {
+        match known {
+            SslEndpoint::Found(path) => {
+                let exchange = self.exchange(&InstallSsl { path, domain }).await;
+                outcome.attempts = exchange.attempts;
+                outcome.endpoint = Some(path.to_string());
+                settle_ssl_answer(outcome, exchange.result);
+            }
+            SslEndpoint::NoneFound => no_ssl_endpoint(outcome),
+        }
     }
 
     async fn discover_ssl(&self, outcome: &mut Outcome, domain: &DomainName) {

@@ -4,7 +4,7 @@
 //! holds until the process ends (a PHP-FPM worker lives for many requests).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslEndpoint {
@@ -20,6 +20,35 @@ pub fn cached_ssl_endpoint(base_url: &str) -> Option<SslEndpoint> {
     guard.as_ref().and_then(|m| m.get(base_url).copied())
 }
 
+/// One discovery at a time per base URL (single flight): concurrent first calls of a bulk sync
+/// wait for the first one's answer instead of each probing every candidate. The gates belong to
+/// the process that made them: a forked child starts with none (a parent's task may have held
+/// one at the fork, on a runtime the child does not have).
+struct Gates {
+    pid: u32,
+    by_url: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+}
+
+static GATES: Mutex<Option<Gates>> = Mutex::new(None);
+
+pub(super) fn discovery_gate(base_url: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut guard = GATES.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if guard.as_ref().is_some_and(|gates| gates.pid != pid) {
+        // Leaked, not dropped: a gate may be locked by a task that does not exist here.
+        std::mem::forget(guard.take());
+    }
+    guard
+        .get_or_insert_with(|| Gates {
+            pid,
+            by_url: HashMap::new(),
+        })
+        .by_url
+        .entry(base_url.to_string())
+        .or_default()
+        .clone()
+}
+
 pub(super) fn remember(base_url: &str, endpoint: SslEndpoint) {
     let mut guard = DISCOVERED.lock().unwrap_or_else(|p| p.into_inner());
     guard
@@ -27,7 +56,10 @@ pub(super) fn remember(base_url: &str, endpoint: SslEndpoint) {
         .insert(base_url.to_string(), endpoint);
 }
 
-/// fork(2) support (see `crate::fork`): this cache's lock, taken before a fork.
+/// fork(2) support (see `crate::fork`): this cache's locks, taken before a fork.
 pub(crate) fn hold_for_fork() -> Box<dyn std::any::Any> {
-    Box::new(DISCOVERED.lock().unwrap_or_else(|p| p.into_inner()))
+    Box::new((
+        DISCOVERED.lock().unwrap_or_else(|p| p.into_inner()),
+        GATES.lock().unwrap_or_else(|p| p.into_inner()),
+    ))
 }
