@@ -158,6 +158,48 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->assertTrue($parentOk, "the parent's job finished in the parent");
     }
 
+    public function testABurstOfEnqueuesStaysWithinTheConcurrencyAndLeavesPhpItsFiles(): void
+    {
+        // 3,000 jobs at once in a process allowed 256 open files: each queued job used to open
+        // its own connection at once ("Too many open files" for most of them, and for PHP).
+        $url = $this->sim->apiUrl();
+        $script = tempnam(sys_get_temp_dir(), 'closte-burst-') . '.php';
+        file_put_contents($script, <<<PHP
+            <?php
+            ini_set('closte.api_url', '$url');
+            \$before = closte_stats()['connections'];
+            \$ids = [];
+            for (\$i = 0; \$i < 3000; \$i++) {
+                \$ids[] = closte_enqueue('ssl_status', "burst-\$i.example.com");
+            }
+            // PHP's own files while the burst runs.
+            \$opened = 0;
+            for (\$i = 0; \$i < 100; \$i++) {
+                \$f = @fopen(__FILE__, 'r');
+                if (\$f) { \$opened++; fclose(\$f); }
+                usleep(1000);
+            }
+            \$results = closte_wait(\$ids, 120.0);
+            \$kinds = [];
+            foreach (\$results as \$r) { \$kinds[\$r['error_kind'] ?? 'ok'] = (\$kinds[\$r['error_kind'] ?? 'ok'] ?? 0) + 1; }
+            echo json_encode([\$opened, \$kinds, closte_stats()['connections'] - \$before]);
+            PHP);
+        try {
+            $command = sprintf(
+                'ulimit -n 256 && exec %s -n -d extension=%s -d closte.api_key=%s -d closte.concurrency=8 -d log_errors=0 %s',
+                escapeshellarg(PHP_BINARY), escapeshellarg(CLOSTE_TEST_SO), escapeshellarg(CLOSTE_TEST_KEY), escapeshellarg($script)
+            );
+            $output = shell_exec('/bin/sh -c ' . escapeshellarg($command) . ' 2>&1');
+            [$opened, $kinds, $connections] = json_decode((string) $output, true) ?? [null, null, null];
+            $this->assertSame(100, $opened, 'PHP could open its files during the burst: ' . $output);
+            // ssl_status of unknown aliases: Closte's refusal ("not an alias"), never a local failure.
+            $this->assertSame(['server' => 3000], $kinds, (string) $output);
+            $this->assertLessThanOrEqual(8, $connections, 'one pooled connection per running job at most');
+        } finally {
+            unlink($script);
+        }
+    }
+
     public function testChildrenForkedWhileJobsCompleteNeverHang(): void
     {
         // A fork storm: the parent forks back to back while its jobs finish on runtime threads

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::LazyLock;
 use tokio::runtime::Handle;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::AbortHandle;
 
 use crate::client::outcome::{Operation, Outcome, State};
@@ -68,6 +68,11 @@ struct Table {
     /// a runtime thread of the parent may have been inside it (holding its internal lock) at
     /// the instant of the fork.
     changed: Arc<Notify>,
+    /// At most this many jobs run at once (`closte.concurrency`); the rest wait their turn
+    /// as plain tasks holding no socket, so a burst of enqueues cannot exhaust the process's
+    /// file descriptors (which PHP needs for its own files, sessions and database).
+    running: Arc<Semaphore>,
+    running_limit: usize,
 }
 
 pub struct Jobs {
@@ -80,8 +85,12 @@ pub static JOBS: LazyLock<Jobs> = LazyLock::new(|| Jobs {
         next_id: 1,
         entries: BTreeMap::new(),
         changed: Arc::new(Notify::new()),
+        running: Arc::new(Semaphore::new(DEFAULT_RUNNING_LIMIT)),
+        running_limit: DEFAULT_RUNNING_LIMIT,
     }),
 });
+
+const DEFAULT_RUNNING_LIMIT: usize = crate::config::DEFAULT_CONCURRENCY;
 
 /// fork(2) support (see `crate::fork`): the job table's lock, taken before a fork so that no
 /// runtime thread holds it at that instant; the guard is dropped in parent and child after it.
@@ -112,6 +121,7 @@ impl Jobs {
     pub fn submit<F>(
         &'static self,
         handle: &Handle,
+        limit: usize,
         operation: Operation,
         domain: String,
         site_id: Option<i64>,
@@ -126,7 +136,18 @@ impl Jobs {
         // The entry exists before the task can finish: `finish` waits for this lock. The work
         // runs in its own task so that a panic in it still ends the job (as a failure).
         let (failed_operation, failed_domain) = (operation, domain.clone());
-        let task = handle.spawn(work);
+        let limit = limit.max(1);
+        if table.running_limit != limit {
+            // A new limit applies to jobs started from now on; running ones keep their permits.
+            table.running = Arc::new(Semaphore::new(limit));
+            table.running_limit = limit;
+        }
+        let running = table.running.clone();
+        let task = handle.spawn(async move {
+            // Closed never: the semaphore lives as long as the table refers to it.
+            let _permit = running.acquire_owned().await;
+            work.await
+        });
         let abort = task.abort_handle();
         handle.spawn(async move {
             let outcome = match task.await {
@@ -339,6 +360,7 @@ mod tests {
         let handle = rt.handle().clone();
         let fast = JOBS.submit(
             &handle,
+            8,
             Operation::AddDomain,
             "a.example".into(),
             Some(1),
@@ -346,6 +368,7 @@ mod tests {
         );
         let slow = JOBS.submit(
             &handle,
+            8,
             Operation::AddDomain,
             "b.example".into(),
             None,
@@ -373,6 +396,7 @@ mod tests {
         // Drain: an uncollected failure and an unfinished job are reported; a success is not.
         JOBS.submit(
             &handle,
+            8,
             Operation::AddDomain,
             "ok.example".into(),
             None,
@@ -380,6 +404,7 @@ mod tests {
         );
         JOBS.submit(
             &handle,
+            8,
             Operation::RemoveDomain,
             "bad.example".into(),
             None,
@@ -387,6 +412,7 @@ mod tests {
         );
         JOBS.submit(
             &handle,
+            8,
             Operation::AddDomain,
             "hang.example".into(),
             Some(7),
@@ -416,6 +442,7 @@ mod tests {
         // A panicking job ends as a failure instead of staying pending forever.
         let panicked = JOBS.submit(
             &handle,
+            8,
             Operation::AddDomain,
             "boom.example".into(),
             None,

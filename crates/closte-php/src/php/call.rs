@@ -31,9 +31,9 @@ pub fn settings_and_key() -> PhpResult<(Settings, ApiKey)> {
     }
 }
 
-/// One call's runtime and client (built from the validated settings); counted as one
-/// operation in `closte_stats()`.
+/// One call's settings, runtime and client; counted as one operation in `closte_stats()`.
 pub struct Call {
+    pub settings: Settings,
     pub handle: Handle,
     pub client: ClosteClient,
 }
@@ -44,7 +44,11 @@ pub fn prepare() -> PhpResult<Call> {
     let (handle, http) = runtime::acquire(&settings).or_throw()?;
     COUNTERS.operation();
     let client = ClosteClient::new(http, &settings, key);
-    Ok(Call { handle, client })
+    Ok(Call {
+        settings,
+        handle,
+        client,
+    })
 }
 
 impl Call {

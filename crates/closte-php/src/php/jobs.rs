@@ -35,12 +35,21 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
         ))
     })?;
     let domain = DomainName::parse_bytes(&domain).or_throw()?;
-    let Call { handle, client, .. } = prepare()?;
+    let Call {
+        settings,
+        handle,
+        client,
+    } = prepare()?;
     let name = domain.as_str().to_string();
     let site = op.takes_site_id().then_some(site_id);
-    let id = JOBS.submit(&handle, op.operation(), name, site, async move {
-        client.run(op, &domain).await
-    });
+    let id = JOBS.submit(
+        &handle,
+        settings.concurrency,
+        op.operation(),
+        name,
+        site,
+        async move { client.run(op, &domain).await },
+    );
     Ok(id as i64)
 }
 

@@ -21,6 +21,7 @@ pub fn closte_test_enqueue_panic(message: String) -> PhpResult<i64> {
     let Call { handle, .. } = prepare()?;
     let id = JOBS.submit(
         &handle,
+        1,
         closte_core::client::outcome::Operation::AddDomain,
         "panic.example".to_string(),
         None,
