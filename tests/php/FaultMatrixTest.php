@@ -3,6 +3,7 @@
 declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
+use Closte\Tests\Support\PhpProcess;
 
 /**
  * Every fault Closte (or the network in front of it) can produce, through the blocking call and
@@ -129,5 +130,21 @@ final class FaultMatrixTest extends ClosteTestCase
         }
         ini_set('closte.api_key', 'not-the-right-key');
         return static fn () => ini_set('closte.api_key', CLOSTE_TEST_KEY);
+    }
+
+    public function testAnAnswerOfManySmallObjectsIsABadResponseNotAFatal(): void
+    {
+        // A legal JSON answer just under the 4 MiB body cap, made of a million tiny objects:
+        // converted to PHP arrays it would need far more than a 64 MB memory_limit.
+        $url = $this->sim->apiUrl();
+        $this->sim->fault(['kind' => 'many', 'count' => 2]);
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            \$r = closte_list_domains();
+            \$s = closte_ssl_status('example.com');
+            echo json_encode([\$r['ok'], \$r['error_kind'], \$r['retryable'], \$s['error_kind'], memory_get_peak_usage() < 32 * 1024 * 1024]);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'memory_limit' => '64M']);
+        $this->assertSame(0, $result['exit'], 'no fatal: ' . $result['stderr'] . $result['stdout']);
+        $this->assertSame([false, 'bad_response', false, 'bad_response', true], json_decode($result['stdout'], true));
     }
 }

@@ -40,7 +40,7 @@ Usage: closte-sim [options]
   --auth-status N           HTTP status for a wrong key (default 200, as JSON success=false)
   --fault SPEC              inject a fault: KIND[:STATUS][,count=N][,path=/x][,retry_after=S]
                             [,delay_ms=N][,size=N][,apply=1]; KIND is status, hang, reset,
-                            malformed, html, empty, oversized, trickle, close (repeatable)
+                            malformed, html, empty, oversized, many, trickle, close (repeatable)
   --tls-cert PEM --tls-key PEM   serve HTTPS with this certificate chain and key
   --parent-pid PID          exit when PID is gone (tests use it to never leave a server behind)
   --verbose                 one line per request on stderr (never the key)
@@ -330,6 +330,15 @@ async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Re
             }
             let _ = stream.write_all(b"0\r\n\r\n").await;
             Ok(false)
+        }
+        FaultKind::Many => {
+            let size = fault.size.unwrap_or(4 * 1024 * 1024 - 1024);
+            let count = size.saturating_sub(32) / 3;
+            let body = format!("{{\"success\":true,\"data\":[{}{{}}]}}", "{},".repeat(count));
+            Response::raw(200, "application/json", body.into_bytes())
+                .write(stream, false)
+                .await?;
+            Ok(true)
         }
         FaultKind::Trickle => {
             real.trickle(stream, delay).await?;

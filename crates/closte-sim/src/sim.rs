@@ -118,6 +118,9 @@ pub enum FaultKind {
     Empty,
     /// HTTP 200 with a body of `size` bytes (default 8 MiB), chunked, no Content-Length.
     Oversized,
+    /// HTTP 200 with a legal JSON answer of about `size` bytes (default 4 MiB - 1 KiB) made of
+    /// tiny objects: under the body cap, huge once converted to PHP arrays.
+    Many,
     /// A valid answer, one byte every `delay_ms`.
     Trickle,
     /// Close the connection without answering.

@@ -69,6 +69,9 @@ pub fn decode(status: u16, body: &[u8], retry_after: Option<u64>) -> Result<Answ
             ),
         });
     }
+    if let Some(message) = too_large(&value) {
+        return Err(Failure::Decode { status, message });
+    }
     let success = value.get("success").map(truthy).unwrap_or(false);
     let error = error_text(&value);
     Ok(Answer {
@@ -77,6 +80,53 @@ pub fn decode(status: u16, body: &[u8], retry_after: Option<u64>) -> Result<Answ
         error,
         body: value,
     })
+}
+
+/// Most JSON values an answer may hold outside its `domains` list. Every answer becomes a PHP
+/// array (`response`); a body under the size cap can still hold a million tiny objects, which
+/// PHP could not convert within a usual `memory_limit` (a fatal error inside the call).
+pub const MAX_ANSWER_VALUES: usize = 10_000;
+
+/// Most aliases a listing may name (each kept as one string in `domains`).
+pub const MAX_LISTED_DOMAINS: usize = 100_000;
+
+/// Why an answer is too large to hand to PHP, or `None`.
+fn too_large(body: &Value) -> Option<String> {
+    let listed = body
+        .get("domains")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if listed > MAX_LISTED_DOMAINS {
+        return Some(format!(
+            "Closte's answer lists {listed} domains, more than the {MAX_LISTED_DOMAINS} accepted"
+        ));
+    }
+    let values = count_values(body, MAX_ANSWER_VALUES + 1, true);
+    (values > MAX_ANSWER_VALUES).then(|| {
+        format!("Closte's answer holds more than {MAX_ANSWER_VALUES} JSON values: not converted")
+    })
+}
+
+/// JSON values in `value`, counting at most `limit` (the top-level `domains` list, which the
+/// client reduces to names, is left out when `skip_domains`).
+fn count_values(value: &Value, limit: usize, skip_domains: bool) -> usize {
+    let mut count = 1;
+    let children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(map) => Box::new(
+            map.iter()
+                .filter(move |(k, _)| !(skip_domains && k.as_str() == "domains"))
+                .map(|(_, v)| v),
+        ),
+        _ => Box::new(std::iter::empty()),
+    };
+    for child in children {
+        if count >= limit {
+            break;
+        }
+        count += count_values(child, limit - count, false);
+    }
+    count
 }
 
 /// `success` as Closte may spell it: `true`, `1`, `"1"`, `"true"`.
@@ -165,6 +215,20 @@ fn cap(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_of_many_small_values_is_a_bad_response_not_a_php_fatal() {
+        let many = format!("{{\"success\":true,\"data\":[{}]}}", vec!["{}"; 50_000].join(","));
+        let failure = decode(200, many.as_bytes(), None).unwrap_err();
+        assert_eq!(failure.kind(), ErrorKind::BadResponse);
+        assert!(failure.message().contains("more than 10000 JSON values"), "{}", failure.message());
+        // A large listing of names is fine: the domains are kept as strings, not as a tree.
+        let names: Vec<String> = (0..20_000).map(|i| format!("\"d{i}.example.com\"")).collect();
+        let listing = format!("{{\"success\":true,\"domains\":[{}]}}", names.join(","));
+        assert!(decode(200, listing.as_bytes(), None).is_ok());
+        let exactly = format!("{{\"data\":[{}]}}", vec!["1"; MAX_ANSWER_VALUES - 2].join(","));
+        assert!(decode(200, exactly.as_bytes(), None).is_ok(), "the cap itself is accepted");
+    }
     use crate::client::error::ErrorKind;
 
     #[test]

@@ -379,8 +379,12 @@ impl ClosteClient {
         let exchange = self.exchange(&GetDomains).await;
         outcome.attempts = exchange.attempts;
         match exchange.result {
-            Ok(answer) if answer.success => {
+            Ok(mut answer) if answer.success => {
                 outcome.domains = Some(extract_domains(&answer.body));
+                // The names are in `domains`; the list is not converted a second time.
+                if let Some(body) = answer.body.as_object_mut() {
+                    body.remove("domains");
+                }
                 outcome.succeed_with(State::Listed, answer);
             }
             Ok(answer) => outcome.fail(&answer.into_rejection()),
