@@ -194,10 +194,36 @@ final class AsyncDispatchTest extends ClosteTestCase
             $this->assertSame(100, $opened, 'PHP could open its files during the burst: ' . $output);
             // ssl_status of unknown aliases: Closte's refusal ("not an alias"), never a local failure.
             $this->assertSame(['server' => 3000], $kinds, (string) $output);
-            $this->assertLessThanOrEqual(8, $connections, 'one pooled connection per running job at most');
+            // Counted over the whole run: a connection returned to the pool a moment after the next
+            // job started may be replaced. Unbounded, it was one per job (702 of 3,000 measured).
+            $this->assertLessThanOrEqual(16, $connections, 'about one pooled connection per running slot');
         } finally {
             unlink($script);
         }
+    }
+
+    public function testAChildForkedWhileTheParentsJobsWaitTheirTurnRunsItsOwnAtOnce(): void
+    {
+        // The parent's 300 jobs hold or wait for the 8 running slots; the child's limit is its own.
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            ini_set('closte.api_url', '$url');
+            \$jobs = [];
+            for (\$i = 0; \$i < 300; \$i++) { \$jobs[] = closte_enqueue('ssl_status', "turn-\$i.example.com"); }
+            \$out = tempnam(sys_get_temp_dir(), 'closte-turn-');
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                \$mine = closte_enqueue('add_domain', 'child-turn.example.com');
+                file_put_contents(\$out, closte_wait([\$mine], 5.0)[\$mine]['state']);
+                exit(0);
+            }
+            pcntl_waitpid(\$pid, \$status);
+            closte_wait(\$jobs, 30.0);
+            echo file_get_contents(\$out);
+            unlink(\$out);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'log_errors' => '0']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertSame('added', $result['stdout']);
     }
 
     public function testChildrenForkedWhileJobsCompleteNeverHang(): void

@@ -35,6 +35,7 @@ final class ExtensionTest extends ClosteTestCase
             'closte.connect_timeout' => '5',
             'closte.drain_timeout' => '5',
             'closte.max_retries' => '2',
+            'closte.proxy' => '',
             'closte.timeout' => '15',
             'closte.user_agent' => '',
             'closte.worker_threads' => '2',
@@ -88,6 +89,37 @@ final class ExtensionTest extends ClosteTestCase
         } finally {
             unlink($notPem);
         }
+    }
+
+    public function testEnvironmentProxiesAreIgnoredAndClosteProxyIsUsed(): void
+    {
+        $dead = 'http://127.0.0.1:1';
+        foreach (['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'] as $name) {
+            putenv("$name=$dead");
+        }
+        try {
+            $direct = PhpProcess::run(
+                "echo json_encode(closte_add_domain('direct.example.com')['ok']);",
+                ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => $this->sim->apiUrl()]
+            );
+            $this->assertSame('true', $direct['stdout'], 'an environment proxy is not used: ' . $direct['stderr']);
+
+            // closte.proxy: the simulator plays the proxy; the API host itself does not resolve.
+            $proxied = PhpProcess::run(
+                "echo json_encode(closte_add_domain('proxied.example.com')['ok']); echo ' ', ini_get('closte.proxy') !== '' ? 'set' : 'unset';",
+                ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => 'http://closte-api.invalid/api/client', 'closte.proxy' => 'http://127.0.0.1:' . $this->sim->port()]
+            );
+            $this->assertSame('true set', $proxied['stdout'], $proxied['stderr']);
+        } finally {
+            foreach (['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'] as $name) {
+                putenv($name);
+            }
+        }
+        $viaProxy = array_column(array_filter($this->sim->requests(), static fn ($r) => ($r['fields']['domain'] ?? '') === 'proxied.example.com'), 'via_proxy');
+        $this->assertNotEmpty($viaProxy);
+        $this->assertSame([true], array_values(array_unique($viaProxy)), 'the request went through closte.proxy');
+        $direct = array_column(array_filter($this->sim->requests(), static fn ($r) => ($r['fields']['domain'] ?? '') === 'direct.example.com'), 'via_proxy');
+        $this->assertSame([false], array_values(array_unique($direct)));
     }
 
     public function testABadDrainTimeoutOrConcurrencyIsAConfigurationErrorNamingTheSetting(): void

@@ -38,7 +38,7 @@ pub struct SettingSpec {
 }
 
 /// Every setting, in the order phpinfo() and the README list them.
-pub const SETTINGS: [SettingSpec; 10] = [
+pub const SETTINGS: [SettingSpec; 11] = [
     SettingSpec {
         name: c"closte.api_key",
         default: c"",
@@ -73,6 +73,12 @@ pub const SETTINGS: [SettingSpec; 10] = [
         name: c"closte.ca_file",
         default: c"",
         meaning: "extra PEM CA bundle trusted besides the system roots",
+    },
+    SettingSpec {
+        name: c"closte.proxy",
+        default: c"",
+        meaning:
+            "HTTP(S) proxy for Closte requests (empty: direct; HTTP_PROXY and the like are ignored)",
     },
     SettingSpec {
         name: c"closte.worker_threads",
@@ -137,6 +143,8 @@ pub struct Settings {
     pub user_agent: String,
     /// Extra CA bundle (PEM) trusted in addition to the system roots.
     pub ca_file: Option<PathBuf>,
+    /// The proxy every request goes through; `None`: direct (environment proxies are ignored).
+    pub proxy: Option<String>,
     /// Tokio worker threads (the runtime is small on purpose: PHP workers are many).
     pub worker_threads: usize,
     /// Longest wait at request end for unfinished `closte_enqueue` jobs.
@@ -154,6 +162,7 @@ impl Default for Settings {
             max_retries: DEFAULT_MAX_RETRIES,
             user_agent: default_user_agent(),
             ca_file: None,
+            proxy: None,
             worker_threads: DEFAULT_WORKER_THREADS,
             drain_timeout: Duration::from_secs_f64(DEFAULT_DRAIN_TIMEOUT_SECS),
             concurrency: DEFAULT_CONCURRENCY,
@@ -182,6 +191,7 @@ pub mod keys {
     pub const MAX_RETRIES: &str = "closte.max_retries";
     pub const USER_AGENT: &str = "closte.user_agent";
     pub const CA_FILE: &str = "closte.ca_file";
+    pub const PROXY: &str = "closte.proxy";
     pub const WORKER_THREADS: &str = "closte.worker_threads";
     pub const DRAIN_TIMEOUT: &str = "closte.drain_timeout";
     pub const CONCURRENCY: &str = "closte.concurrency";
@@ -219,6 +229,9 @@ impl Settings {
         }
         if let Some(path) = get(keys::CA_FILE) {
             settings.ca_file = Some(PathBuf::from(path));
+        }
+        if let Some(raw) = get(keys::PROXY) {
+            settings.proxy = Some(parse_proxy(&raw)?);
         }
         if let Some(raw) = get(keys::WORKER_THREADS) {
             let threads = parse_bounded(keys::WORKER_THREADS, &raw, 1, MAX_WORKER_THREADS as u32)?;
@@ -292,6 +305,20 @@ fn parse_seconds(key: &str, raw: &str) -> Result<Duration, ConfigError> {
     }
 }
 
+/// An `http://` or `https://` proxy URL with a host (credentials in it are allowed: it is the
+/// proxy's, and the value is never shown).
+fn parse_proxy(raw: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| ConfigError(format!("{} is not a usable URL ({e})", keys::PROXY)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError(format!(
+            "{} must be an http:// or https:// URL with a host",
+            keys::PROXY
+        )));
+    }
+    Ok(raw.to_string())
+}
+
 fn parse_seconds_within(key: &str, raw: &str, min: f64, max: f64) -> Result<Duration, ConfigError> {
     match raw.parse::<f64>() {
         Ok(secs) if secs.is_finite() && (min..=max).contains(&secs) => {
@@ -340,10 +367,11 @@ mod tests {
             keys::WORKER_THREADS,
             keys::DRAIN_TIMEOUT,
             keys::CONCURRENCY,
+            keys::PROXY,
         ] {
             assert!(names.contains(&key), "{key} is in the table");
         }
-        assert_eq!(names.len(), 10);
+        assert_eq!(names.len(), 11);
     }
 
     #[test]
@@ -360,6 +388,24 @@ mod tests {
         }
         let ok = settings(&[("closte.api_url", "http://[::1]:8099/api/client/")]).unwrap();
         assert_eq!(ok.api_url, "http://[::1]:8099/api/client");
+    }
+
+    #[test]
+    fn a_proxy_is_an_http_url_with_a_host() {
+        let ok = settings(&[("closte.proxy", "http://user:pw@proxy.example:3128")]).unwrap();
+        assert_eq!(
+            ok.proxy.as_deref(),
+            Some("http://user:pw@proxy.example:3128")
+        );
+        for bad in [
+            "socks5://proxy.example:1080",
+            "proxy.example:3128",
+            "http://",
+        ] {
+            let error = settings(&[("closte.proxy", bad)]).unwrap_err();
+            assert!(error.to_string().starts_with("closte.proxy "), "{error}");
+            assert!(!error.to_string().contains("pw"), "never echoes the value");
+        }
     }
 
     #[test]

@@ -112,6 +112,12 @@ impl Jobs {
                 &mut table.changed,
                 Arc::new(Notify::new()),
             ));
+            // The parent's permits belong to its tasks, which do not run here: a fresh limit.
+            let limit = table.running_limit;
+            std::mem::forget(std::mem::replace(
+                &mut table.running,
+                Arc::new(Semaphore::new(limit)),
+            ));
             table.pid = pid;
         }
         table

@@ -47,6 +47,7 @@ struct ClientKey {
     user_agent: String,
     connect_timeout: Duration,
     ca_file: Option<PathBuf>,
+    proxy: Option<String>,
 }
 
 impl ClientKey {
@@ -55,6 +56,7 @@ impl ClientKey {
             user_agent: settings.user_agent.clone(),
             connect_timeout: settings.connect_timeout,
             ca_file: settings.ca_file.clone(),
+            proxy: settings.proxy.clone(),
         }
     }
 }
@@ -198,7 +200,16 @@ fn build_client(key: &ClientKey) -> Result<reqwest::Client, StartError> {
             Some(path) => StartError::Client(format!("closte.ca_file {}: {e}", path.display())),
             None => StartError::Client(e),
         })?;
-    reqwest::Client::builder()
+    // Environment proxies (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are ignored: with an http://
+    // api_url a proxy would read `?apikey=` in clear, and the stock integration ignores them
+    // too. `closte.proxy` is the one, explicit way.
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(url) = &key.proxy {
+        let proxy = reqwest::Proxy::all(url.as_str())
+            .map_err(|_| StartError::Client("closte.proxy cannot be used".to_string()))?;
+        builder = builder.proxy(proxy);
+    }
+    builder
         .tls_backend_preconfigured(tls)
         .connector_layer(crate::transport::CountConnections)
         .user_agent(key.user_agent.clone())

@@ -13,6 +13,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct Request {
     pub method: String,
+    /// The request target was in absolute form (the client took the simulator for a proxy).
+    pub via_proxy: bool,
     pub path: String,
     pub query: String,
     pub headers: BTreeMap<String, String>,
@@ -74,7 +76,16 @@ pub async fn read_request(
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
     let method = parts.next().unwrap_or_default().to_string();
-    let target = parts.next().unwrap_or_default().to_string();
+    let mut target = parts.next().unwrap_or_default().to_string();
+    // The absolute form (RFC 9112 §3.2.2), as a client sends it to a forward proxy: the simulator
+    // then plays the proxy and Closte at once, and records that the request came that way.
+    let via_proxy = target.starts_with("http://") || target.starts_with("https://");
+    if via_proxy {
+        let after_scheme = target.split_once("://").map_or("", |(_, rest)| rest);
+        target = after_scheme
+            .find('/')
+            .map_or("/".to_string(), |at| after_scheme[at..].to_string());
+    }
     let mut headers = BTreeMap::new();
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
@@ -105,6 +116,7 @@ pub async fn read_request(
     };
     Ok(Some(Request {
         method,
+        via_proxy,
         path,
         query,
         headers,

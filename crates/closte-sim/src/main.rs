@@ -334,7 +334,10 @@ async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Re
         FaultKind::Many => {
             let size = fault.size.unwrap_or(4 * 1024 * 1024 - 1024);
             let count = size.saturating_sub(32) / 3;
-            let body = format!("{{\"success\":true,\"data\":[{}{{}}]}}", "{},".repeat(count));
+            let body = format!(
+                "{{\"success\":true,\"data\":[{}{{}}]}}",
+                "{},".repeat(count)
+            );
             Response::raw(200, "application/json", body.into_bytes())
                 .write(stream, false)
                 .await?;

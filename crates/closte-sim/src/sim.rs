@@ -271,6 +271,7 @@ impl Sim {
                 "key": key_state,
                 "connection": connection,
                 "user_agent": request.header("user-agent"),
+                "via_proxy": request.via_proxy,
                 "at_ms": self.started.elapsed().as_secs_f64() * 1000.0,
                 "fault": fault.as_ref().map(|f| format!("{:?}", f.kind).to_lowercase()),
             }));

@@ -76,6 +76,11 @@ final class Simulator
         }
     }
 
+    public function port(): int
+    {
+        return $this->port;
+    }
+
     public function apiUrl(): string
     {
         return "http://127.0.0.1:{$this->port}/api/client";

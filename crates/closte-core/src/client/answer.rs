@@ -218,16 +218,31 @@ mod tests {
 
     #[test]
     fn an_answer_of_many_small_values_is_a_bad_response_not_a_php_fatal() {
-        let many = format!("{{\"success\":true,\"data\":[{}]}}", vec!["{}"; 50_000].join(","));
+        let many = format!(
+            "{{\"success\":true,\"data\":[{}]}}",
+            vec!["{}"; 50_000].join(",")
+        );
         let failure = decode(200, many.as_bytes(), None).unwrap_err();
         assert_eq!(failure.kind(), ErrorKind::BadResponse);
-        assert!(failure.message().contains("more than 10000 JSON values"), "{}", failure.message());
+        assert!(
+            failure.message().contains("more than 10000 JSON values"),
+            "{}",
+            failure.message()
+        );
         // A large listing of names is fine: the domains are kept as strings, not as a tree.
-        let names: Vec<String> = (0..20_000).map(|i| format!("\"d{i}.example.com\"")).collect();
+        let names: Vec<String> = (0..20_000)
+            .map(|i| format!("\"d{i}.example.com\""))
+            .collect();
         let listing = format!("{{\"success\":true,\"domains\":[{}]}}", names.join(","));
         assert!(decode(200, listing.as_bytes(), None).is_ok());
-        let exactly = format!("{{\"data\":[{}]}}", vec!["1"; MAX_ANSWER_VALUES - 2].join(","));
-        assert!(decode(200, exactly.as_bytes(), None).is_ok(), "the cap itself is accepted");
+        let exactly = format!(
+            "{{\"data\":[{}]}}",
+            vec!["1"; MAX_ANSWER_VALUES - 2].join(",")
+        );
+        assert!(
+            decode(200, exactly.as_bytes(), None).is_ok(),
+            "the cap itself is accepted"
+        );
     }
     use crate::client::error::ErrorKind;
 

@@ -23,7 +23,7 @@ const fn entry(spec: &SettingSpec) -> IniEntryDef {
     }
 }
 
-pub static INI_ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
+pub static INI_ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
     // The key's value is never displayed (phpinfo(), php --ri).
     IniEntryDef {
         displayer: Some(engine::masked_ini_displayer),
@@ -35,9 +35,14 @@ pub static INI_ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
     entry(&SETTINGS[4]),
     entry(&SETTINGS[5]),
     entry(&SETTINGS[6]),
-    entry(&SETTINGS[7]),
+    // The proxy URL may carry the proxy's credentials: masked like the key.
+    IniEntryDef {
+        displayer: Some(engine::masked_ini_displayer),
+        ..entry(&SETTINGS[7])
+    },
     entry(&SETTINGS[8]),
     entry(&SETTINGS[9]),
+    entry(&SETTINGS[10]),
     IniEntryDef::end(),
 ]);
 
