@@ -391,6 +391,47 @@ mod tests {
     }
 
     #[test]
+    fn api_urls_without_a_host_or_with_a_query_are_refused_with_a_message_that_says_why() {
+        let message = |url: &str| {
+            settings(&[("closte.api_url", url)])
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            message("https:///path"),
+            "closte.api_url has no host or contains whitespace: \"https:///path\""
+        );
+        assert_eq!(
+            message("https://app closte.com"),
+            "closte.api_url has no host or contains whitespace: \"https://app closte.com\""
+        );
+        assert_eq!(
+            message("https://app.closte.com/api?x=1"),
+            "closte.api_url must be a plain base URL without query, fragment or credentials"
+        );
+        assert_eq!(
+            message("https://app.closte.com/api#top"),
+            "closte.api_url must be a plain base URL without query, fragment or credentials"
+        );
+        assert_eq!(
+            message("ftp://app.closte.com"),
+            "closte.api_url must start with https:// or http://, got \"ftp://app.closte.com\""
+        );
+    }
+
+    #[test]
+    fn the_default_user_agent_names_the_extension_and_its_version() {
+        assert_eq!(
+            Settings::default().user_agent,
+            format!("closte-php/{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            Settings::default().api_url,
+            "https://app.closte.com/api/client"
+        );
+    }
+
+    #[test]
     fn a_proxy_is_an_http_url_with_a_host() {
         let ok = settings(&[("closte.proxy", "http://user:pw@proxy.example:3128")]).unwrap();
         assert_eq!(

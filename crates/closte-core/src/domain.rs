@@ -632,6 +632,36 @@ mod tests {
     }
 
     #[test]
+    fn look_alikes_mixing_scripts_are_refused_and_a_single_script_idn_is_not() {
+        use DomainProblem as P;
+        let refused = |input: &str| DomainName::parse(input).unwrap_err().problem().clone();
+        // Latin with one Cyrillic "а" (U+0430), Latin with a Greek "ο" (U+03BF).
+        assert!(matches!(
+            refused("p\u{0430}ypal.com"),
+            P::MixedScript { .. }
+        ));
+        assert!(matches!(
+            refused("g\u{03BF}ogle.com"),
+            P::MixedScript { .. }
+        ));
+        // Full-width Latin letters look like ASCII.
+        assert!(matches!(refused("\u{FF45}xample.com"), P::FullWidth { .. }));
+        // One script per label is legitimate, even next to a Latin top-level label.
+        assert_eq!(
+            DomainName::parse("пример.com").unwrap().as_str(),
+            "xn--e1afmkfd.com"
+        );
+        assert_eq!(
+            DomainName::parse("παράδειγμα.gr").unwrap().as_str(),
+            "xn--hxajbheg2az3al.gr"
+        );
+        assert_eq!(
+            DomainName::parse("bücher.de").unwrap().as_str(),
+            "xn--bcher-kva.de"
+        );
+    }
+
+    #[test]
     fn messages_name_the_bad_part_and_escape_the_input() {
         let e = DomainName::parse("exa_mple.com").unwrap_err().to_string();
         assert_eq!(

@@ -230,6 +230,50 @@ mod tests {
         assert!(!says_not_found("Invalid API key"));
     }
 
+    /// Every wording family of a refused key, with phrasings other than the first one each
+    /// was written for: a refused key misread as a server error would be retried for hours.
+    #[test]
+    fn every_wording_of_a_refused_key_is_auth_even_with_http_200() {
+        for text in [
+            "Invalid API key",
+            "invalid apikey supplied",
+            "missing api_key parameter",
+            "Unauthorized request",
+            "unauthorised",
+            "Forbidden",
+            "You have no permission to manage this app",
+            "This action is not allowed for this key",
+            "Authentication failed",
+            "could not authenticate you",
+        ] {
+            assert_eq!(classify_rejection(200, text), ErrorKind::Auth, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_wording_of_a_missing_alias_is_not_found_even_with_http_200() {
+        for text in [
+            "Domain alias not found",
+            "Alias does not exist",
+            "alias doesn't exist",
+            "Domain alias not exist",
+            "No such alias",
+            "alias not present on this app",
+        ] {
+            assert_eq!(classify_rejection(200, text), ErrorKind::NotFound, "{text}");
+            assert!(says_not_found(text), "{text}");
+        }
+        // And with another status the status decides, whatever the text.
+        assert_eq!(
+            classify_rejection(503, "alias not found"),
+            ErrorKind::Server
+        );
+        assert_eq!(
+            classify_rejection(200, "Something unexpected happened"),
+            ErrorKind::Server
+        );
+    }
+
     #[test]
     fn a_tls_failure_is_retried_neither_now_nor_later() {
         let tls = Failure::Transport {
