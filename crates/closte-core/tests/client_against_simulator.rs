@@ -416,6 +416,27 @@ fn a_bulk_sync_discovers_the_ssl_endpoint_once_not_once_per_task() {
     );
 }
 
+/// Closte refuses with HTTP 200 and `success: false`: every read and the SSL request are then
+/// failures, never `listed`, `checked` or `requested`.
+#[test]
+fn a_200_refusal_is_a_failure_for_the_listing_the_status_and_the_ssl_request() {
+    use closte_core::client::outcome::State;
+    let sim = Simulator::start(&[]);
+    let s = settings(&sim);
+    let d = domain("refused.example.com");
+    let listing = run(&s, "wrong-key", |c| async move { c.list_domains().await });
+    let d2 = d.clone();
+    let status = run(&s, "wrong-key", |c| async move { c.ssl_status(&d2).await });
+    let request = run(&s, "wrong-key", |c| async move { c.request_ssl(&d).await });
+    for outcome in [&listing, &status, &request] {
+        assert!(!outcome.ok(), "{outcome:?}");
+        assert_eq!(outcome.state(), State::Failed, "{outcome:?}");
+        assert_eq!(outcome.status(), 200);
+        assert_eq!(outcome.error_kind(), Some(ErrorKind::Auth), "{outcome:?}");
+    }
+    assert!(listing.domains().is_none(), "no listing from a refusal");
+}
+
 #[test]
 fn a_hang_ends_at_the_timeout() {
     let sim = Simulator::start(&[]);
