@@ -17,12 +17,7 @@ KEY=bench-key
 dirty=false; [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] && dirty=true
 printf '{"bench":"meta","commit":"%s","dirty":%s}\n' "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" > "$results"
 
-for p in php8.2-curl openssl bc; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $p"
-done
-if [ -n "${missing:-}" ]; then
-  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
-fi
+install_missing_packages php8.2-curl openssl bc
 
 # A local CA and a certificate for 127.0.0.1.
 ( cd "$out/tls"
