@@ -303,9 +303,14 @@ impl ClosteClient {
             None => {
                 // Single flight: whoever waited here finds the endpoint known, as a rule.
                 let gate = ssl_cache::discovery_gate(&self.base_url);
-                let _discovering = gate.lock().await;
+                let discovering = gate.lock().await;
                 match cached_ssl_endpoint(&self.base_url) {
-                    Some(known) => self.request_ssl_through(known, &mut outcome, domain).await,
+                    Some(known) => {
+                        // Found meanwhile: the gate is for discovery only, never for requests
+                        // (holding it here serialised a whole bulk sync's first wave).
+                        drop(discovering);
+                        self.request_ssl_through(known, &mut outcome, domain).await
+                    }
                     None => self.discover_ssl(&mut outcome, domain).await,
                 }
             }
