@@ -37,6 +37,17 @@ register_shutdown_function(
 
 require '/usr/share/wordpress/wp-load.php';
 
+/** The classes (or "closure") of every callback on $hook. */
+function e2e_hook_owners(string $hook): array {
+	$owners = [];
+	foreach ($GLOBALS['wp_filter'][ $hook ]->callbacks ?? [] as $callbacks) {
+		foreach ($callbacks as $callback) {
+			$owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
+		}
+	}
+	return $owners;
+}
+
 switch ($command) {
 	case 'install':
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
@@ -76,12 +87,7 @@ switch ($command) {
 	case 'notices':
 		wp_set_current_user(1);
 		do_action('network_admin_notices');
-		$owners = [];
-		foreach ($GLOBALS['wp_filter']['wu_add_domain']->callbacks ?? [] as $callbacks) {
-			foreach ($callbacks as $callback) {
-				$owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
-			}
-		}
+		$owners = e2e_hook_owners('wu_add_domain');
 		echo "\nhooks:", json_encode(
 			[
 				'wu_add_domain'       => $owners,
@@ -103,12 +109,7 @@ switch ($command) {
 	case 'registry-status':
 		$registry    = \WP_Ultimo\Integrations\Integration_Registry::get_instance();
 		$integration = $registry->get('closte');
-		$owners      = [];
-		foreach ($GLOBALS['wp_filter']['wu_add_domain']->callbacks ?? [] as $callbacks) {
-			foreach ($callbacks as $callback) {
-				$owners[] = is_array($callback['function']) ? get_class($callback['function'][0]) : 'closure';
-			}
-		}
+		$owners      = e2e_hook_owners('wu_add_domain');
 		echo json_encode(
 			[
 				'integration'   => $integration ? get_class($integration) : null,

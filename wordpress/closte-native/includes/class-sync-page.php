@@ -63,24 +63,6 @@ final class Sync_Page {
 		exit;
 	}
 
-	/** Messages for the error codes the handler redirects with. */
-	private static function error_message(string $code, array $state): string {
-
-		switch ($code) {
-			case 'closte-sync-busy':
-				return __('A sync is already queued or running; its progress is shown below.', 'closte-native');
-			case 'closte-sync-stale':
-				return __('That preview is no longer current. Make a new preview and confirm that one.', 'closte-native');
-			case 'closte-sync-mismatch':
-				return __('The confirmed removals differ from the preview. Nothing was changed; make a new preview.', 'closte-native');
-			case 'closte-sync-typed':
-				/* translators: %s: the phrase to type */
-				return sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), $state['plan']['typed_phrase'] ?? '');
-			default:
-				return __('The request was not accepted.', 'closte-native');
-		}
-	}
-
 	public static function render(): void {
 
 		$state = Sync_Service::state();
@@ -94,7 +76,8 @@ final class Sync_Page {
 
 		$error = sanitize_key(wp_unslash($_GET['closte_error'] ?? ''));
 		if ('' !== $error) {
-			printf('<div class="notice notice-error closte-native-sync-error"><p>%s</p></div>', esc_html(self::error_message($error, $state)));
+			$message = Sync_Service::refusal($error, (string) ($state['plan']['typed_phrase'] ?? ''))->get_error_message();
+			printf('<div class="notice notice-error closte-native-sync-error"><p>%s</p></div>', esc_html($message));
 		}
 
 		echo '<p>' . esc_html__('Brings Closte\'s domain aliases in line with the network: adds every site domain and mapped domain that Closte is missing (and requests its certificate). With "remove", it also removes aliases that nothing on the network uses, after you have checked and confirmed the exact list. The network\'s own domains, their www. form and wildcard aliases are never removed.', 'closte-native') . '</p>';

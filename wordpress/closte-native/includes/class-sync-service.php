@@ -66,7 +66,7 @@ final class Sync_Service {
 		return self::with_lock(
 			static function () use ($prune) {
 				if (self::is_busy(self::state())) {
-					return new \WP_Error('closte-sync-busy', __('A sync is already queued or running; its progress is shown on this page.', 'closte-native'));
+					return self::refusal('closte-sync-busy');
 				}
 				return self::queue(['mode' => 'preview', 'prune' => $prune]);
 			}
@@ -88,26 +88,55 @@ final class Sync_Service {
 			static function () use ($plan_id, $confirmed, $typed) {
 				$state = self::state();
 				if (self::is_busy($state)) {
-					return new \WP_Error('closte-sync-busy', __('A sync is already queued or running; its progress is shown on this page.', 'closte-native'));
+					return self::refusal('closte-sync-busy');
 				}
 				$plan = $state['plan'] ?? null;
 				if ('planned' !== $state['status'] || ! is_array($plan) || ($plan['id'] ?? '') !== $plan_id) {
-					return new \WP_Error('closte-sync-stale', __('This preview is no longer current. Make a new preview and confirm that one.', 'closte-native'));
+					return self::refusal('closte-sync-stale');
 				}
 				$expected = array_keys($plan['to_remove']);
 				$given    = array_values(array_unique(array_map('strval', $confirmed)));
 				sort($expected);
 				sort($given);
 				if ($expected !== $given) {
-					return new \WP_Error('closte-sync-mismatch', __('The confirmed removals differ from the preview. Nothing was changed; make a new preview.', 'closte-native'));
+					return self::refusal('closte-sync-mismatch');
 				}
 				if ($plan['needs_typed'] && trim(strtolower($typed)) !== $plan['typed_phrase']) {
-					/* translators: %s: the phrase to type, e.g. "remove 37" */
-					return new \WP_Error('closte-sync-typed', sprintf(__('This sync removes many aliases. Type "%s" to confirm.', 'closte-native'), $plan['typed_phrase']));
+					return self::refusal('closte-sync-typed', $plan['typed_phrase']);
 				}
 				return self::queue(['mode' => 'apply', 'prune' => (bool) $plan['prune'], 'plan' => $plan]);
 			}
 		);
+	}
+
+	/**
+	 * Why a sync request was refused, in the words the page shows too (it gets only the code
+	 * back through its redirect and asks here again).
+	 *
+	 * @param string $code   closte-sync-busy|stale|mismatch|typed.
+	 * @param string $phrase The phrase to type, for closte-sync-typed.
+	 */
+	public static function refusal(string $code, string $phrase = ''): \WP_Error {
+
+		switch ($code) {
+			case 'closte-sync-busy':
+				$message = __('A sync is already queued or running; its progress is shown on this page.', 'closte-native');
+				break;
+			case 'closte-sync-stale':
+				$message = __('This preview is no longer current. Make a new preview and confirm that one.', 'closte-native');
+				break;
+			case 'closte-sync-mismatch':
+				$message = __('The confirmed removals differ from the preview. Nothing was changed; make a new preview.', 'closte-native');
+				break;
+			case 'closte-sync-typed':
+				/* translators: %s: the phrase to type, e.g. "remove 37" */
+				$message = sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), $phrase);
+				break;
+			default:
+				$message = __('The request was not accepted.', 'closte-native');
+		}
+
+		return new \WP_Error($code, $message);
 	}
 
 	/** Drops a stored preview (back to idle). */
