@@ -14,8 +14,10 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 # PHPUnit needs these shared extensions; `php -n` keeps the machine's php.ini out of the tests.
 PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
 PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
+# The PHP implementation's run: no closte extension; curl (required) and intl (IDN) instead.
+PHP_TEST_PURE := $(PHP) -n $(PHPUNIT_EXTS) -d extension=curl -d extension=intl -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit stubs-check fpm-test e2e bench install uninstall clean
+.PHONY: deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e bench install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -58,7 +60,12 @@ test-hooks-so:
 	cp target/debug/libcloste.so $(HOOKS_SO)
 
 phpunit: build test-hooks-so
-	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) CLOSTE_TEST_HOOKS_SO=$(HOOKS_SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+	CLOSTE_IMPL=extension CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) CLOSTE_TEST_HOOKS_SO=$(HOOKS_SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+
+# The same suite against the pure-PHP implementation (wordpress/closte-native/compat), with the
+# extension not loaded; the tests in the group native-only (README, "Testing") are left out.
+phpunit-php: build
+	CLOSTE_IMPL=php CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) $(PHP_TEST_PURE) /usr/bin/phpunit -c tests/php/phpunit.xml --exclude-group native-only
 
 stubs-check: build
 	$(PHP) -n tests/stubs/check.php $(SO)
@@ -75,7 +82,7 @@ fpm-test: build
 bench: build
 	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) bench/run.sh
 
-test: deps build lint cargo-test phpunit stubs-check fpm-test e2e
+test: deps build lint cargo-test phpunit phpunit-php stubs-check fpm-test e2e
 	@echo "make test: all checks passed"
 
 install: build

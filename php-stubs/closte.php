@@ -119,7 +119,8 @@ namespace {
     function closte_detect(): bool {}
 
     /**
-     * The version and build commit, counters (operations, requests, successes, retries, failures by kind), the key's source
+     * The implementation (`extension`; the pure-PHP implementation says `php`), the version and
+     * build commit, counters (operations, requests, successes, retries, failures by kind), the key's source
      * (never the key), the API URL, the cached SSL endpoint (string, false for "none exists",
      * null for "not discovered"), and the runtime state (started, pid, worker_threads).
      *
@@ -127,7 +128,7 @@ namespace {
      */
     function closte_stats(): array {}
 
-    /** The extension's version. */
+    /** The extension's version (the pure-PHP implementation appends "+php"). */
     function closte_version(): string {}
 
     /**

@@ -83,7 +83,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         } catch (\Closte\Exception $e) {
             $this->assertSame(4, $e->getCode());
         }
-        ini_set('closte.api_key', '');
+        closte_test_ini('closte.api_key', '');
         try {
             closte_enqueue('add_domain', 'example.com');
             $this->fail('no key accepted');
@@ -101,7 +101,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->sim->fault(['kind' => 'hang', 'path' => '/deletedomainalias']);
         $this->sim->fault(['kind' => 'status', 'status' => 400, 'path' => '/ssl/status']);
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             closte_enqueue('add_domain', 'finished.example.com', 1);
             closte_enqueue('remove_domain', 'stuck.example.com', 2);
             closte_enqueue('ssl_status', 'failed.example.com');
@@ -134,7 +134,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         $url = $this->sim->apiUrl();
         $this->sim->configure(['latency_ms' => 500]);
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$parentJob = closte_enqueue('add_domain', 'parent-job.example.com');
             \$out = tempnam(sys_get_temp_dir(), 'closte-fork-');
             \$pid = pcntl_fork();
@@ -166,7 +166,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         $script = tempnam(sys_get_temp_dir(), 'closte-burst-') . '.php';
         file_put_contents($script, <<<PHP
             <?php
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$before = closte_stats()['connections'];
             \$ids = [];
             for (\$i = 0; \$i < 3000; \$i++) {
@@ -186,10 +186,12 @@ final class AsyncDispatchTest extends ClosteTestCase
             PHP);
         try {
             $command = sprintf(
-                'ulimit -n 256 && exec %s -n -d extension=%s -d closte.api_key=%s -d closte.concurrency=8 -d log_errors=0 %s',
-                escapeshellarg(PHP_BINARY), escapeshellarg(CLOSTE_TEST_SO), escapeshellarg(CLOSTE_TEST_KEY), escapeshellarg($script)
+                'ulimit -n 256 && exec %s -d closte.api_key=%s -d closte.concurrency=8 -d log_errors=0 %s',
+                implode(' ', array_map('escapeshellarg', PhpProcess::command())), escapeshellarg(CLOSTE_TEST_KEY), escapeshellarg($script)
             );
-            $output = shell_exec('/bin/sh -c ' . escapeshellarg($command) . ' 2>&1');
+            $process = proc_open(['/bin/sh', '-c', "$command 2>&1"], [1 => ['pipe', 'w']], $pipes, null, PhpProcess::environment());
+            $output = stream_get_contents($pipes[1]);
+            proc_close($process);
             [$opened, $kinds, $connections] = json_decode((string) $output, true) ?? [null, null, null];
             $this->assertSame(100, $opened, 'PHP could open its files during the burst: ' . $output);
             // ssl_status of unknown aliases: Closte's refusal ("not an alias"), never a local failure.
@@ -207,7 +209,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         // The parent's 300 jobs hold or wait for the 8 running slots; the child's limit is its own.
         $url = $this->sim->apiUrl();
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$jobs = [];
             for (\$i = 0; \$i < 300; \$i++) { \$jobs[] = closte_enqueue('ssl_status', "turn-\$i.example.com"); }
             \$out = tempnam(sys_get_temp_dir(), 'closte-turn-');
@@ -235,7 +237,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         // 1 child in 150 hung (measured: 2 of 300); 1,000 children make that a near-certain failure.
         $url = $this->sim->apiUrl();
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$children = 0; \$hung = 0; \$failed = 0; \$round = 0;
             while (\$children < 1000) {
                 \$jobs = [];

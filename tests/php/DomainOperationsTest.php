@@ -141,7 +141,7 @@ final class DomainOperationsTest extends ClosteTestCase
     {
         $sim = Simulator::start(CLOSTE_TEST_SIM, CLOSTE_TEST_KEY, ['--ssl-endpoint', '/ssl']);
         try {
-            ini_set('closte.api_url', $sim->apiUrl());
+            closte_test_ini('closte.api_url', $sim->apiUrl());
             $this->assertNull(closte_stats()['ssl_endpoint'], 'not discovered yet');
             $first = closte_add_domain('a.example.com');
             $this->assertSame('/ssl', $first['ssl']['endpoint']);
@@ -163,7 +163,7 @@ final class DomainOperationsTest extends ClosteTestCase
     {
         $sim = Simulator::start(CLOSTE_TEST_SIM, CLOSTE_TEST_KEY, ['--ssl-endpoint', 'none']);
         try {
-            ini_set('closte.api_url', $sim->apiUrl());
+            closte_test_ini('closte.api_url', $sim->apiUrl());
             $result = closte_add_domain('example.com');
             $this->assertTrue($result['ok']);
             $this->assertFalse($result['ssl']['ok']);
@@ -188,7 +188,7 @@ final class DomainOperationsTest extends ClosteTestCase
 
     public function testWrongKeyIsAnAuthFailure(): void
     {
-        ini_set('closte.api_key', 'not-the-key');
+        closte_test_ini('closte.api_key', 'not-the-key');
         foreach ([200, 401] as $status) {
             $this->sim->configure(['auth_status' => $status]);
             $test = closte_test_connection();
@@ -209,8 +209,8 @@ final class DomainOperationsTest extends ClosteTestCase
         $socket = stream_socket_server('tcp://127.0.0.1:0');
         $port = (int) substr(strrchr(stream_socket_get_name($socket, false), ':'), 1);
         fclose($socket);
-        ini_set('closte.api_url', "http://127.0.0.1:$port/api/client");
-        ini_set('closte.max_retries', '1');
+        closte_test_ini('closte.api_url', "http://127.0.0.1:$port/api/client");
+        closte_test_ini('closte.max_retries', '1');
         $result = closte_add_domain('example.com');
         $this->assertFalse($result['ok']);
         $this->assertSame('network', $result['error_kind']);
@@ -223,8 +223,8 @@ final class DomainOperationsTest extends ClosteTestCase
 
     public function testHangIsCutAtTheTimeout(): void
     {
-        ini_set('closte.timeout', '0.5');
-        ini_set('closte.max_retries', '0');
+        closte_test_ini('closte.timeout', '0.5');
+        closte_test_ini('closte.max_retries', '0');
         $this->sim->fault(['kind' => 'hang', 'count' => 2]);
         $started = microtime(true);
         $result = closte_list_domains();

@@ -60,7 +60,7 @@ final class ExceptionsTest extends ClosteTestCase
 
     public function testNoKeyIsAConfigurationError(): void
     {
-        ini_set('closte.api_key', '');
+        closte_test_ini('closte.api_key', '');
         $this->assertFalse(closte_detect());
         foreach ([
             static fn () => closte_add_domain('example.com'),
@@ -83,7 +83,7 @@ final class ExceptionsTest extends ClosteTestCase
 
     public function testWhitespaceOnlyKeyCountsAsMissing(): void
     {
-        ini_set('closte.api_key', "   ");
+        closte_test_ini('closte.api_key', "   ");
         $this->assertFalse(closte_detect());
         $this->expectException(\Closte\ConfigurationException::class);
         closte_list_domains();
@@ -104,7 +104,7 @@ final class ExceptionsTest extends ClosteTestCase
     /** @dataProvider badSettings */
     public function testBadSettingsNameTheSetting(string $name, string $value): void
     {
-        ini_set($name, $value);
+        closte_test_ini($name, $value);
         try {
             closte_list_domains();
             $this->fail("$name=$value was accepted");

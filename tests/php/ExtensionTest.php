@@ -5,12 +5,23 @@ declare(strict_types=1);
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
 
-/** Loading, configuration sources, phpinfo, threads and fork safety of the real .so. */
+/**
+ * Loading, configuration sources, phpinfo, threads and fork safety. Under CLOSTE_IMPL=php the
+ * same API comes from the PHP implementation; the tests of the native runtime and of INI
+ * registration are in the group `native-only`.
+ */
 final class ExtensionTest extends ClosteTestCase
 {
-    public function testExtensionExportsItsApi(): void
+    public function testTheImplementationExportsTheApiAndSaysWhichItIs(): void
     {
-        $functions = array_keys((new ReflectionExtension('closte'))->getFunctions());
+        if (CLOSTE_TEST_IMPL === 'php') {
+            $functions = array_values(array_filter(
+                get_defined_functions()['user'],
+                static fn (string $f): bool => str_starts_with($f, 'closte_') && !str_starts_with($f, 'closte_test_ini')
+            ));
+        } else {
+            $functions = array_keys((new ReflectionExtension('closte'))->getFunctions());
+        }
         sort($functions);
         $this->assertSame([
             'closte_add_domain', 'closte_detect', 'closte_enqueue', 'closte_list_domains',
@@ -19,14 +30,27 @@ final class ExtensionTest extends ClosteTestCase
         ], $functions);
         $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
         preg_match('/^version = "([^"]+)"/m', $cargo, $m);
-        $this->assertSame($m[1], closte_version());
-        $this->assertSame($m[1], phpversion('closte'));
+        if (CLOSTE_TEST_IMPL === 'php') {
+            $this->assertSame($m[1] . '+php', closte_version());
+            $this->assertSame($m[1], closte_stats()['version']);
+            $this->assertSame('php', closte_stats()['implementation']);
+            $this->assertFalse(phpversion('closte'));
+        } else {
+            $this->assertSame($m[1], closte_version());
+            $this->assertSame($m[1], phpversion('closte'));
+            $this->assertSame('extension', closte_stats()['implementation']);
+        }
     }
 
-    public function testIniDefaults(): void
+    /** What the defaults are, as the implementation under test registers (or holds) them. */
+    private static function registeredDefaults(): array
     {
-        $result = PhpProcess::run('echo json_encode(ini_get_all("closte", false));');
-        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $result = PhpProcess::run('$d = extension_loaded("closte") ? ini_get_all("closte", false) : Closte\Compat\Settings::DEFAULTS; ksort($d); echo json_encode($d);');
+        return json_decode($result['stdout'], true) ?? ['stderr' => $result['stderr']];
+    }
+
+    public function testTheDefaultsAreTheDocumentedOnes(): void
+    {
         $this->assertSame([
             'closte.api_key' => '',
             'closte.api_url' => 'https://app.closte.com/api/client',
@@ -39,13 +63,12 @@ final class ExtensionTest extends ClosteTestCase
             'closte.timeout' => '15',
             'closte.user_agent' => '',
             'closte.worker_threads' => '2',
-        ], json_decode($result['stdout'], true));
+        ], self::registeredDefaults());
     }
 
     public function testTheReadmeAndTheInstallerFollowTheRegisteredDefaults(): void
     {
-        $fresh = PhpProcess::run('echo json_encode(ini_get_all("closte", false));');
-        $registered = json_decode($fresh['stdout'], true);
+        $registered = self::registeredDefaults();
         $readme = (string) file_get_contents(dirname(__DIR__, 2) . '/README.md');
         preg_match_all('/^\| `(closte\.[a-z_]+)` \| (.*?) \|/m', $readme, $rows, PREG_SET_ORDER);
         $documented = [];
@@ -78,7 +101,7 @@ final class ExtensionTest extends ClosteTestCase
         try {
             foreach ($cases as [$setting, $value]) {
                 $result = PhpProcess::run(<<<PHP
-                    ini_set('$setting', '$value');
+                    closte_test_ini('$setting', '$value');
                     try { closte_add_domain('example.com'); echo 'no exception'; }
                     catch (\Closte\Exception \$e) { echo get_class(\$e), ' ', \$e->getCode(), ': ', \$e->getMessage(); }
                     PHP, ['closte.api_key' => CLOSTE_TEST_KEY]);
@@ -106,7 +129,7 @@ final class ExtensionTest extends ClosteTestCase
 
             // closte.proxy: the simulator plays the proxy; the API host itself does not resolve.
             $proxied = PhpProcess::run(
-                "echo json_encode(closte_add_domain('proxied.example.com')['ok']); echo ' ', ini_get('closte.proxy') !== '' ? 'set' : 'unset';",
+                "echo json_encode(closte_add_domain('proxied.example.com')['ok']); echo ' ', closte_test_ini_get('closte.proxy') !== '' ? 'set' : 'unset';",
                 ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => 'http://closte-api.invalid/api/client', 'closte.proxy' => 'http://127.0.0.1:' . $this->sim->port()]
             );
             $this->assertSame('true set', $proxied['stdout'], $proxied['stderr']);
@@ -126,7 +149,7 @@ final class ExtensionTest extends ClosteTestCase
     {
         foreach (['closte.drain_timeout' => '61', 'closte.concurrency' => '0'] as $setting => $value) {
             $result = PhpProcess::run(<<<PHP
-                ini_set('$setting', '$value');
+                closte_test_ini('$setting', '$value');
                 try { closte_enqueue('add_domain', 'example.com'); echo 'accepted'; }
                 catch (\Closte\ConfigurationException \$e) { echo get_class(\$e), ' ', \$e->getCode(), ': ', \$e->getMessage(); }
                 PHP);
@@ -142,8 +165,8 @@ final class ExtensionTest extends ClosteTestCase
         $url = $this->sim->apiUrl();
         $key = CLOSTE_TEST_KEY;
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
-            ini_set('closte.api_key', 'wrong-ini-key');
+            closte_test_ini('closte.api_url', '$url');
+            closte_test_ini('closte.api_key', 'wrong-ini-key');
             \$before = closte_test_connection();
             define('CLOSTE_CLIENT_API_KEY', '$key');
             \$after = closte_test_connection();
@@ -161,6 +184,11 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertSame('false', $result['stdout'], 'an empty constant is no key');
     }
 
+    /**
+     * Native only: INI entries and a phpinfo section exist only with the extension.
+     *
+     * @group native-only
+     */
     public function testPhpinfoShowsSettingsButNeverTheKey(): void
     {
         $result = PhpProcess::run('phpinfo(INFO_MODULES);', ['closte.api_key' => CLOSTE_TEST_KEY]);
@@ -177,6 +205,11 @@ final class ExtensionTest extends ClosteTestCase
         $this->assertStringNotContainsString(CLOSTE_TEST_KEY, $ri);
     }
 
+    /**
+     * Native only: the tokio runtime's threads.
+     *
+     * @group native-only
+     */
     public function testLoadingStartsNoThreadAndTheFirstCallStartsTheConfiguredNumber(): void
     {
         $url = $this->sim->apiUrl();
@@ -187,8 +220,8 @@ final class ExtensionTest extends ClosteTestCase
             }
             \$loaded = threads();
             \$statsBefore = closte_stats()['runtime'];
-            ini_set('closte.api_url', '$url');
-            ini_set('closte.worker_threads', '3');
+            closte_test_ini('closte.api_url', '$url');
+            closte_test_ini('closte.worker_threads', '3');
             \$r = closte_list_domains();
             echo json_encode([\$loaded, \$statsBefore['started'], \$r['ok'], threads(), closte_stats()['runtime']]);
             PHP, ['closte.api_key' => CLOSTE_TEST_KEY]);
@@ -208,7 +241,7 @@ final class ExtensionTest extends ClosteTestCase
     {
         $url = $this->sim->apiUrl();
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$parent = closte_add_domain('parent.example.com');
             \$pipe = tempnam(sys_get_temp_dir(), 'closte-fork-');
             \$pid = pcntl_fork();

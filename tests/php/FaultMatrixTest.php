@@ -19,9 +19,9 @@ final class FaultMatrixTest extends ClosteTestCase
     protected function setUp(): void
     {
         parent::setUp();
-        ini_set('closte.timeout', (string) self::TIMEOUT);
-        ini_set('closte.connect_timeout', '1');
-        ini_set('closte.max_retries', (string) self::RETRIES);
+        closte_test_ini('closte.timeout', (string) self::TIMEOUT);
+        closte_test_ini('closte.connect_timeout', '1');
+        closte_test_ini('closte.max_retries', (string) self::RETRIES);
     }
 
     /**
@@ -125,11 +125,11 @@ final class FaultMatrixTest extends ClosteTestCase
             $socket = stream_socket_server('tcp://127.0.0.1:0');
             $port = (int) substr(strrchr(stream_socket_get_name($socket, false), ':'), 1);
             fclose($socket);
-            ini_set('closte.api_url', "http://127.0.0.1:$port/api/client");
-            return fn () => ini_set('closte.api_url', $this->sim->apiUrl());
+            closte_test_ini('closte.api_url', "http://127.0.0.1:$port/api/client");
+            return fn () => closte_test_ini('closte.api_url', $this->sim->apiUrl());
         }
-        ini_set('closte.api_key', 'not-the-right-key');
-        return static fn () => ini_set('closte.api_key', CLOSTE_TEST_KEY);
+        closte_test_ini('closte.api_key', 'not-the-right-key');
+        return static fn () => closte_test_ini('closte.api_key', CLOSTE_TEST_KEY);
     }
 
     public function testAnAnswerOfManySmallObjectsIsABadResponseNotAFatal(): void
@@ -139,7 +139,7 @@ final class FaultMatrixTest extends ClosteTestCase
         $url = $this->sim->apiUrl();
         $this->sim->fault(['kind' => 'many', 'count' => 2]);
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$r = closte_list_domains();
             \$s = closte_ssl_status('example.com');
             echo json_encode([\$r['ok'], \$r['error_kind'], \$r['retryable'], \$s['error_kind'], memory_get_peak_usage() < 32 * 1024 * 1024]);

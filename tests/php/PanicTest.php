@@ -12,12 +12,17 @@ use Closte\Tests\Support\PhpProcess;
  */
 final class PanicTest extends ClosteTestCase
 {
+    /**
+     * Native only: panics of the Rust code, through a build with test hooks.
+     *
+     * @group native-only
+     */
     public function testPanicsSurfaceAsErrorsAndTheWorkerGoesOn(): void
     {
         $this->assertFileExists(CLOSTE_TEST_HOOKS_SO, 'make phpunit builds the test-hooks .so');
         $url = $this->sim->apiUrl();
         $result = PhpProcess::run(<<<PHP
-            ini_set('closte.api_url', '$url');
+            closte_test_ini('closte.api_url', '$url');
             \$out = [];
             try {
                 closte_test_panic('deliberate panic in the binding layer');

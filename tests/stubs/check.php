@@ -1,11 +1,12 @@
 <?php
 /**
  * Stub drift check: php-stubs/closte.php must describe exactly what the loaded extension
- * exports (functions, parameters, types, defaults, return types, classes and their parents).
+ * exports (functions, parameters, types, defaults, return types, classes and their parents),
+ * and the pure-PHP implementation must export exactly the same.
  *
  * Usage: php -n tests/stubs/check.php path/to/libcloste.so
- * Runs two child processes: one loads only the stubs, one loads only the extension; each
- * prints its signature table as JSON, and the two must be equal.
+ * Runs three child processes: one loads only the stubs, one only the extension, one only the
+ * PHP implementation (with curl); each prints its signature table as JSON, and all must be equal.
  */
 
 declare(strict_types=1);
@@ -72,6 +73,19 @@ if ($mode === '--stubs') {
     echo json_encode(table($functions, $classes), JSON_PRETTY_PRINT), "\n";
     exit(0);
 }
+if ($mode === '--php') {
+    $before = get_declared_classes();
+    $beforeFunctions = get_defined_functions()['user'];
+    require __DIR__ . '/../../wordpress/closte-native/compat/bootstrap.php';
+    $functions = array_values(array_diff(get_defined_functions()['user'], $beforeFunctions));
+    // The public classes only: Closte\Compat\* is the implementation's inside.
+    $classes = array_values(array_filter(
+        array_diff(get_declared_classes(), $before),
+        static fn (string $class): bool => !str_starts_with($class, 'Closte\\Compat\\')
+    ));
+    echo json_encode(table($functions, $classes), JSON_PRETTY_PRINT), "\n";
+    exit(0);
+}
 if ($mode === '--extension') {
     $ext = new ReflectionExtension('closte');
     echo json_encode(table(array_keys($ext->getFunctions()), $ext->getClassNames()), JSON_PRETTY_PRINT), "\n";
@@ -87,6 +101,8 @@ $php = escapeshellarg(PHP_BINARY);
 $self = escapeshellarg(__FILE__);
 $stubSide = shell_exec("$php -n $self --stubs");
 $extSide = shell_exec("$php -n -d extension=" . escapeshellarg(realpath($so)) . " $self --extension");
+$curl = is_file(ini_get('extension_dir') . '/curl.so') ? '-d extension=curl' : '';
+$phpSide = shell_exec("$php -n $curl $self --php");
 $stubTable = json_decode((string) $stubSide, true);
 $extTable = json_decode((string) $extSide, true);
 if (!is_array($stubTable) || !is_array($extTable)) {
@@ -97,9 +113,18 @@ if (count($extTable['functions']) === 0) {
     fwrite(STDERR, "the extension exports no function: wrong .so?\n");
     exit(1);
 }
-if ($stubTable === $extTable) {
-    printf("stubs match the extension: %d functions, %d classes\n", count($extTable['functions']), count($extTable['classes']));
+$phpTable = json_decode((string) $phpSide, true);
+if ($stubTable === $extTable && $phpTable === $extTable) {
+    printf("stubs match the extension and the PHP implementation: %d functions, %d classes\n", count($extTable['functions']), count($extTable['classes']));
     exit(0);
+}
+if ($stubTable === $extTable) {
+    $tmp = sys_get_temp_dir();
+    file_put_contents("$tmp/closte-ext.json", $extSide);
+    file_put_contents("$tmp/closte-php.json", (string) $phpSide);
+    fwrite(STDERR, "the PHP implementation's API differs from the extension's:\n");
+    passthru("diff -u $tmp/closte-ext.json $tmp/closte-php.json >&2");
+    exit(1);
 }
 $tmp = sys_get_temp_dir();
 file_put_contents("$tmp/closte-stubs.json", $stubSide);

@@ -7,8 +7,10 @@ namespace Closte\Tests\Support;
 use PHPUnit\Framework\TestCase;
 
 /**
- * Every test starts with an empty simulator, the extension pointed at it, and the key set
- * through INI (the constant cannot be undefined again, so constant tests run in a subprocess).
+ * Every test starts with an empty simulator, the implementation under test pointed at it, and
+ * the key set as a setting (the constant cannot be undefined again, so constant tests run in a
+ * subprocess). The same tests run against the extension and against the PHP implementation
+ * (CLOSTE_IMPL=php); what only the native build can do is in the group `native-only`.
  */
 abstract class ClosteTestCase extends TestCase
 {
@@ -28,13 +30,11 @@ abstract class ClosteTestCase extends TestCase
         closte_wait([], 0.0);
         $this->sim = Simulator::shared();
         $this->sim->reset();
-        foreach (array_keys(ini_get_all('closte')) as $name) {
-            ini_restore($name);
-        }
-        ini_set('closte.api_url', $this->sim->apiUrl());
-        ini_set('closte.api_key', CLOSTE_TEST_KEY);
-        ini_set('closte.timeout', '5');
-        ini_set('closte.max_retries', '2');
+        closte_test_ini_restore_all();
+        closte_test_ini('closte.api_url', $this->sim->apiUrl());
+        closte_test_ini('closte.api_key', CLOSTE_TEST_KEY);
+        closte_test_ini('closte.timeout', '5');
+        closte_test_ini('closte.max_retries', '2');
     }
 
     protected function assertResultShape(array $result, string $operation, array $extraKeys = []): void
@@ -59,7 +59,7 @@ abstract class ClosteTestCase extends TestCase
             $this->assertIsString($result['error']);
             $this->assertContains($result['error_kind'], [
                 'auth', 'invalid_domain', 'rate_limited', 'server', 'timeout', 'network',
-                'bad_response', 'not_found',
+                'bad_response', 'not_found', 'tls', 'internal',
             ]);
         }
     }

@@ -5,8 +5,10 @@ declare(strict_types=1);
 namespace Closte\Tests\Support;
 
 /**
- * Runs PHP code in a fresh `php -n` process with the extension loaded: for what must not leak
- * into the test process (constants, threads, forks, phpinfo output).
+ * Runs PHP code in a fresh `php -n` process with the implementation under test loaded (the
+ * extension, or under CLOSTE_IMPL=php the PHP implementation, with curl and intl): for what
+ * must not leak into the test process (constants, threads, forks, phpinfo output).
+ * `closte_test_ini()` is available in the code.
  */
 final class PhpProcess
 {
@@ -18,17 +20,13 @@ final class PhpProcess
     {
         $script = tempnam(sys_get_temp_dir(), 'closte-php-') . '.php';
         file_put_contents($script, "<?php\n" . $code);
-        $cmd = [PHP_BINARY, '-n'];
-        if ($loadExtension) {
-            $cmd[] = '-d';
-            $cmd[] = 'extension=' . ($so ?? CLOSTE_TEST_SO);
-        }
+        $cmd = self::command($loadExtension, $so);
         foreach ($ini as $name => $value) {
             $cmd[] = '-d';
             $cmd[] = "$name=$value";
         }
         $cmd[] = $script;
-        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, self::environment($loadExtension, $so));
         stream_set_blocking($pipes[1], false);
         stream_set_blocking($pipes[2], false);
         $stdout = $stderr = '';
@@ -52,5 +50,37 @@ final class PhpProcess
         proc_close($process);
         unlink($script);
         return ['exit' => $status['running'] ? -1 : $status['exitcode'], 'stdout' => $stdout, 'stderr' => $stderr];
+    }
+
+    /**
+     * `php -n` with the implementation under test: the .so ($so, or the one under test), or
+     * under CLOSTE_IMPL=php the shared extensions the PHP implementation uses (curl; intl for
+     * IDN). The prelude defines closte_test_ini() either way.
+     *
+     * @return list<string>
+     */
+    public static function command(bool $loadExtension = true, ?string $so = null): array
+    {
+        $cmd = [PHP_BINARY, '-n', '-d', 'auto_prepend_file=' . __DIR__ . '/prelude.php'];
+        if (CLOSTE_TEST_IMPL === 'php' && $so === null) {
+            foreach (['curl', 'intl'] as $needed) {
+                if (extension_loaded($needed) && is_file(ini_get('extension_dir') . "/$needed.so")) {
+                    $cmd[] = '-d';
+                    $cmd[] = "extension=$needed";
+                }
+            }
+        } elseif ($loadExtension) {
+            $cmd[] = '-d';
+            $cmd[] = 'extension=' . ($so ?? CLOSTE_TEST_SO);
+        }
+        return $cmd;
+    }
+
+    /** The environment for command(): tells the prelude whether to load the PHP implementation. */
+    public static function environment(bool $loadExtension = true, ?string $so = null): array
+    {
+        $env = getenv();
+        $env['CLOSTE_TEST_PRELUDE_COMPAT'] = CLOSTE_TEST_IMPL === 'php' && $so === null && $loadExtension ? '1' : '0';
+        return $env;
     }
 }

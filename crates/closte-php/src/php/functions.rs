@@ -103,6 +103,8 @@ pub fn closte_stats() -> PhpResult<ZBox<ZendHashTable>> {
     let mut stats = ZendHashTable::new();
     stats.insert("version", env!("CARGO_PKG_VERSION"))?;
     stats.insert("build", env!("CLOSTE_BUILD_COMMIT"))?;
+    // The PHP implementation answers "php" here: callers can tell which one runs.
+    stats.insert("implementation", "extension")?;
     stats.insert("operations", snapshot.operations as i64)?;
     stats.insert("requests", snapshot.requests as i64)?;
     stats.insert("successes", snapshot.successes as i64)?;

@@ -1,0 +1,82 @@
+<?php
+/**
+ * The bodies of the closte_* functions of the PHP implementation (functions.php holds only
+ * their signatures): validate arguments and configuration, throwing before any request; run
+ * the client; return the result array.
+ *
+ * @package Closte_Native
+ */
+
+declare(strict_types=1);
+
+namespace Closte\Compat;
+
+use Closte\Exception as ClosteException;
+
+final class Api
+{
+    /** Longest closte_wait timeout, in seconds. */
+    private const MAX_WAIT_SECS = 3600.0;
+
+    /** A client for this call: settings validated, key present, CA file usable. */
+    public static function client(?Settings $settings = null): Client
+    {
+        $settings ??= Settings::current();
+        $key = Settings::requireKey();
+        if ($settings->caFile !== null) {
+            CaBundle::check($settings->caFile);
+        }
+        Stats::operation();
+        return new Client($settings, $key);
+    }
+
+    public static function domainCall(string $operation, string $domain, ?int $siteId): array
+    {
+        $name = DomainName::parse($domain);
+        $client = self::client();
+        return Scheduler::get()->run($client->run($operation, $name))->toArray($siteId);
+    }
+
+    public static function listDomains(): array
+    {
+        return Scheduler::get()->run(self::client()->listDomains())->toArray();
+    }
+
+    public static function testConnection(): array
+    {
+        return Scheduler::get()->run(self::client()->testConnection())->toArray();
+    }
+
+    public static function enqueue(string $operation, string $domain, int $siteId): int
+    {
+        if (!in_array($operation, Client::OPERATIONS, true)) {
+            throw new ClosteException(sprintf(
+                'unknown operation "%s": expected one of %s',
+                Text::escape($operation),
+                implode(', ', Client::OPERATIONS)
+            ), 4);
+        }
+        $name = DomainName::parse($domain);
+        $client = self::client();
+        $takesSiteId = $operation === 'add_domain' || $operation === 'remove_domain';
+        return Jobs::submit($client, $operation, $name, $takesSiteId ? $siteId : null);
+    }
+
+    public static function wait(array $jobIds, float $timeout): array
+    {
+        if (!is_finite($timeout) || $timeout < 0.0 || $timeout > self::MAX_WAIT_SECS) {
+            throw new ClosteException(sprintf('timeout must be from 0 to %s seconds, got %s', self::MAX_WAIT_SECS, $timeout), 4);
+        }
+        $ids = null;
+        if ($jobIds !== []) {
+            $ids = [];
+            foreach ($jobIds as $id) {
+                if (!is_int($id)) {
+                    throw new \TypeError('closte_wait(): Argument #1 ($job_ids) must be an array of int');
+                }
+                $ids[] = max(0, $id);
+            }
+        }
+        return Jobs::wait($ids, $timeout);
+    }
+}

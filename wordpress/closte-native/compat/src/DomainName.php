@@ -1,0 +1,305 @@
+<?php
+/**
+ * Domain-name validation and normalisation, the same rules as the extension's DomainName:
+ * lower case, IDN as punycode, no trailing dot, `*.` wildcard, look-alikes refused, and every
+ * refusal naming the part that is wrong.
+ *
+ * @package Closte_Native
+ */
+
+declare(strict_types=1);
+
+namespace Closte\Compat;
+
+use Closte\InvalidDomainException;
+
+final class DomainName
+{
+    public const MAX_LABEL_LEN = 63;
+    public const MAX_NAME_LEN = 253;
+    private const MAX_INPUT_LEN = 1024;
+    /** UTS 46 errors the extension's IDNA settings do not apply (hyphens and DNS lengths are checked apart). */
+    private const IGNORED_IDNA_ERRORS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20; // empty label, label/domain too long, hyphens
+    private const DOTS = ['.', '。', '．', '｡'];
+
+    private function __construct(public readonly string $name, public readonly bool $wildcard)
+    {
+    }
+
+    /** Validates and normalises raw bytes, or throws InvalidDomainException (code 1). */
+    public static function parse(string $input): self
+    {
+        $problem = null;
+        $valid = Text::validUtf8Prefix($input);
+        if ($valid < strlen($input)) {
+            $problem = "not valid UTF-8 (bad byte at offset $valid)";
+        } else {
+            try {
+                return self::parseText($input);
+            } catch (Problem $p) {
+                $problem = $p->getMessage();
+            }
+        }
+        $shown = Text::truncate(Text::escape($input), 80);
+        throw new InvalidDomainException("invalid domain \"$shown\": $problem", 1);
+    }
+
+    /** The normal form of $input, or null when it is not a valid name. */
+    public static function tryParse(string $input): ?self
+    {
+        try {
+            return self::parse($input);
+        } catch (InvalidDomainException) {
+            return null;
+        }
+    }
+
+    /** The name without a leading `*.`. */
+    public function base(): string
+    {
+        return $this->wildcard ? substr($this->name, 2) : $this->name;
+    }
+
+    private static function parseText(string $input): self
+    {
+        if ($input === '') {
+            throw new Problem('the domain is empty');
+        }
+        if (strlen($input) > self::MAX_INPUT_LEN) {
+            throw new Problem(sprintf('the input is %d bytes long, far beyond a host name', strlen($input)));
+        }
+        // Structural checks on the raw text, so the message points at what the operator typed.
+        foreach (Text::chars($input) as $position => $char) {
+            $point = Text::codePoint($char);
+            if ($point <= 0x1F || ($point >= 0x7F && $point <= 0x9F) || self::isInvisible($point)) {
+                throw new Problem("control character at position $position");
+            }
+            if (self::isWhitespace($point)) {
+                throw new Problem("whitespace at position $position");
+            }
+            if ($point >= 0xFF01 && $point <= 0xFF5E) {
+                throw new Problem(sprintf(
+                    'contains the full-width character %s (a look-alike of ASCII); type the ASCII character',
+                    self::describe($char)
+                ));
+            }
+        }
+        $scheme = strpos($input, '://');
+        if ($scheme !== false) {
+            throw new Problem(sprintf(
+                'it is a URL with scheme "%s://"; give the bare host name',
+                Text::truncate(substr($input, 0, $scheme), 16)
+            ));
+        }
+        foreach (Text::chars($input) as $position => $char) {
+            if (in_array($char, ['/', '\\', '?', '#'], true)) {
+                throw new Problem("path, query or fragment starting at position $position; give the bare host name");
+            }
+        }
+        if (str_contains($input, '@')) {
+            throw new Problem('contains "@" (an e-mail address or URL credentials)');
+        }
+        $bracketless = rtrim(ltrim($input, '['), ']');
+        if (filter_var($bracketless, FILTER_VALIDATE_IP, FILTER_FLAG_IPV6) !== false) {
+            throw new Problem("\"$bracketless\" is an IP address, not a domain name");
+        }
+        $colon = strrpos($input, ':');
+        if ($colon !== false) {
+            $host = substr($input, 0, $colon);
+            if (filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false) {
+                throw new Problem("\"$host\" is an IP address, not a domain name");
+            }
+            throw new Problem(sprintf('contains a port (":%s"); give the host name', Text::truncate(substr($input, $colon + 1), 8)));
+        }
+        $withoutRoot = str_ends_with($input, '.') ? substr($input, 0, -1) : $input;
+        if (filter_var($withoutRoot, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false) {
+            throw new Problem("\"$withoutRoot\" is an IP address, not a domain name");
+        }
+        $wildcard = str_starts_with($withoutRoot, '*.');
+        $rest = $wildcard ? substr($withoutRoot, 2) : $withoutRoot;
+        if (str_contains($rest, '*') || (!$wildcard && $withoutRoot === '*')) {
+            throw new Problem('"*" is only allowed as the whole first label ("*.")');
+        }
+        if ($rest === '' || in_array('', explode('.', $rest), true)) {
+            throw new Problem('empty label (two dots in a row or a leading dot)');
+        }
+        $ascii = self::toAscii($rest);
+        $labels = explode('.', $ascii);
+        foreach ($labels as $label) {
+            self::checkLabel($label);
+        }
+        $last = $labels[count($labels) - 1];
+        if (count($labels) === 1) {
+            throw new Problem($wildcard
+                ? 'a wildcard needs at least two labels after "*." (like *.example.com)'
+                : "\"$last\" has a single label; a mapped domain needs a dot (like example.com)");
+        }
+        if (Text::isDigits($last)) {
+            throw new Problem("top-level label \"$last\" is all digits");
+        }
+        $name = $wildcard ? "*.$ascii" : $ascii;
+        if (strlen($name) > self::MAX_NAME_LEN) {
+            throw new Problem(sprintf('the name is %d characters long (at most %d)', strlen($name), self::MAX_NAME_LEN));
+        }
+        return new self($name, $wildcard);
+    }
+
+    /**
+     * ASCII names are lower-cased; anything else goes through UTS 46 (intl). The look-alike
+     * check runs on the Unicode form, so a label typed as punycode is judged by its characters.
+     */
+    private static function toAscii(string $name): string
+    {
+        if (preg_match('/[^\x00-\x7F]/', $name) !== 1) {
+            $ascii = strtolower($name);
+            foreach (explode('.', $ascii) as $label) {
+                if (str_starts_with($label, 'xn--') && self::unicodeOfAceLabel($label) === null) {
+                    throw new Problem(sprintf('label "%s" is not a valid internationalised name (IDNA/UTS 46)', Text::truncate($label, 40)));
+                }
+            }
+        } else {
+            if (!function_exists('idn_to_ascii')) {
+                throw new Problem('it is an internationalised name, which the PHP implementation of closte converts to punycode only with PHP\'s intl extension; enable intl, or give the name in punycode (xn--...)');
+            }
+            $converted = self::uts46ToAscii($name);
+            if ($converted === null) {
+                throw new Problem(sprintf('label "%s" is not a valid internationalised name (IDNA/UTS 46)', self::firstBadIdnaLabel($name)));
+            }
+            // UTS 46 maps full-width and ideographic dots to '.': a root dot and empty labels
+            // may appear only now.
+            $ascii = str_ends_with($converted, '.') ? substr($converted, 0, -1) : $converted;
+            if (in_array('', explode('.', $ascii), true)) {
+                throw new Problem('empty label (two dots in a row or a leading dot)');
+            }
+        }
+        $unicode = [];
+        $hasAce = false;
+        foreach (explode('.', $ascii) as $label) {
+            if (str_starts_with($label, 'xn--')) {
+                $hasAce = true;
+                $unicode[] = self::unicodeOfAceLabel($label) ?? $label;
+            } else {
+                $unicode[] = $label;
+            }
+        }
+        if ($hasAce) {
+            self::checkScripts(implode('.', $unicode));
+        }
+        return $ascii;
+    }
+
+    private static function uts46ToAscii(string $name): ?string
+    {
+        $flags = IDNA_NONTRANSITIONAL_TO_ASCII | IDNA_USE_STD3_RULES | IDNA_CHECK_BIDI | IDNA_CHECK_CONTEXTJ;
+        $info = [];
+        idn_to_ascii($name, $flags, INTL_IDNA_VARIANT_UTS46, $info);
+        if (!isset($info['result']) || ($info['errors'] & ~self::IGNORED_IDNA_ERRORS) !== 0 || $info['result'] === '') {
+            return null;
+        }
+        return $info['result'];
+    }
+
+    /** The characters an `xn--` label stands for, or null when it is not valid IDNA. */
+    private static function unicodeOfAceLabel(string $label): ?string
+    {
+        if (function_exists('idn_to_utf8')) {
+            if (self::uts46ToAscii($label) === null) {
+                return null;
+            }
+            $info = [];
+            idn_to_utf8($label, IDNA_NONTRANSITIONAL_TO_UNICODE | IDNA_USE_STD3_RULES, INTL_IDNA_VARIANT_UTS46, $info);
+            return isset($info['result']) && ($info['errors'] & ~self::IGNORED_IDNA_ERRORS) === 0 ? $info['result'] : null;
+        }
+        return Punycode::decode(substr($label, 4));
+    }
+
+    private static function firstBadIdnaLabel(string $name): string
+    {
+        $labels = preg_split('/[.。．｡]/u', $name) ?: [$name];
+        foreach ($labels as $label) {
+            if (self::uts46ToAscii($label) === null) {
+                return Text::truncate($label, 40);
+            }
+        }
+        return Text::truncate($name, 40);
+    }
+
+    private static function checkLabel(string $label): void
+    {
+        if ($label === '') {
+            throw new Problem('empty label (two dots in a row or a leading dot)');
+        }
+        if (preg_match('/[^a-zA-Z0-9-]/u', $label, $bad) === 1) {
+            throw new Problem(sprintf(
+                'label "%s" contains %s (allowed: letters, digits, hyphen)',
+                Text::truncate($label, 40),
+                self::describe($bad[0])
+            ));
+        }
+        if (strlen($label) > self::MAX_LABEL_LEN) {
+            throw new Problem(sprintf('label "%s" is %d characters long (at most %d)', Text::truncate($label, 20), strlen($label), self::MAX_LABEL_LEN));
+        }
+        if ($label[0] === '-' || $label[strlen($label) - 1] === '-') {
+            throw new Problem("label \"$label\" starts or ends with a hyphen");
+        }
+    }
+
+    /** Alphabets whose letters imitate each other; a label mixing two is a homograph. */
+    private static function scriptOf(int $point): ?string
+    {
+        return match (true) {
+            ($point >= 0x41 && $point <= 0x5A) || ($point >= 0x61 && $point <= 0x7A) => 'Latin',
+            (($point >= 0xC0 && $point <= 0x24F) || ($point >= 0x1E00 && $point <= 0x1EFF)) && $point !== 0xD7 && $point !== 0xF7 => 'Latin',
+            ($point >= 0x370 && $point <= 0x3FF) || ($point >= 0x1F00 && $point <= 0x1FFF) => 'Greek',
+            ($point >= 0x400 && $point <= 0x52F) || ($point >= 0x2DE0 && $point <= 0x2DFF) || ($point >= 0xA640 && $point <= 0xA69F) => 'Cyrillic',
+            $point >= 0x530 && $point <= 0x58F => 'Armenian',
+            ($point >= 0x13A0 && $point <= 0x13FF) || ($point >= 0xAB70 && $point <= 0xABBF) => 'Cherokee',
+            default => null,
+        };
+    }
+
+    private static function checkScripts(string $name): void
+    {
+        foreach (preg_split('/[.。．｡]/u', $name) ?: [] as $label) {
+            $seen = [];
+            foreach (Text::chars($label) as $char) {
+                $script = self::scriptOf(Text::codePoint($char));
+                if ($script !== null && !in_array($script, $seen, true)) {
+                    $seen[] = $script;
+                }
+            }
+            if (count($seen) > 1) {
+                throw new Problem(sprintf(
+                    'label "%s" mixes %s letters (a look-alike of another name)',
+                    Text::truncate($label, 40),
+                    implode(' and ', $seen)
+                ));
+            }
+        }
+    }
+
+    /** Zero-width and bidi-control characters hide text in logs. */
+    private static function isInvisible(int $point): bool
+    {
+        return ($point >= 0x200B && $point <= 0x200F) || ($point >= 0x202A && $point <= 0x202E)
+            || ($point >= 0x2060 && $point <= 0x2064) || $point === 0xFEFF;
+    }
+
+    /** Unicode White_Space (what Rust's char::is_whitespace tests), controls excluded. */
+    private static function isWhitespace(int $point): bool
+    {
+        return $point === 0x20 || $point === 0xA0 || $point === 0x1680 || ($point >= 0x2000 && $point <= 0x200A)
+            || $point === 0x2028 || $point === 0x2029 || $point === 0x202F || $point === 0x205F || $point === 0x3000;
+    }
+
+    private static function describe(string $char): string
+    {
+        $point = Text::codePoint($char);
+        return $point > 0x20 && $point < 0x7F ? "'$char'" : sprintf('U+%04X', $point);
+    }
+}
+
+/** Why an input is not a usable name (internal: becomes the InvalidDomainException's text). */
+final class Problem extends \Exception
+{
+}

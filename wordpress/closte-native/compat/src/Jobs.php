@@ -1,0 +1,183 @@
+<?php
+/**
+ * closte_enqueue / closte_wait / closte_pending of the PHP implementation, and the drain at
+ * the end of the request.
+ *
+ * The difference from the extension: PHP has no thread to run a job while the script goes on.
+ * A job starts its first request at once (closte_enqueue pumps the loop without waiting) and
+ * advances whenever a closte_* function runs; closte_wait() runs it to its end, and so does
+ * the end of the request, for closte.drain_timeout seconds. What is not finished then is
+ * aborted and, with any failure nobody collected, written to PHP's error log with operation
+ * and domain, exactly like the extension does, so it can be re-queued.
+ *
+ * @package Closte_Native
+ */
+
+declare(strict_types=1);
+
+namespace Closte\Compat;
+
+final class Jobs
+{
+    /** @var array<int, array{operation: string, domain: string, site_id: ?int, started: float, task: int, outcome: ?Outcome}> */
+    private static array $entries = [];
+    private static int $nextId = 1;
+    private static int $running = 0;
+    private static ?int $pid = null;
+    private static bool $drainRegistered = false;
+
+    public static function submit(Client $client, string $operation, DomainName $domain, ?int $siteId): int
+    {
+        self::forgetInheritedJobs();
+        $id = self::$nextId++;
+        $limit = max(1, $client->settings->concurrency);
+        $coroutine = (static function () use ($client, $operation, $domain, $id, $limit): \Generator {
+            // At most closte.concurrency jobs of this process talk to Closte at once.
+            while (self::$running >= $limit) {
+                yield new Sleep(0.002);
+            }
+            self::$running++;
+            try {
+                $outcome = yield from $client->run($operation, $domain);
+            } catch (\Throwable $error) {
+                $outcome = new Outcome($operation, $domain->name);
+                $outcome->failWith('failed', ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
+            } finally {
+                self::$running--;
+            }
+            self::$entries[$id]['outcome'] = $outcome;
+        })();
+        self::$entries[$id] = [
+            'operation' => $operation,
+            'domain' => $domain->name,
+            'site_id' => $siteId,
+            'started' => microtime(true),
+            'task' => Scheduler::get()->spawn($coroutine),
+            'outcome' => null,
+        ];
+        if (!self::$drainRegistered) {
+            self::$drainRegistered = true;
+            register_shutdown_function([self::class, 'drainAtShutdown']);
+        }
+        Scheduler::get()->pump(0.0); // sends the first request without waiting for it
+        return $id;
+    }
+
+    public static function pending(): int
+    {
+        self::forgetInheritedJobs();
+        if (self::$entries !== []) {
+            Scheduler::get()->pump(0.0);
+        }
+        return count(array_filter(self::$entries, static fn (array $e): bool => $e['outcome'] === null));
+    }
+
+    /**
+     * @param list<int>|null $ids null: every job of this process
+     * @return array<int, array<string, mixed>> results keyed by job id
+     */
+    public static function wait(?array $ids, float $timeout): array
+    {
+        self::forgetInheritedJobs();
+        $ids ??= array_keys(self::$entries);
+        $done = static function () use ($ids): bool {
+            foreach ($ids as $id) {
+                if (isset(self::$entries[$id]) && self::$entries[$id]['outcome'] === null) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        if (self::$entries !== []) {
+            Scheduler::get()->pump(microtime(true) + $timeout, $done);
+        }
+        $results = [];
+        foreach ($ids as $id) {
+            $entry = self::$entries[$id] ?? null;
+            if ($entry === null) {
+                $array = Outcome::placeholder(null, null, null, null);
+            } elseif ($entry['outcome'] !== null) {
+                unset(self::$entries[$id]);
+                $array = $entry['outcome']->toArray($entry['site_id']);
+            } else {
+                $array = Outcome::placeholder($entry['operation'], $entry['domain'], $entry['site_id'], (microtime(true) - $entry['started']) * 1000);
+            }
+            $array['job_id'] = $id;
+            $results[$id] = $array;
+        }
+        return $results;
+    }
+
+    /** Request end: unfinished jobs get closte.drain_timeout; what is left is logged. */
+    public static function drainAtShutdown(): void
+    {
+        try {
+            try {
+                $timeout = Settings::current()->drainTimeout;
+            } catch (\Closte\ConfigurationException) {
+                $timeout = (float) Settings::DEFAULTS['closte.drain_timeout'];
+            }
+            foreach (self::drain($timeout) as $line) {
+                error_log($line);
+            }
+        } catch (\Throwable) {
+            // Request end has no caller to tell; nothing may break the script's shutdown.
+        }
+    }
+
+    /** @return list<string> the log lines for what was not finished or not collected */
+    public static function drain(float $timeout): array
+    {
+        self::forgetInheritedJobs();
+        if (self::$entries === []) {
+            return [];
+        }
+        $scheduler = Scheduler::get();
+        $scheduler->pump(microtime(true) + $timeout, static fn (): bool => self::pendingWithoutPump() === 0);
+        $lines = [];
+        foreach (self::$entries as $id => $entry) {
+            $site = $entry['site_id'] !== null ? " (site {$entry['site_id']})" : '';
+            if ($entry['outcome'] === null) {
+                $scheduler->cancel($entry['task']);
+                $lines[] = sprintf(
+                    'closte: %s %s%s (job %d) was not finished when the request ended (%.1f s drain): aborted, re-queue it',
+                    $entry['operation'],
+                    $entry['domain'],
+                    $site,
+                    $id,
+                    $timeout
+                );
+            } elseif (!$entry['outcome']->ok) {
+                $lines[] = sprintf(
+                    'closte: %s %s%s (job %d) failed and its result was never collected: %s %s',
+                    $entry['operation'],
+                    $entry['domain'],
+                    $site,
+                    $id,
+                    $entry['outcome']->errorKind ?? 'unknown',
+                    $entry['outcome']->error ?? ''
+                );
+            }
+        }
+        self::$entries = [];
+        return $lines;
+    }
+
+    private static function pendingWithoutPump(): int
+    {
+        return count(array_filter(self::$entries, static fn (array $e): bool => $e['outcome'] === null));
+    }
+
+    /** A forked child starts with an empty job table: the parent's jobs are the parent's. */
+    private static function forgetInheritedJobs(): void
+    {
+        $pid = getmypid();
+        if (self::$pid !== $pid) {
+            if (self::$pid !== null) {
+                self::$entries = [];
+                self::$running = 0;
+            }
+            self::$pid = $pid;
+        }
+    }
+}

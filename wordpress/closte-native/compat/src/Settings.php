@@ -1,0 +1,261 @@
+<?php
+/**
+ * The extension's settings, for the PHP implementation.
+ *
+ * Without the extension PHP has no `closte.*` INI entries, so `ini_set('closte.timeout', ...)`
+ * returns false and `ini_get()` knows nothing. The values are read, in this order, from:
+ *   1. Settings::set() (this implementation's ini_set(): for the rest of the request);
+ *   2. php.ini, a pool's php_admin_value or `php -d` (get_cfg_var() sees them without the
+ *      extension registering the names);
+ *   3. the extension's defaults.
+ * The API key: the constant CLOSTE_CLIENT_API_KEY wins, then `closte.api_key` as above.
+ * Every value is validated when a call reads it, with the extension's messages.
+ *
+ * @package Closte_Native
+ */
+
+declare(strict_types=1);
+
+namespace Closte\Compat;
+
+use Closte\ConfigurationException;
+
+final class Settings
+{
+    /** Every setting with its default, as the extension registers them. */
+    public const DEFAULTS = [
+        'closte.api_key' => '',
+        'closte.api_url' => 'https://app.closte.com/api/client',
+        'closte.timeout' => '15',
+        'closte.connect_timeout' => '5',
+        'closte.max_retries' => '2',
+        'closte.user_agent' => '',
+        'closte.ca_file' => '',
+        'closte.proxy' => '',
+        'closte.worker_threads' => '2',
+        'closte.drain_timeout' => '5',
+        'closte.concurrency' => '8',
+    ];
+
+    public const KEY_CONSTANT = 'CLOSTE_CLIENT_API_KEY';
+    public const MAX_TIMEOUT_SECS = 300.0;
+    public const MAX_RETRIES = 10;
+    public const MAX_DRAIN_TIMEOUT_SECS = 60.0;
+    public const MAX_CONCURRENCY = 256;
+
+    /** @var array<string, string> values set for this request */
+    private static array $overrides = [];
+
+    public string $apiUrl = self::DEFAULTS['closte.api_url'];
+    public float $timeout = 15.0;
+    public float $connectTimeout = 5.0;
+    public int $maxRetries = 2;
+    public string $userAgent = '';
+    public ?string $caFile = null;
+    public ?string $proxy = null;
+    public float $drainTimeout = 5.0;
+    public int $concurrency = 8;
+
+    /**
+     * Sets a closte.* value for the rest of the request, like ini_set() does with the extension:
+     * returns the old value, or false for a name that is not a closte setting.
+     */
+    public static function set(string $name, string $value): string|false
+    {
+        if (!array_key_exists($name, self::DEFAULTS)) {
+            return false;
+        }
+        $old = self::raw($name);
+        self::$overrides[$name] = $value;
+        return $old;
+    }
+
+    /** Back to php.ini (or the default): like ini_restore(); every setting when $name is null. */
+    public static function restore(?string $name = null): void
+    {
+        if ($name === null) {
+            self::$overrides = [];
+        } else {
+            unset(self::$overrides[$name]);
+        }
+    }
+
+    /** The value in force, unvalidated (like ini_get()), or false for an unknown name. */
+    public static function raw(string $name): string|false
+    {
+        if (!array_key_exists($name, self::DEFAULTS)) {
+            return false;
+        }
+        if (array_key_exists($name, self::$overrides)) {
+            return self::$overrides[$name];
+        }
+        $configured = get_cfg_var($name);
+        return is_string($configured) ? $configured : self::DEFAULTS[$name];
+    }
+
+    /** The validated settings, or ConfigurationException (code 2) naming the setting. */
+    public static function current(): self
+    {
+        $get = static function (string $name): ?string {
+            $value = trim((string) self::raw($name));
+            return $value === '' ? null : $value;
+        };
+        $settings = new self();
+        $settings->userAgent = self::defaultUserAgent();
+        if (($url = $get('closte.api_url')) !== null) {
+            $settings->apiUrl = self::parseApiUrl($url);
+        }
+        if (($raw = $get('closte.timeout')) !== null) {
+            $settings->timeout = self::seconds('closte.timeout', $raw);
+        }
+        if (($raw = $get('closte.connect_timeout')) !== null) {
+            $settings->connectTimeout = self::seconds('closte.connect_timeout', $raw);
+        }
+        if (($raw = $get('closte.max_retries')) !== null) {
+            $settings->maxRetries = self::bounded('closte.max_retries', $raw, 0, self::MAX_RETRIES);
+        }
+        if (($agent = $get('closte.user_agent')) !== null) {
+            if (preg_match('/[\x00-\x1F\x7F]/', $agent) === 1) {
+                throw new ConfigurationException('closte.user_agent contains a control character', 2);
+            }
+            $settings->userAgent = $agent;
+        }
+        $settings->caFile = $get('closte.ca_file');
+        if (($raw = $get('closte.proxy')) !== null) {
+            $parts = parse_url($raw);
+            if (!is_array($parts) || !in_array(strtolower($parts['scheme'] ?? ''), ['http', 'https'], true) || ($parts['host'] ?? '') === '') {
+                throw new ConfigurationException('closte.proxy must be an http:// or https:// URL with a host', 2);
+            }
+            $settings->proxy = $raw;
+        }
+        if (($raw = $get('closte.worker_threads')) !== null) {
+            // Read for parity with the extension (which starts threads); PHP runs none.
+            self::bounded('closte.worker_threads', $raw, 1, 16);
+        }
+        if (($raw = $get('closte.drain_timeout')) !== null) {
+            $settings->drainTimeout = self::secondsWithin('closte.drain_timeout', $raw, 0.0, self::MAX_DRAIN_TIMEOUT_SECS);
+        }
+        if (($raw = $get('closte.concurrency')) !== null) {
+            $settings->concurrency = self::bounded('closte.concurrency', $raw, 1, self::MAX_CONCURRENCY);
+        }
+        return $settings;
+    }
+
+    /** The API key and where it came from: [?key, source]. Never logged, never shown. */
+    public static function apiKey(): array
+    {
+        if (defined(self::KEY_CONSTANT)) {
+            $value = constant(self::KEY_CONSTANT);
+            $key = is_scalar($value) ? trim((string) $value) : '';
+            if ($key !== '') {
+                return [$key, 'constant CLOSTE_CLIENT_API_KEY'];
+            }
+        }
+        $key = trim((string) self::raw('closte.api_key'));
+        return $key !== '' ? [$key, 'ini closte.api_key'] : [null, 'not configured'];
+    }
+
+    /** The key, or ConfigurationException naming the constant. */
+    public static function requireKey(): string
+    {
+        [$key] = self::apiKey();
+        if ($key === null) {
+            throw new ConfigurationException(
+                "no Closte API key: define('" . self::KEY_CONSTANT . "', '...') in wp-config.php or set closte.api_key",
+                2
+            );
+        }
+        return $key;
+    }
+
+    public static function defaultUserAgent(): string
+    {
+        return 'closte-php/' . Version::VERSION;
+    }
+
+    private static function parseApiUrl(string $raw): string
+    {
+        $shown = Text::escape($raw);
+        $lower = strtolower($raw);
+        if (str_starts_with($lower, 'https://')) {
+            $rest = substr($raw, 8);
+        } elseif (str_starts_with($lower, 'http://')) {
+            $rest = substr($raw, 7);
+        } else {
+            throw new ConfigurationException("closte.api_url must start with https:// or http://, got \"$shown\"", 2);
+        }
+        if ($rest === '' || $rest[0] === '/' || preg_match('/\s/u', $raw) === 1) {
+            throw new ConfigurationException("closte.api_url has no host or contains whitespace: \"$shown\"", 2);
+        }
+        if (strpbrk($raw, '?#@') !== false) {
+            throw new ConfigurationException('closte.api_url must be a plain base URL without query, fragment or credentials', 2);
+        }
+        $parts = parse_url($raw);
+        $host = is_array($parts) ? (string) ($parts['host'] ?? '') : '';
+        $bracketed = str_starts_with($host, '[');
+        $usable = $host !== ''
+            && ($bracketed
+                ? str_ends_with($host, ']') && filter_var(substr($host, 1, -1), FILTER_VALIDATE_IP, FILTER_FLAG_IPV6) !== false
+                : preg_match('/^[A-Za-z0-9._~!$&\'()*+,;=%-]+$/', $host) === 1);
+        if (!is_array($parts) || !$usable) {
+            throw new ConfigurationException("closte.api_url is not a usable URL (invalid host or port): \"$shown\"", 2);
+        }
+        if (isset($parts['port']) && ($parts['port'] < 1 || $parts['port'] > 65535)) {
+            throw new ConfigurationException("closte.api_url has no usable host or port: \"$shown\"", 2);
+        }
+        return rtrim($raw, '/');
+    }
+
+    private static function seconds(string $key, string $raw): float
+    {
+        $secs = self::number($raw);
+        if ($secs === null || $secs <= 0.0 || $secs > self::MAX_TIMEOUT_SECS) {
+            throw new ConfigurationException(sprintf(
+                '%s must be a number of seconds above 0 and at most %s, got "%s"',
+                $key,
+                self::MAX_TIMEOUT_SECS,
+                Text::escape($raw)
+            ), 2);
+        }
+        return $secs;
+    }
+
+    private static function secondsWithin(string $key, string $raw, float $min, float $max): float
+    {
+        $secs = self::number($raw);
+        if ($secs === null || $secs < $min || $secs > $max) {
+            throw new ConfigurationException(sprintf(
+                '%s must be a number of seconds from %s to %s, got "%s"',
+                $key,
+                $min,
+                $max,
+                Text::escape($raw)
+            ), 2);
+        }
+        return $secs;
+    }
+
+    private static function bounded(string $key, string $raw, int $min, int $max): int
+    {
+        if (preg_match('/^\+?\d{1,10}$/', $raw) !== 1 || (int) $raw < $min || (int) $raw > $max) {
+            throw new ConfigurationException(sprintf(
+                '%s must be a whole number from %d to %d, got "%s"',
+                $key,
+                $min,
+                $max,
+                Text::escape($raw)
+            ), 2);
+        }
+        return (int) $raw;
+    }
+
+    /** A finite decimal number as Rust's f64 parser reads it, or null. */
+    private static function number(string $raw): ?float
+    {
+        if (preg_match('/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/', $raw) !== 1) {
+            return null;
+        }
+        $value = (float) $raw;
+        return is_finite($value) ? $value : null;
+    }
+}

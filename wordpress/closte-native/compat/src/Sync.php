@@ -1,0 +1,253 @@
+<?php
+/**
+ * closte_sync() of the PHP implementation: one /getdomains, a plan (the same pure rules as
+ * the extension's), then the adds and removes `concurrency` at a time over the shared
+ * keep-alive connections (curl_multi).
+ *
+ * Safety rules of pruning: nothing is pruned without a successful listing; a wildcard alias is
+ * never pruned; an alias in `protect` is never pruned; with `confirm_remove` only that set is
+ * removed (a newer candidate is reported as unconfirmed).
+ *
+ * @package Closte_Native
+ */
+
+declare(strict_types=1);
+
+namespace Closte\Compat;
+
+use Closte\Exception as ClosteException;
+use Closte\InvalidDomainException;
+
+final class Sync
+{
+    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress'];
+
+    public static function run(array $domains, ?array $options): array
+    {
+        $settings = Settings::current();
+        $parsed = self::parseOptions($options ?? [], $settings);
+        $desired = self::parseList($domains, 'domains');
+        if ($parsed['prune'] && $desired === [] && !$parsed['allow_empty']) {
+            throw new ClosteException(
+                "refusing to prune against an empty domain list: it would remove every alias on Closte; pass 'allow_empty' => true if that is really meant",
+                4
+            );
+        }
+        $client = Api::client($settings);
+        $started = microtime(true);
+        $scheduler = Scheduler::get();
+        $listing = $scheduler->run($client->listDomains());
+        $plan = self::plan($listing->ok ? ($listing->domains ?? []) : null, $desired, $parsed);
+        $results = [];
+        if (!$parsed['dry_run']) {
+            $queue = [];
+            foreach ($plan['to_add'] as $name) {
+                $queue[] = ['add', $name];
+            }
+            foreach ($plan['to_remove'] as $name) {
+                $queue[] = ['remove', $name];
+            }
+            $failure = null;
+            $worker = static function () use (&$queue, &$results, &$failure, $client, $parsed): \Generator {
+                while ($failure === null && ($job = array_shift($queue)) !== null) {
+                    [$kind, $name] = $job;
+                    $outcome = $kind === 'add' ? yield from $client->addDomain($name) : yield from $client->removeDomain($name);
+                    $results[] = $outcome;
+                    if ($parsed['progress'] !== null) {
+                        try {
+                            ($parsed['progress'])($outcome->toArray(), count($results));
+                        } catch (\Throwable $error) {
+                            $failure = $error; // stops every worker; thrown below
+                        }
+                    }
+                }
+            };
+            $tasks = [];
+            for ($i = 0; $i < min($parsed['concurrency'], max(1, count($queue))); $i++) {
+                $tasks[] = $scheduler->spawn($worker());
+            }
+            $scheduler->pump(INF, static function () use ($scheduler, $tasks, &$failure): bool {
+                if ($failure !== null) {
+                    return true;
+                }
+                foreach ($tasks as $task) {
+                    if (!$scheduler->isDone($task)) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            foreach ($tasks as $task) {
+                $scheduler->isDone($task) ? $scheduler->take($task) : $scheduler->cancel($task);
+            }
+            if ($failure !== null) {
+                throw new ClosteException('progress callback failed', 4, $failure);
+            }
+        }
+        return self::report($listing, $plan, $parsed, $results, (microtime(true) - $started) * 1000);
+    }
+
+    /**
+     * What a sync does (or, on a dry run, would do). $listing: Closte's aliases, null when
+     * they could not be read.
+     *
+     * @param list<string>|null $listing
+     * @param list<DomainName> $desired
+     */
+    public static function plan(?array $listing, array $desired, array $options): array
+    {
+        $plan = ['to_add' => [], 'to_remove' => [], 'unchanged' => [], 'kept' => [], 'unconfirmed' => [], 'skipped' => []];
+        if ($listing === null) {
+            if (!$options['prune']) {
+                $plan['to_add'] = $desired; // an existing alias is a success: adding blind is safe
+            }
+            return $plan; // removing blind could remove the wrong aliases
+        }
+        $current = array_fill_keys($listing, true);
+        $wanted = [];
+        foreach ($desired as $name) {
+            $wanted[$name->name] = true;
+            if (isset($current[$name->name])) {
+                $plan['unchanged'][] = $name->name;
+            } else {
+                $plan['to_add'][] = $name;
+            }
+        }
+        if (!$options['prune']) {
+            return $plan;
+        }
+        $aliases = array_keys($current);
+        sort($aliases, SORT_STRING);
+        foreach ($aliases as $alias) {
+            $alias = (string) $alias;
+            if (isset($wanted[$alias])) {
+                continue;
+            }
+            $name = DomainName::tryParse($alias);
+            if ($name === null || $name->name !== $alias) {
+                $plan['skipped'][] = $alias;
+            } elseif ($name->wildcard) {
+                $plan['kept'][$alias] = 'wildcard';
+            } elseif (isset($options['protect'][$alias])) {
+                $plan['kept'][$alias] = 'protected';
+            } elseif ($options['confirm_remove'] !== null && !isset($options['confirm_remove'][$alias])) {
+                $plan['unconfirmed'][] = $alias;
+            } else {
+                $plan['to_remove'][] = $name;
+            }
+        }
+        return $plan;
+    }
+
+    private static function parseOptions(array $options, Settings $settings): array
+    {
+        $parsed = [
+            'prune' => false, 'dry_run' => false, 'allow_empty' => false, 'concurrency' => $settings->concurrency,
+            'protect' => [], 'confirm_remove' => null, 'progress' => null,
+        ];
+        foreach ($options as $key => $value) {
+            switch ((string) $key) {
+                case 'prune':
+                case 'dry_run':
+                case 'allow_empty':
+                    $parsed[$key] = (bool) $value;
+                    break;
+                case 'concurrency':
+                    if (!is_int($value) || $value < 1 || $value > Settings::MAX_CONCURRENCY) {
+                        throw new ClosteException(sprintf('option "concurrency" must be an int from 1 to %d', Settings::MAX_CONCURRENCY), 4);
+                    }
+                    $parsed['concurrency'] = $value;
+                    break;
+                case 'protect':
+                case 'confirm_remove':
+                    if (!is_array($value)) {
+                        throw new ClosteException("option \"$key\" must be an array of domains", 4);
+                    }
+                    $set = [];
+                    foreach (self::parseList($value, (string) $key) as $name) {
+                        $set[$name->name] = true;
+                    }
+                    $parsed[$key] = $set;
+                    break;
+                case 'progress':
+                    if (!is_callable($value)) {
+                        throw new ClosteException('option "progress" must be callable', 4);
+                    }
+                    $parsed['progress'] = $value;
+                    break;
+                default:
+                    throw new ClosteException(sprintf(
+                        'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty or progress',
+                        Text::escape((string) $key)
+                    ), 4);
+            }
+        }
+        return $parsed;
+    }
+
+    /**
+     * Every name is checked before anything is sent; duplicates count once.
+     *
+     * @return list<DomainName>
+     */
+    private static function parseList(array $list, string $what): array
+    {
+        $names = [];
+        $index = 0;
+        foreach ($list as $key => $value) {
+            $label = sprintf('%s[%s]', $what, is_string($key) && $key !== '' ? $key : (is_int($key) ? (string) $key : (string) $index));
+            $index++;
+            if (!is_string($value)) {
+                throw new ClosteException("$label is not a string", 4);
+            }
+            try {
+                $name = DomainName::parse($value);
+            } catch (InvalidDomainException $e) {
+                throw new InvalidDomainException("$label: " . $e->getMessage(), 1);
+            }
+            $names[$name->name] ??= $name;
+        }
+        return array_values($names);
+    }
+
+    private static function report(Outcome $listing, array $plan, array $options, array $results, float $elapsedMs): array
+    {
+        $added = $removed = $failed = [];
+        $perDomain = [];
+        foreach ($results as $outcome) {
+            $name = (string) $outcome->domain;
+            if (!$outcome->ok) {
+                $failed[] = $name;
+            } elseif ($outcome->operation === 'add_domain') {
+                $added[] = $name;
+            } else {
+                $removed[] = $name;
+            }
+            $perDomain[$name] = $outcome->toArray();
+        }
+        $allOk = true;
+        foreach ($results as $outcome) {
+            $allOk = $allOk && $outcome->ok;
+        }
+        $kept = $plan['kept'];
+        ksort($kept, SORT_STRING);
+        return [
+            'ok' => $allOk && ($listing->ok || $results !== []),
+            'prune' => $options['prune'],
+            'dry_run' => $options['dry_run'],
+            'concurrency' => $options['concurrency'],
+            'to_add' => array_map(static fn (DomainName $n): string => $n->name, $plan['to_add']),
+            'to_remove' => array_map(static fn (DomainName $n): string => $n->name, $plan['to_remove']),
+            'added' => $added,
+            'removed' => $removed,
+            'unchanged' => $plan['unchanged'],
+            'failed' => $failed,
+            'skipped' => $plan['skipped'],
+            'kept' => $kept,
+            'unconfirmed' => $plan['unconfirmed'],
+            'listing' => $listing->toArray(),
+            'results' => $perDomain,
+            'elapsed_ms' => $elapsedMs,
+        ];
+    }
+}
