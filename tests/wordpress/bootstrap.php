@@ -1,7 +1,8 @@
 <?php
 /**
  * Boots the e2e WordPress network (set up by harness.sh) inside PHPUnit, with the real
- * extension and the real closte-native plugin loaded, and the simulator as Closte.
+ * closte-native plugin on the implementation the harness chose (CLOSTE_E2E_IMPL: the real
+ * extension, or the plugin's PHP implementation), and the simulator as Closte.
  */
 
 // PHPUnit includes this file inside a method: keep WordPress's globals global.
@@ -17,8 +18,8 @@ if (! is_file($state_file)) {
 foreach (parse_ini_file($state_file) as $name => $value) {
 	define($name, (string) $value);
 }
-if (! extension_loaded('closte')) {
-	fwrite(STDERR, "The closte extension must be loaded for the e2e suite.\n");
+if ('php' === CLOSTE_E2E_IMPL ? extension_loaded('closte') || ! extension_loaded('curl') : ! extension_loaded('closte')) {
+	fwrite(STDERR, 'The e2e suite runs on the ' . CLOSTE_E2E_IMPL . " implementation: load the extension, or (php) curl without it.\n");
 	exit(1);
 }
 

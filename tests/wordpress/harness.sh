@@ -20,6 +20,11 @@ NETWORK=closte-e2e.test
 KEY=e2e-closte-key-5b8d1c07e2
 UM=${CLOSTE_E2E_UM:-2.4}
 case "$UM" in 2.4|2.5) ;; *) echo "CLOSTE_E2E_UM must be 2.4 or 2.5" >&2; exit 2 ;; esac
+# Which closte implementation the network runs on: the extension, or (php) the plugin's PHP
+# implementation, with curl and intl loaded instead of the extension.
+IMPL=${CLOSTE_E2E_IMPL:-extension}
+case "$IMPL" in extension) IMPL_ARGS=(-d extension="$CLOSTE_SO") ;; php) IMPL_ARGS=(-d extension=curl -d extension=intl) ;;
+  *) echo "CLOSTE_E2E_IMPL must be extension or php" >&2; exit 2 ;; esac
 WPROOT=/usr/share/wordpress
 CONFIG=/etc/wordpress/config-closte-e2e.php
 T0=$(date +%s%N)
@@ -104,9 +109,16 @@ if ('1' !== getenv('CLOSTE_E2E_NO_KEY_CONSTANT')) {
 }
 // Which generation of Ultimate Multisite the stand-ins model: 2.4 (host providers) or 2.5 (registry).
 defined('CLOSTE_E2E_UM') || define('CLOSTE_E2E_UM', '$UM');
-// Our simulator plays Closte:
-ini_set('closte.api_url', 'http://127.0.0.1:$SIM_PORT/api/client');
-ini_set('closte.timeout', '5');
+// Our simulator plays Closte: INI settings of the extension, or the same settings through the
+// PHP implementation's setter (it has no INI entries; php.ini values would work for both).
+foreach (['closte.api_url' => 'http://127.0.0.1:$SIM_PORT/api/client', 'closte.timeout' => '5'] as \$name => \$value) {
+	if (extension_loaded('closte')) {
+		ini_set(\$name, \$value);
+	} elseif (function_exists('curl_init')) {
+		require_once '$E2E/wp-content/plugins/closte-native/compat/bootstrap.php';
+		\Closte\Compat\Settings::set(\$name, \$value);
+	}
+}
 PHP
 chmod 644 "$CONFIG"
 cat > "$E2E/wp-content/themes/e2e/style.css" <<'CSS'
@@ -121,7 +133,7 @@ cp "$here"/fixtures/*-standin.php "$E2E/wp-content/mu-plugins/standin/"
 chown -R www-data:www-data "$E2E/wp-content/uploads"
 chmod -R a+rwX "$E2E/wp-content/uploads" "$E2E/logs"
 
-PHP_WP=(php -n -d extension=mysqlnd -d extension=mysqli -d extension="$CLOSTE_SO" -d error_reporting=-1)
+PHP_WP=(php -n -d extension=mysqlnd -d extension=mysqli "${IMPL_ARGS[@]}" -d error_reporting=-1)
 
 # ------------------------------------------------------------------ install
 log "wp_install + network"
@@ -137,7 +149,7 @@ PHP
 "${PHP_WP[@]}" "$here/bin/wp.php" activate
 
 # ------------------------------------------------------------------ web server
-log "php -S with the extension"
+log "php -S with the $IMPL"
 WEB_PORT=$(free_port)
 cat > "$E2E/run/router.php" <<PHP
 <?php
@@ -174,5 +186,6 @@ CLOSTE_E2E_SIM_PORT=$SIM_PORT
 CLOSTE_E2E_WEB_PORT=$WEB_PORT
 CLOSTE_E2E_SO=$CLOSTE_SO
 CLOSTE_E2E_UM=$UM
+CLOSTE_E2E_IMPL=$IMPL
 ENV
-log "ready (Ultimate Multisite $UM stand-in): network http://$NETWORK (127.0.0.1:$WEB_PORT), Closte simulator 127.0.0.1:$SIM_PORT"
+log "ready (Ultimate Multisite $UM stand-in, closte $IMPL): network http://$NETWORK (127.0.0.1:$WEB_PORT), Closte simulator 127.0.0.1:$SIM_PORT"

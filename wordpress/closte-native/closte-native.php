@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       Closte Native for Ultimate Multisite
  * Plugin URI:        https://github.com/closte-native/closte
- * Description:       Maps Ultimate Multisite domains on Closte through the native `closte` PHP extension: domain aliases, Let's Encrypt certificates, retries through Action Scheduler, clear logs.
+ * Description:       Maps Ultimate Multisite domains on Closte: domain aliases, Let's Encrypt certificates, retries through Action Scheduler, clear logs. Uses the native `closte` PHP extension when it is loaded, its built-in PHP implementation otherwise.
  * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      8.2
@@ -26,6 +26,10 @@ if (defined('CLOSTE_NATIVE_VERSION')) {
 define('CLOSTE_NATIVE_VERSION', '0.2.0');
 define('CLOSTE_NATIVE_DIR', __DIR__);
 
+// The closte API: the extension when loaded (the fast path), otherwise the PHP implementation
+// shipped here (needs curl). The bootstrap defines nothing when the extension is there.
+require_once __DIR__ . '/compat/bootstrap.php';
+
 require_once __DIR__ . '/includes/class-logger.php';
 require_once __DIR__ . '/includes/class-network-domains.php';
 require_once __DIR__ . '/includes/class-alias-registry.php';
@@ -37,6 +41,7 @@ require_once __DIR__ . '/includes/class-domain-hooks.php';
 require_once __DIR__ . '/includes/class-connection-test.php';
 require_once __DIR__ . '/includes/class-sync-service.php';
 require_once __DIR__ . '/includes/class-sync-page.php';
+require_once __DIR__ . '/includes/class-site-health.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 
 \Closte_Native\Plugin::boot();

@@ -93,8 +93,20 @@ switch ($command) {
 				'wu_add_domain'       => $owners,
 				'closte_native_retry' => has_action('closte_native_retry'),
 				'extension'           => extension_loaded('closte'),
+				'implementation'      => \Closte_Native\Plugin::implementation(),
 			]
 		), "\n";
+		break;
+
+	case 'site-health':
+		wp_set_current_user(1);
+		$tests = apply_filters('site_status_tests', []);
+		$out   = ['description' => \Closte_Native\Domain_Hooks::description()];
+		foreach (['closte_native_implementation', 'closte_native_api_key'] as $name) {
+			$result       = call_user_func($tests['direct'][ $name ]['test']);
+			$out[ $name ] = [$result['status'], $result['label'], wp_strip_all_tags($result['description'])];
+		}
+		echo json_encode($out), "\n";
 		break;
 
 	case 'fire':

@@ -69,12 +69,28 @@ abstract class E2eTestCase extends TestCase
      *
      * @return array{exit: int, stdout: string, stderr: string}
      */
+    /**
+     * The php arguments that load the closte implementation under test: the extension, or for
+     * the PHP implementation curl and intl (the plugin loads its compat/ itself).
+     *
+     * @return list<string>
+     */
+    public static function implementationArgs(): array
+    {
+        return 'php' === CLOSTE_E2E_IMPL
+            ? ['-d', 'extension=curl', '-d', 'extension=intl']
+            : ['-d', 'extension=' . CLOSTE_E2E_SO];
+    }
+
+    /**
+     * wp.php in a process of its own. $withExtension false: no closte implementation at all
+     * (neither the extension nor curl, which the PHP implementation needs).
+     */
     protected function wpCli(array $args, bool $withExtension = true, array $env = []): array
     {
         $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'error_reporting=-1', '-d', 'display_errors=stderr'];
         if ($withExtension) {
-            $cmd[] = '-d';
-            $cmd[] = 'extension=' . CLOSTE_E2E_SO;
+            $cmd = array_merge($cmd, self::implementationArgs());
         }
         $cmd[] = dirname(__DIR__) . '/bin/wp.php';
         $process = proc_open(array_merge($cmd, $args), [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env ? $env + getenv() : null);

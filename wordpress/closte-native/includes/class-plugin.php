@@ -10,9 +10,10 @@ namespace Closte_Native;
 defined('ABSPATH') || exit;
 
 /**
- * Registers the integration with whichever generation of Ultimate Multisite is there, or,
- * without the `closte` extension, only an admin notice: the plugin never fatals and never
- * half-works.
+ * Registers the integration with whichever generation of Ultimate Multisite is there, on
+ * whichever closte implementation is there (the extension, or the PHP implementation in
+ * compat/, which needs curl), or, with neither, only an admin notice: the plugin never fatals
+ * and never half-works.
  *
  * - 2.5 and later (an integration registry exists): our Registry_Integration is registered as
  *   `closte` on `wu_register_integrations` and our Registry_Domain_Mapping as its
@@ -38,8 +39,9 @@ final class Plugin {
 
 		add_action('init', [self::class, 'load_translations'], 1);
 		add_action('change_locale', [self::class, 'load_translations']);
+		Site_Health::register();
 
-		if (! self::extension_available()) {
+		if (null === self::implementation()) {
 			add_action('network_admin_notices', [self::class, 'missing_extension_notice']);
 			add_action('admin_post_' . self::DISMISS_ACTION, [self::class, 'dismiss_notice']);
 			return;
@@ -61,11 +63,46 @@ final class Plugin {
 	}
 
 	/**
-	 * True when the `closte` extension with the functions this plugin calls is loaded.
+	 * Which closte implementation answers: 'extension', 'php' (compat/, loaded when the
+	 * extension is not), or null when neither is usable (no extension and no curl).
 	 */
-	public static function extension_available(): bool {
+	public static function implementation(): ?string {
 
-		return extension_loaded('closte') && function_exists('closte_add_domain') && function_exists('closte_normalize_domain');
+		if (! function_exists('closte_add_domain') || ! function_exists('closte_normalize_domain')) {
+			return null;
+		}
+
+		return extension_loaded('closte') ? 'extension' : 'php';
+	}
+
+	/**
+	 * Hands a key held only by Ultimate Multisite's credential store to the implementation, for
+	 * this request: an INI setting of the extension, the equivalent setting of the PHP one.
+	 *
+	 * @param string $key The API key.
+	 */
+	public static function use_api_key(string $key): void {
+
+		if ('extension' === self::implementation()) {
+			ini_set('closte.api_key', $key); // phpcs:ignore WordPress.PHP.IniSet -- the extension's own setting, for this request
+		} elseif ('php' === self::implementation()) {
+			\Closte\Compat\Settings::set('closte.api_key', $key);
+		}
+	}
+
+	/**
+	 * One line for the operator: which implementation runs, and what the extension would add.
+	 */
+	public static function implementation_note(): string {
+
+		switch (self::implementation()) {
+			case 'extension':
+				return __('Runs on the native closte PHP extension.', 'closte-native');
+			case 'php':
+				return __('Runs on the built-in PHP implementation (same behaviour). The closte PHP extension would add work that goes on between requests, connections kept across requests and faster bulk syncs.', 'closte-native');
+			default:
+				return __('Inactive: neither the closte PHP extension nor PHP\'s curl extension is loaded.', 'closte-native');
+		}
 	}
 
 	/**
@@ -202,9 +239,9 @@ final class Plugin {
 		printf(
 			'<div class="notice notice-warning is-dismissible closte-native-missing-extension"><p><strong>%s</strong> %s %s</p><p>%s</p><p><a href="%s">%s</a></p></div>',
 			esc_html__('Closte Native is inactive:', 'closte-native'),
-			esc_html__('the "closte" PHP extension is not loaded on this server.', 'closte-native'),
+			esc_html__('neither the "closte" PHP extension nor PHP\'s curl extension (which its built-in PHP implementation needs) is loaded on this server.', 'closte-native'),
 			esc_html(self::who_handles_domains()),
-			esc_html__('On Closte hosting, ask Closte support to enable the "closte" PHP extension for your app. On a server you manage, install it (see the plugin\'s README) and restart PHP. "php --ri closte" confirms it is loaded.', 'closte-native'),
+			esc_html__('On Closte hosting, ask Closte support to enable the "closte" or the "curl" PHP extension for your app. On a server you manage, install either (see the plugin\'s README) and restart PHP. "php --ri closte" or "php --ri curl" confirms it is loaded.', 'closte-native'),
 			esc_url($dismiss),
 			esc_html__('Do not show this again', 'closte-native')
 		);

@@ -41,7 +41,7 @@ class Registry_Integration extends Integration {
 	}
 
 	/**
-	 * Hands a key that only Ultimate Multisite's credential store holds to the extension.
+	 * Hands a key that only Ultimate Multisite's credential store holds to the closte API.
 	 */
 	private function use_stored_key(): void {
 
@@ -50,7 +50,7 @@ class Registry_Integration extends Integration {
 		}
 		$key = trim($this->get_credential(self::KEY_CONSTANT));
 		if ('' !== $key) {
-			ini_set('closte.api_key', $key); // phpcs:ignore WordPress.PHP.IniSet -- the extension's own setting, for this request
+			Plugin::use_api_key($key);
 		}
 	}
 

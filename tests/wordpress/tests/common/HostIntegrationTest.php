@@ -286,21 +286,40 @@ final class HostIntegrationTest extends E2eTestCase
         $this->assertStringNotContainsString("\nFORGED", $log, 'no forged line');
     }
 
-    public function testWithoutTheExtensionThereIsANoticeAndNoFatal(): void
+    public function testTheOperatorSeesWhichImplementationRunsInTheDescriptionAndSiteHealth(): void
+    {
+        $health = json_decode($this->wpCli(['site-health'])['stdout'], true);
+        if ('php' === CLOSTE_E2E_IMPL) {
+            $this->assertStringContainsString('Runs on the built-in PHP implementation (same behaviour). The closte PHP extension would add', $health['description']);
+            $this->assertSame('recommended', $health['closte_native_implementation'][0]);
+        } else {
+            $this->assertStringContainsString('Runs on the native closte PHP extension.', $health['description']);
+            $this->assertSame('good', $health['closte_native_implementation'][0]);
+        }
+        $this->assertSame('good', $health['closte_native_api_key'][0]);
+        $this->assertStringNotContainsString(CLOSTE_E2E_KEY, json_encode($health));
+
+        $without = json_decode($this->wpCli(['site-health'], false)['stdout'], true);
+        $this->assertSame('critical', $without['closte_native_implementation'][0]);
+        $this->assertStringContainsString('neither the closte PHP extension nor PHP', $without['description']);
+        $this->assertSame('critical', $without['closte_native_api_key'][0], 'no implementation: no key can be used');
+    }
+
+    public function testWithNeitherImplementationThereIsANoticeAndNoFatal(): void
     {
         $result = $this->wpCli(['notices'], false);
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $this->assertStringNotContainsString('Fatal', $result['stderr'] . $result['stdout']);
         $this->assertStringContainsString('closte-native-missing-extension', $result['stdout']);
         $this->assertStringContainsString('is-dismissible', $result['stdout']);
-        $this->assertStringContainsString('the &quot;closte&quot; PHP extension is not loaded on this server.', $result['stdout']);
+        $this->assertStringContainsString('neither the &quot;closte&quot; PHP extension nor PHP&#039;s curl extension', $result['stdout']);
         $this->assertStringContainsString('Ultimate Multisite&#039;s built-in Closte integration handles mapped domains, as before', $result['stdout']);
         $this->assertStringContainsString('ask Closte support to enable', $result['stdout']);
         $this->assertStringNotContainsString('make install', $result['stdout']);
         // None of our hooks; the stock integration (stand-in) keeps answering as before.
         $this->assertStringContainsString('"wu_add_domain":' . json_encode([$this->stockHookOwner()]), $result['stdout']);
         $this->assertStringContainsString('"closte_native_retry":false', $result['stdout']);
-        $this->assertStringContainsString('"extension":false', $result['stdout']);
+        $this->assertStringContainsString('"extension":false,"implementation":null', $result['stdout']);
 
         // Ultimate Multisite firing its hooks without the extension: nothing breaks.
         $fire = $this->wpCli(['fire', 'wu_add_domain', 'no-ext.example', '1'], false);
@@ -320,7 +339,7 @@ final class HostIntegrationTest extends E2eTestCase
         }
         // A queue runner works through the 50 mappings in the background, at 3 s per call.
         $runner = proc_open(
-            [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'extension=' . CLOSTE_E2E_SO, dirname(__DIR__, 2) . '/bin/wp.php', 'run-queue'],
+            array_merge([PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli'], self::implementationArgs(), [dirname(__DIR__, 2) . '/bin/wp.php', 'run-queue']),
             [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']],
             $pipes
         );
