@@ -81,10 +81,12 @@ function baseline_add_domain(string $base, string $key, string $domain, ?string 
 /** php.ini-independent settings of the extension for one benchmark run. */
 function bench_configure(array $opts): void
 {
-    ini_set('closte.api_url', $opts['base']);
-    ini_set('closte.api_key', $opts['key']);
+    // The extension's INI settings, or the same settings of the PHP implementation.
+    $set = extension_loaded('closte') ? 'ini_set' : [\Closte\Compat\Settings::class, 'set'];
+    $set('closte.api_url', $opts['base']);
+    $set('closte.api_key', $opts['key']);
     if ($opts['ca'] !== null) {
-        ini_set('closte.ca_file', $opts['ca']);
+        $set('closte.ca_file', $opts['ca']);
     }
 }
 

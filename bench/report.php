@@ -1,7 +1,10 @@
 <?php
 /** Renders BENCHMARKS.md from target/bench/results.jsonl (written by bench/run.sh). */
 
-$lines = array_map(static fn ($l) => json_decode($l, true), array_filter(file($argv[1], FILE_IGNORE_NEW_LINES)));
+$all = array_map(static fn ($l) => json_decode($l, true), array_filter(file($argv[1], FILE_IGNORE_NEW_LINES)));
+// Sections 1-4 are the extension (and the baseline); section 5 sets the PHP implementation beside it.
+$lines = array_values(array_filter($all, static fn ($l) => ($l['impl'] ?? 'extension') === 'extension'));
+$pure = array_values(array_filter($all, static fn ($l) => ($l['impl'] ?? 'extension') === 'php'));
 $by = static fn (string $bench) => array_values(array_filter($lines, static fn ($l) => $l['bench'] === $bench));
 $f = static fn (float $v, int $d = 2) => number_format($v, $d, '.', ',');
 $cpu = preg_match('/model name\s*:\s*(.+)/', (string) @file_get_contents('/proc/cpuinfo'), $m) ? trim($m[1]) : 'unknown';
@@ -83,6 +86,41 @@ foreach ($by('idle') as $i) {
     $idle[$i['mode']] = $i;
     printf("| %s extension | %s ms | %s KiB | %d |\n", $i['mode'], $f($i['startup_ms'], 1), $f($i['rss_kb'], 0), $i['threads']);
 }
+
+echo "\n## 5. The PHP implementation beside the extension\n\n";
+echo "The plugin's pure-PHP implementation (`wordpress/closte-native/compat`, used when the extension cannot be loaded) on the same scripts and simulator. Hook latency: median (p90) ms inside the call; bulk: seconds for 1,000 domains at 50 ms RTT, c=32; repeated: median ms per `closte_ssl_status` over 200 sequential calls at RTT 0.\n\n";
+echo "| measure | scheme | RTT | extension | PHP implementation | PHP ÷ extension |\n|---|---|---|---|---|---|\n";
+$find = static function (array $set, array $want) {
+    foreach ($set as $l) {
+        if (array_intersect_assoc($want, $l) == $want) {
+            return $l;
+        }
+    }
+    return null;
+};
+foreach (['http', 'https'] as $scheme) {
+    foreach (['enqueue' => '`closte_enqueue`', 'blocking' => '`closte_add_domain` (blocking)'] as $mode => $label) {
+        foreach ([0, 20, 100] as $rtt) {
+            $e = $find($lines, ['bench' => 'hook', 'mode' => $mode, 'scheme' => $scheme, 'rtt' => $rtt]);
+            $p = $find($pure, ['bench' => 'hook', 'mode' => $mode, 'scheme' => $scheme, 'rtt' => $rtt]);
+            if ($e && $p) {
+                printf("| hook: %s | %s | %d ms | %s (%s) | %s (%s)%s | %s× |\n", $label, $scheme, $rtt, $f($e['median'], 3), $f($e['p90'], 3), $f($p['median'], 3), $f($p['p90'], 3),
+                    $p['ok'] < $p['n'] ? " ⚠ {$p['ok']}/{$p['n']} ok" : '', $f($p['median'] / max($e['median'], 1e-9), 1));
+            }
+        }
+    }
+    $e = $find($lines, ['bench' => 'repeat', 'mode' => 'extension', 'scheme' => $scheme]);
+    $p = $find($pure, ['bench' => 'repeat', 'scheme' => $scheme]);
+    if ($e && $p) {
+        printf("| repeated `closte_ssl_status` | %s | 0 ms | %s | %s (%d connections) | %s× |\n", $scheme, $f($e['median'], 3), $f($p['median'], 3), $p['accepted_connections'], $f($p['median'] / max($e['median'], 1e-9), 1));
+    }
+    $e = $find($lines, ['bench' => 'bulk', 'mode' => 'sync', 'c' => 32, 'scheme' => $scheme]);
+    $p = $find($pure, ['bench' => 'bulk', 'mode' => 'sync', 'c' => 32, 'scheme' => $scheme]);
+    if ($e && $p) {
+        printf("| bulk 1,000 `closte_sync` c=32 (s) | %s | 50 ms | %s | %s%s | %s× |\n", $scheme, $f($e['seconds'], 2), $f($p['seconds'], 2), $p['ok'] < $p['n'] ? " ⚠ {$p['ok']}/{$p['n']} ok" : '', $f($p['seconds'] / $e['seconds'], 2));
+    }
+}
+echo "\nThe PHP implementation's `closte_enqueue` sends the request and returns; the rest of the work happens when the script next calls a closte function, in `closte_wait()`, or at the end of the request (the extension's runtime goes on meanwhile, on its own threads).\n";
 
 echo "\n## Targets\n\n";
 $targets = [];

@@ -47,6 +47,17 @@ run_php() { # scheme rtt script args...
     | tee -a "$results"
 }
 
+# The same scripts on the plugin's PHP implementation (no extension; curl and intl), tagged
+# "impl":"php": what operators without the extension get, and what the extension buys.
+run_pure() { # scheme rtt script args...
+  local scheme=$1 rtt=$2 script=$3; shift 3
+  local ca=""; [ "$scheme" = https ] && ca="--ca=$out/tls/ca.pem"
+  php -n -d extension=curl -d extension=intl -d auto_prepend_file="$repo/wordpress/closte-native/compat/bootstrap.php" \
+    "$here/$script" --port="$port" --scheme="$scheme" $ca --key=$KEY "$@" \
+    | php -n -r '$l = json_decode(stream_get_contents(STDIN), true); $l["scheme"] = $argv[1]; $l["rtt"] = (int) $argv[2]; $l["impl"] = "php"; echo json_encode($l), "\n";' "$scheme" "$rtt" \
+    | tee -a "$results"
+}
+
 if [ "$quick" = --quick ]; then N0=50; N20=10; N100=4; BULK=100; REPEAT=50; else N0=300; N20=60; N100=20; BULK=1000; REPEAT=200; fi
 
 for scheme in http https; do
@@ -65,6 +76,16 @@ for scheme in http https; do
   done
   start_sim $scheme 50
   run_php $scheme 50 bulk.php --mode=baseline --n=$BULK --prefix=bulk
+  # The PHP implementation: hook latency, repeated calls, bulk at c=32.
+  for rtt in 0 20 100; do
+    n=$N0; [ $rtt = 20 ] && n=$N20; [ $rtt = 100 ] && n=$N100
+    start_sim $scheme $rtt
+    for mode in enqueue blocking; do run_pure $scheme $rtt hook_latency.php --mode=$mode --n=$n --prefix=pure-$mode; done
+  done
+  start_sim $scheme 0
+  run_pure $scheme 0 repeat.php --mode=extension --n=$REPEAT
+  start_sim $scheme 50
+  run_pure $scheme 50 bulk.php --mode=sync --n=$BULK --c=32 --prefix=pure-bulk
 done
 stop_sim
 
