@@ -14,7 +14,11 @@ final class PhpImplementationTest extends ClosteTestCase
 {
     private const COMPAT = __DIR__ . '/../../wordpress/closte-native/compat/bootstrap.php';
 
-    /** @return array{exit: int, stdout: string, stderr: string} */
+    /**
+     * $code after requiring the PHP implementation, in `php -n` with exactly $extensions.
+     *
+     * @return array{exit: int, stdout: string, stderr: string}
+     */
     private static function runPure(string $code, array $extensions = ['curl', 'intl'], array $ini = []): array
     {
         $cmd = [PHP_BINARY, '-n'];
@@ -22,19 +26,7 @@ final class PhpImplementationTest extends ClosteTestCase
             $cmd[] = '-d';
             $cmd[] = "extension=$extension";
         }
-        foreach ($ini as $name => $value) {
-            $cmd[] = '-d';
-            $cmd[] = "$name=$value";
-        }
-        $script = tempnam(sys_get_temp_dir(), 'closte-pure-') . '.php';
-        file_put_contents($script, "<?php\nrequire " . var_export(realpath(self::COMPAT), true) . ";\n" . $code);
-        $cmd[] = $script;
-        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        $stdout = stream_get_contents($pipes[1]);
-        $stderr = stream_get_contents($pipes[2]);
-        $exit = proc_close($process);
-        unlink($script);
-        return ['exit' => $exit, 'stdout' => $stdout, 'stderr' => $stderr];
+        return PhpProcess::exec($cmd, 'require ' . var_export(realpath(self::COMPAT), true) . ";\n" . $code, $ini);
     }
 
     public function testWithTheExtensionLoadedTheBootstrapDefinesNothing(): void

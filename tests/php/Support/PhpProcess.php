@@ -18,15 +18,28 @@ final class PhpProcess
      */
     public static function run(string $code, array $ini = [], bool $loadExtension = true, int $timeout = 60, ?string $so = null): array
     {
+        return self::exec(self::command($loadExtension, $so), $code, $ini, $timeout, self::environment($loadExtension, $so));
+    }
+
+    /**
+     * Runs $code with the php command line $cmd (plus the -d settings $ini), killed after
+     * $timeout seconds.
+     *
+     * @param list<string> $cmd
+     * @param array<string, string> $ini
+     * @param array<string, string>|null $env
+     * @return array{exit: int, stdout: string, stderr: string}
+     */
+    public static function exec(array $cmd, string $code, array $ini = [], int $timeout = 60, ?array $env = null): array
+    {
         $script = tempnam(sys_get_temp_dir(), 'closte-php-') . '.php';
         file_put_contents($script, "<?php\n" . $code);
-        $cmd = self::command($loadExtension, $so);
         foreach ($ini as $name => $value) {
             $cmd[] = '-d';
             $cmd[] = "$name=$value";
         }
         $cmd[] = $script;
-        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, self::environment($loadExtension, $so));
+        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env);
         stream_set_blocking($pipes[1], false);
         stream_set_blocking($pipes[2], false);
         $stdout = $stderr = '';

@@ -330,7 +330,7 @@ impl ClosteClient {
                 let exchange = self.exchange(&InstallSsl { path, domain }).await;
                 outcome.attempts = exchange.attempts;
                 outcome.endpoint = Some(path.to_string());
-                settle_ssl_answer(outcome, exchange.result);
+                settle(outcome, exchange.result, State::Requested);
             }
             SslEndpoint::NoneFound => no_ssl_endpoint(outcome),
         }
@@ -352,7 +352,7 @@ impl ClosteClient {
                 ssl_cache::remember(&self.base_url, SslEndpoint::Found(path));
             }
             // Without proof either way nothing is remembered; the next call probes again.
-            settle_ssl_answer(outcome, exchange.result);
+            settle(outcome, exchange.result, State::Requested);
             return;
         }
         ssl_cache::remember(&self.base_url, SslEndpoint::NoneFound);
@@ -367,11 +367,7 @@ impl ClosteClient {
         outcome.endpoint = Some(endpoint.path().to_string());
         let exchange = self.exchange(&endpoint).await;
         outcome.attempts = exchange.attempts;
-        match exchange.result {
-            Ok(answer) if answer.success => outcome.succeed_with(State::Checked, answer),
-            Ok(answer) => outcome.fail(&answer.into_rejection()),
-            Err(failure) => outcome.fail(&failure),
-        }
+        settle(&mut outcome, exchange.result, State::Checked);
         outcome.elapsed = started.elapsed();
         outcome
     }
@@ -439,9 +435,10 @@ fn proves_endpoint_exists(failure: &Failure) -> bool {
     }
 }
 
-fn settle_ssl_answer(outcome: &mut Outcome, result: Result<Answer, Failure>) {
+/// The common ending of an operation: a success answer is `state`, anything else a failure.
+fn settle(outcome: &mut Outcome, result: Result<Answer, Failure>, state: State) {
     match result {
-        Ok(answer) if answer.success => outcome.succeed_with(State::Requested, answer),
+        Ok(answer) if answer.success => outcome.succeed_with(state, answer),
         Ok(answer) => outcome.fail(&answer.into_rejection()),
         Err(failure) => outcome.fail(&failure),
     }

@@ -17,9 +17,15 @@ final class CaBundle
     /** @var array<string, string> ca_file => joined bundle, for this process */
     private static array $joined = [];
 
+    /** @var array<string, true> ca files found usable in this process (read once, like the extension's client) */
+    private static array $usable = [];
+
     /** Checks that $caFile holds at least one PEM certificate, or ConfigurationException. */
     public static function check(string $caFile): void
     {
+        if (isset(self::$usable[$caFile])) {
+            return;
+        }
         $error = null;
         if (!is_file($caFile) || !is_readable($caFile)) {
             $error = is_dir($caFile) ? 'is a directory' : 'cannot be read (no such file, or no permission)';
@@ -32,6 +38,7 @@ final class CaBundle
         if ($error !== null) {
             throw new ConfigurationException("cannot build the HTTP client: closte.ca_file $caFile: $error", 2);
         }
+        self::$usable[$caFile] = true;
     }
 
     /** The path of a bundle with the system's roots and $caFile's certificates. */

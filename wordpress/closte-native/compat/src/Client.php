@@ -136,9 +136,8 @@ final class Client
                 $outcome->succeedWith($adding ? 'already_exists' : 'not_present', $result);
                 return $outcome;
             }
-            $result = $result->rejection();
         }
-        yield from $this->settleAmbiguous($outcome, $result, $domain, $adding);
+        yield from $this->settleAmbiguous($outcome, self::asFailure($result), $domain, $adding);
         return $outcome;
     }
 
@@ -192,7 +191,7 @@ final class Client
         } else {
             [$result, $outcome->attempts] = yield from $this->exchange('POST', $known, self::sslFields($domain));
             $outcome->endpoint = $known;
-            self::settleSslAnswer($outcome, $result);
+            self::settle($outcome, $result, 'requested');
         }
         $outcome->elapsedMs = (microtime(true) - $started) * 1000;
         return $outcome;
@@ -214,7 +213,7 @@ final class Client
                 SslEndpoints::remember($this->settings->apiUrl, $path);
             }
             // Without proof either way nothing is remembered; the next call probes again.
-            self::settleSslAnswer($outcome, $result);
+            self::settle($outcome, $result, 'requested');
             return;
         }
         SslEndpoints::remember($this->settings->apiUrl, null);
@@ -232,13 +231,20 @@ final class Client
             && $failure->status < 500;
     }
 
-    private static function settleSslAnswer(Outcome $outcome, Answer|Failure $result): void
+    /** The common ending of an operation: a success answer is $state, anything else a failure. */
+    private static function settle(Outcome $outcome, Answer|Failure $result, string $state): void
     {
         if ($result instanceof Answer && $result->success) {
-            $outcome->succeedWith('requested', $result);
+            $outcome->succeedWith($state, $result);
         } else {
-            $outcome->fail($result instanceof Answer ? $result->rejection() : $result);
+            $outcome->fail(self::asFailure($result));
         }
+    }
+
+    /** A refusal (an answer without success) as a failure; a failure as it is. */
+    private static function asFailure(Answer|Failure $result): Failure
+    {
+        return $result instanceof Answer ? $result->rejection() : $result;
     }
 
     private static function noSslEndpoint(Outcome $outcome): void
@@ -262,11 +268,7 @@ final class Client
         $outcome = new Outcome('ssl_status', $domain->name);
         $outcome->endpoint = '/ssl/status';
         [$result, $outcome->attempts] = yield from $this->exchange('POST', '/ssl/status', ['domain' => $domain->name]);
-        if ($result instanceof Answer && $result->success) {
-            $outcome->succeedWith('checked', $result);
-        } else {
-            $outcome->fail($result instanceof Answer ? $result->rejection() : $result);
-        }
+        self::settle($outcome, $result, 'checked');
         $outcome->elapsedMs = (microtime(true) - $started) * 1000;
         return $outcome;
     }
@@ -283,7 +285,7 @@ final class Client
             unset($result->body['domains']); // the names are in `domains`
             $outcome->succeedWith('listed', $result);
         } else {
-            $outcome->fail($result instanceof Answer ? $result->rejection() : $result);
+            $outcome->fail(self::asFailure($result));
         }
         $outcome->elapsedMs = (microtime(true) - $started) * 1000;
         return $outcome;
@@ -302,7 +304,7 @@ final class Client
         if ($result instanceof Answer && ($result->success || str_starts_with((string) $result->error, 'Invalid or empty domain'))) {
             $outcome->succeedWith('authorized', $result);
         } else {
-            $outcome->fail($result instanceof Answer ? $result->rejection() : $result);
+            $outcome->fail(self::asFailure($result));
         }
         $outcome->elapsedMs = (microtime(true) - $started) * 1000;
         return $outcome;

@@ -69,7 +69,8 @@ final class DomainName
             throw new Problem(sprintf('the input is %d bytes long, far beyond a host name', strlen($input)));
         }
         // Structural checks on the raw text, so the message points at what the operator typed.
-        foreach (Text::chars($input) as $position => $char) {
+        $chars = Text::chars($input);
+        foreach ($chars as $position => $char) {
             $point = Text::codePoint($char);
             if ($point <= 0x1F || ($point >= 0x7F && $point <= 0x9F) || self::isInvisible($point)) {
                 throw new Problem("control character at position $position");
@@ -91,7 +92,7 @@ final class DomainName
                 Text::truncate(substr($input, 0, $scheme), 16)
             ));
         }
-        foreach (Text::chars($input) as $position => $char) {
+        foreach ($chars as $position => $char) {
             if (in_array($char, ['/', '\\', '?', '#'], true)) {
                 throw new Problem("path, query or fragment starting at position $position; give the bare host name");
             }

@@ -69,7 +69,7 @@ final class Jobs
         if (self::$entries !== []) {
             Scheduler::get()->pump(0.0);
         }
-        return count(array_filter(self::$entries, static fn (array $e): bool => $e['outcome'] === null));
+        return self::unfinished();
     }
 
     /**
@@ -133,7 +133,7 @@ final class Jobs
             return [];
         }
         $scheduler = Scheduler::get();
-        $scheduler->pump(microtime(true) + $timeout, static fn (): bool => self::pendingWithoutPump() === 0);
+        $scheduler->pump(microtime(true) + $timeout, static fn (): bool => self::unfinished() === 0);
         $lines = [];
         foreach (self::$entries as $id => $entry) {
             $site = $entry['site_id'] !== null ? " (site {$entry['site_id']})" : '';
@@ -163,7 +163,8 @@ final class Jobs
         return $lines;
     }
 
-    private static function pendingWithoutPump(): int
+    /** Jobs whose outcome has not arrived yet (no pumping). */
+    private static function unfinished(): int
     {
         return count(array_filter(self::$entries, static fn (array $e): bool => $e['outcome'] === null));
     }

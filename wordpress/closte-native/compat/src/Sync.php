@@ -225,14 +225,10 @@ final class Sync
             }
             $perDomain[$name] = $outcome->toArray();
         }
-        $allOk = true;
-        foreach ($results as $outcome) {
-            $allOk = $allOk && $outcome->ok;
-        }
         $kept = $plan['kept'];
         ksort($kept, SORT_STRING);
         return [
-            'ok' => $allOk && ($listing->ok || $results !== []),
+            'ok' => $failed === [] && ($listing->ok || $results !== []),
             'prune' => $options['prune'],
             'dry_run' => $options['dry_run'],
             'concurrency' => $options['concurrency'],
