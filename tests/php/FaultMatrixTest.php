@@ -147,4 +147,38 @@ final class FaultMatrixTest extends ClosteTestCase
         $this->assertSame(0, $result['exit'], 'no fatal: ' . $result['stderr'] . $result['stdout']);
         $this->assertSame([false, 'bad_response', false, 'bad_response', true], json_decode($result['stdout'], true));
     }
+
+    /**
+     * The 4 MiB body cap at its boundary: an answer of exactly the cap is read, one byte more is
+     * refused, whether the size is announced (Content-Length) or only found while streaming
+     * (chunked).
+     *
+     * @return array<string, array{0: int, 1: bool, 2: bool}>
+     */
+    public static function bodySizes(): array
+    {
+        $cap = 4 * 1024 * 1024;
+        return [
+            'exactly the cap, with a length' => [$cap, false, true],
+            'exactly the cap, chunked' => [$cap, true, true],
+            'one byte past, with a length' => [$cap + 1, false, false],
+            'one byte past, chunked' => [$cap + 1, true, false],
+        ];
+    }
+
+    /** @dataProvider bodySizes */
+    public function testTheBodyCapAcceptsItsOwnSizeAndRefusesOneByteMore(int $size, bool $chunked, bool $accepted): void
+    {
+        $this->sim->fault(['kind' => 'padded', 'size' => $size, 'chunked' => $chunked, 'count' => 1, 'path' => '/getdomains']);
+        $result = closte_list_domains();
+        if ($accepted) {
+            $this->assertTrue($result['ok'], json_encode($result));
+            $this->assertSame('listed', $result['state']);
+        } else {
+            $this->assertFalse($result['ok']);
+            $this->assertSame('bad_response', $result['error_kind']);
+            $this->assertSame("Closte's answer exceeds 4194304 bytes; not read", $result['error']);
+            $this->assertSame(1, $result['attempts']);
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use closte_core::client::error::ErrorKind;
 use closte_core::client::outcome::{Outcome, State};
-use closte_core::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint};
+use closte_core::client::{cached_ssl_endpoint, ClosteClient, SslEndpoint, MAX_BODY_BYTES};
 use closte_core::config::{ApiKey, Settings};
 use closte_core::domain::DomainName;
 use common::{Simulator, KEY};
@@ -485,6 +485,8 @@ fn connection_refused_is_a_network_failure() {
     let message = outcome.error().unwrap();
     assert!(!message.contains(KEY));
     assert!(message.contains("/adddomainalias"), "{message}");
+    // The cause chain is kept: the operator reads why, not only that, sending failed.
+    assert!(message.contains("Connection refused"), "{message}");
 }
 
 #[test]
@@ -500,7 +502,6 @@ fn undecodable_answers_are_bad_responses() {
     ] {
         let sim = Simulator::start(&[]);
         sim.fault(fault);
-        let d = domain("example.com");
         let outcome = run(
             &settings(&sim),
             KEY,
@@ -508,8 +509,156 @@ fn undecodable_answers_are_bad_responses() {
         );
         assert!(!outcome.ok(), "{fault}");
         assert_eq!(outcome.error_kind(), Some(kind), "{fault}: {outcome:?}");
-        let _ = d;
     }
+}
+
+fn list_with_padding(size: usize, chunked: bool) -> Outcome {
+    let sim = Simulator::start(&[]);
+    add(&sim, "example.com");
+    sim.fault(&format!(
+        r#"{{"kind":"padded","size":{size},"chunked":{chunked},"count":1,"path":"/getdomains"}}"#
+    ));
+    run(
+        &settings(&sim),
+        KEY,
+        |c| async move { c.list_domains().await },
+    )
+}
+
+#[test]
+fn an_answer_of_exactly_the_body_cap_is_read_with_or_without_a_length() {
+    for chunked in [false, true] {
+        let outcome = list_with_padding(MAX_BODY_BYTES, chunked);
+        assert!(outcome.ok(), "chunked={chunked}: {outcome:?}");
+        assert_eq!(outcome.state(), State::Listed);
+        assert_eq!(outcome.domains(), Some(&["example.com".to_string()][..]));
+    }
+}
+
+#[test]
+fn one_byte_past_the_body_cap_is_refused_with_or_without_a_length() {
+    // With a Content-Length the answer is refused before reading; chunked, while streaming.
+    for chunked in [false, true] {
+        let outcome = list_with_padding(MAX_BODY_BYTES + 1, chunked);
+        assert!(!outcome.ok(), "chunked={chunked}");
+        assert_eq!(outcome.error_kind(), Some(ErrorKind::BadResponse));
+        assert_eq!(
+            outcome.error(),
+            Some("Closte's answer exceeds 4194304 bytes; not read")
+        );
+        assert_eq!(outcome.status(), 200);
+        assert_eq!(outcome.attempts(), 1, "not retried in-call");
+    }
+}
+
+fn request_ssl(sim: &Simulator, name: &str) -> Outcome {
+    let d = domain(name);
+    run(
+        &settings(sim),
+        KEY,
+        |c| async move { c.request_ssl(&d).await },
+    )
+}
+
+#[test]
+fn a_refusal_of_the_request_itself_during_discovery_proves_the_endpoint_exists() {
+    // 400, or a 200 refusal naming the domain: the endpoint answered about this request.
+    for fault in [
+        r#"{"kind":"status","status":400,"count":1,"path":"/ssl/install"}"#,
+        r#"{"kind":"status","status":422,"count":1,"path":"/ssl/install"}"#,
+        r#"{"kind":"status","status":200,"error":"Invalid domain","count":1,"path":"/ssl/install"}"#,
+    ] {
+        let sim = Simulator::start(&[]);
+        sim.fault(fault);
+        let refused = request_ssl(&sim, "example.com");
+        assert!(!refused.ok(), "{fault}");
+        assert_eq!(
+            refused.error_kind(),
+            Some(ErrorKind::InvalidDomain),
+            "{fault}"
+        );
+        assert_eq!(refused.endpoint(), Some("/ssl/install"));
+        assert_eq!(refused.attempts(), 1, "no other candidate probed: {fault}");
+        assert_eq!(
+            cached_ssl_endpoint(&sim.api_url()),
+            Some(SslEndpoint::Found("/ssl/install")),
+            "{fault}"
+        );
+    }
+}
+
+#[test]
+fn what_stands_in_front_of_every_path_during_discovery_proves_nothing() {
+    // A refused key, a rate limit or a server error could come from a gateway: nothing is
+    // remembered, the call fails as it is, and the next call probes again.
+    for (fault, kind) in [
+        (
+            r#"{"kind":"status","status":500,"count":1,"path":"/ssl/install"}"#,
+            ErrorKind::Server,
+        ),
+        (
+            r#"{"kind":"status","status":401,"count":1,"path":"/ssl/install"}"#,
+            ErrorKind::Auth,
+        ),
+        (
+            r#"{"kind":"status","status":200,"error":"Invalid API key","count":1,"path":"/ssl/install"}"#,
+            ErrorKind::Auth,
+        ),
+        (
+            r#"{"kind":"status","status":429,"retry_after":600,"count":1,"path":"/ssl/install"}"#,
+            ErrorKind::RateLimited,
+        ),
+    ] {
+        let sim = Simulator::start(&[]);
+        sim.post("/domains", r#"{"domains":["example.com"]}"#);
+        sim.fault(fault);
+        let refused = request_ssl(&sim, "example.com");
+        assert_eq!(refused.error_kind(), Some(kind), "{fault}: {refused:?}");
+        assert_eq!(refused.attempts(), 1, "{fault}");
+        assert_eq!(cached_ssl_endpoint(&sim.api_url()), None, "{fault}");
+        let again = request_ssl(&sim, "example.com");
+        assert!(again.ok(), "{fault}: {again:?}");
+        assert_eq!(
+            cached_ssl_endpoint(&sim.api_url()),
+            Some(SslEndpoint::Found("/ssl/install"))
+        );
+    }
+}
+
+#[test]
+fn a_not_found_refusal_with_http_200_is_confirmed_with_the_listing_and_a_404_is_not() {
+    // Closte added the alias but answered with a not-found text at HTTP 200: ambiguous, so the
+    // listing settles it, and the attempts include that confirmation.
+    let sim = Simulator::start(&[]);
+    sim.fault(
+        r#"{"kind":"status","status":200,"error":"Application does not exist","count":1,"path":"/adddomainalias","apply":true}"#,
+    );
+    let outcome = add(&sim, "example.com");
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(outcome.state(), State::AlreadyExists);
+    assert_eq!(outcome.attempts(), 2, "the add and the listing");
+    assert_eq!(sim.requests_to("/getdomains"), 1);
+
+    // A 404 is the address itself missing: reported as it is, no listing.
+    let sim = Simulator::start(&[]);
+    sim.fault(r#"{"kind":"status","status":404,"count":1,"path":"/adddomainalias","apply":true}"#);
+    let outcome = add(&sim, "example.com");
+    assert!(!outcome.ok());
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::NotFound));
+    assert_eq!(outcome.status(), 404);
+    assert_eq!(outcome.attempts(), 1);
+    assert_eq!(sim.requests_to("/getdomains"), 0);
+
+    // Confirmed absent: the failure stands, with the listing counted.
+    let sim = Simulator::start(&[]);
+    sim.fault(
+        r#"{"kind":"status","status":200,"error":"Application does not exist","count":1,"path":"/adddomainalias"}"#,
+    );
+    let outcome = add(&sim, "example.com");
+    assert!(!outcome.ok());
+    assert_eq!(outcome.error_kind(), Some(ErrorKind::NotFound));
+    assert_eq!(outcome.error(), Some("Application does not exist"));
+    assert_eq!(outcome.attempts(), 2);
 }
 
 #[test]

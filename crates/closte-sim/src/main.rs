@@ -39,8 +39,9 @@ Usage: closte-sim [options]
   --auth-error-message TEXT       text for a wrong or missing key (default: Invalid API Key)
   --auth-status N           HTTP status for a wrong key (default 200, as JSON success=false)
   --fault SPEC              inject a fault: KIND[:STATUS][,count=N][,path=/x][,retry_after=S]
-                            [,delay_ms=N][,size=N][,apply=1]; KIND is status, hang, reset,
-                            malformed, html, empty, oversized, many, trickle, close (repeatable)
+                            [,delay_ms=N][,size=N][,apply=1][,chunked=1]; KIND is status, hang,
+                            reset, malformed, html, empty, oversized, many, padded, trickle,
+                            close (repeatable)
   --tls-cert PEM --tls-key PEM   serve HTTPS with this certificate chain and key
   --parent-pid PID          exit when PID is gone (tests use it to never leave a server behind)
   --verbose                 one line per request on stderr (never the key)
@@ -249,6 +250,26 @@ async fn serve_connection(
     Ok(())
 }
 
+/// A 200 JSON answer sent chunked (no Content-Length) in 64 KiB chunks; the connection closes
+/// after it. A client that stops reading early ends the write quietly.
+async fn write_chunked(stream: &mut Conn, body: &[u8]) -> std::io::Result<()> {
+    let response = Response::raw(200, "application/json", Vec::new());
+    stream.write_all(&response.head(None, true)).await?;
+    for chunk in body.chunks(64 * 1024) {
+        let framed = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.to_vec(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        if stream.write_all(&framed).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    Ok(())
+}
+
 /// Carries out a fault. Returns whether the connection may serve another request.
 async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Result<bool> {
     let delay = Duration::from_millis(fault.delay_ms.unwrap_or(200));
@@ -257,7 +278,10 @@ async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Re
             let status = fault.status.unwrap_or(500);
             let mut response = Response::json(
                 status,
-                &serde_json::json!({"success": false, "error": format!("Injected HTTP {status}")}),
+                &serde_json::json!({
+                    "success": false,
+                    "error": fault.error.clone().unwrap_or_else(|| format!("Injected HTTP {status}")),
+                }),
             );
             let retry_after = match (&fault.retry_after_raw, fault.retry_after_date) {
                 (Some(raw), _) => Some(raw.clone()),
@@ -311,25 +335,21 @@ async fn inject(stream: &mut Conn, fault: &Fault, real: Response) -> std::io::Re
         }
         FaultKind::Oversized => {
             let size = fault.size.unwrap_or(8 * 1024 * 1024);
-            let response = Response::raw(200, "application/json", Vec::new());
-            stream.write_all(&response.head(None, true)).await?;
-            let chunk = vec![b' '; 64 * 1024];
-            let mut sent = 0;
-            while sent < size {
-                let n = chunk.len().min(size - sent);
-                let framed = [
-                    format!("{n:x}\r\n").into_bytes(),
-                    chunk[..n].to_vec(),
-                    b"\r\n".to_vec(),
-                ]
-                .concat();
-                if stream.write_all(&framed).await.is_err() {
-                    return Ok(false);
-                }
-                sent += n;
-            }
-            let _ = stream.write_all(b"0\r\n\r\n").await;
+            write_chunked(stream, &vec![b' '; size]).await?;
             Ok(false)
+        }
+        FaultKind::Padded => {
+            let size = fault.size.unwrap_or(4 * 1024 * 1024);
+            let mut body = real.body.clone();
+            body.resize(size.max(body.len()), b' ');
+            if fault.chunked {
+                write_chunked(stream, &body).await?;
+                return Ok(false);
+            }
+            Response::raw(200, "application/json", body)
+                .write(stream, false)
+                .await?;
+            Ok(true)
         }
         FaultKind::Many => {
             let size = fault.size.unwrap_or(4 * 1024 * 1024 - 1024);

@@ -121,6 +121,10 @@ pub enum FaultKind {
     /// HTTP 200 with a legal JSON answer of about `size` bytes (default 4 MiB - 1 KiB) made of
     /// tiny objects: under the body cap, huge once converted to PHP arrays.
     Many,
+    /// The real answer followed by spaces up to exactly `size` bytes (default 4 MiB, the
+    /// client's body cap): with a Content-Length, or chunked without one when `chunked` is set.
+    /// Still legal JSON, so it tests the size check alone.
+    Padded,
     /// A valid answer, one byte every `delay_ms`.
     Trickle,
     /// Close the connection without answering.
@@ -153,6 +157,13 @@ pub struct Fault {
     /// Carry out the operation before corrupting the answer ("Closte did it, the answer was lost").
     #[serde(default)]
     pub apply: bool,
+    /// `padded`: send the body chunked, without a Content-Length.
+    #[serde(default)]
+    pub chunked: bool,
+    /// `status`: the error text of the JSON body (default `Injected HTTP <status>`), e.g. a
+    /// not-found wording with status 200.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 impl Fault {
@@ -183,6 +194,8 @@ impl Fault {
             delay_ms: None,
             size: None,
             apply: false,
+            chunked: false,
+            error: None,
         };
         for part in parts {
             let (key, value) = part
@@ -200,6 +213,7 @@ impl Fault {
                 "delay_ms" => fault.delay_ms = Some(number()?),
                 "size" => fault.size = Some(number()? as usize),
                 "apply" => fault.apply = value == "1" || value == "true",
+                "chunked" => fault.chunked = value == "1" || value == "true",
                 _ => return Err(format!("unknown fault option {key}")),
             }
         }
@@ -289,9 +303,11 @@ impl Sim {
         match fault {
             None => Action::Respond(answer(self)),
             Some(fault) => {
-                // A trickle is a slow but real answer; other faults only carry out the
-                // operation when asked to (`apply`).
-                let real = if fault.apply || fault.kind == FaultKind::Trickle {
+                // A trickle or padding is a slow or large but real answer; other faults only
+                // carry out the operation when asked to (`apply`).
+                let real = if fault.apply
+                    || matches!(fault.kind, FaultKind::Trickle | FaultKind::Padded)
+                {
                     answer(self)
                 } else {
                     Response::json(200, &json!({"success": true}))

@@ -362,9 +362,54 @@ mod tests {
     }
 
     #[test]
+    fn html_is_recognised_by_its_start_or_a_body_tag_in_any_case() {
+        for page in [
+            &b"<!DOCTYPE html><title>502</title>"[..],
+            b"\n  <HTML><head></head></html>",
+            b"<?xml version=\"1.0\"?><html><BODY>nginx</BODY></html>",
+        ] {
+            let err = decode(200, page, None).unwrap_err();
+            assert_eq!(
+                err.message(),
+                "Closte answered with an HTML page instead of JSON",
+                "{}",
+                String::from_utf8_lossy(page)
+            );
+        }
+        // Markup without those signs is reported as what it is, with its first bytes.
+        let err = decode(200, b"<error>busy</error>", None).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "Closte answered with malformed JSON (19 bytes, starts \"<error>busy</error>\")"
+        );
+        // Only the first 256 bytes are looked at.
+        let late = format!("{}<body>", "x".repeat(300));
+        assert!(!looks_like_html(late.as_bytes()));
+    }
+
+    #[test]
+    fn a_refusal_without_a_text_says_so_and_keeps_its_body() {
+        let answer = decode(200, br#"{"success":false,"code":7}"#, None).unwrap();
+        let failure = answer.into_rejection();
+        assert_eq!(
+            failure.message(),
+            "Closte answered success=false without an error text"
+        );
+        assert_eq!(failure.status(), 200);
+        assert_eq!(failure.body().unwrap()["code"], 7);
+        // A number or an object as the error text is kept as JSON text, not dropped.
+        let answer = decode(200, br#"{"success":false,"error":{"code":7}}"#, None).unwrap();
+        assert_eq!(answer.error.as_deref(), Some(r#"{"code":7}"#));
+    }
+
+    #[test]
     fn long_error_texts_are_capped() {
         let body = format!(r#"{{"success":false,"error":"{}"}}"#, "x".repeat(5000));
         let answer = decode(200, body.as_bytes(), None).unwrap();
-        assert!(answer.error.unwrap().chars().count() <= MAX_MESSAGE_CHARS + 1);
+        let text = answer.error.unwrap();
+        assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(text.ends_with('…'), "the cut is marked");
+        let exactly = "y".repeat(MAX_MESSAGE_CHARS);
+        assert_eq!(cap(&exactly), exactly, "a text at the cap is kept whole");
     }
 }

@@ -615,6 +615,11 @@ mod tests {
             );
         }
         assert!(retry_delay(1, Some(3)).unwrap() >= Duration::from_secs(3));
+        // Exactly the cap is still waited for in-call; one second more is not.
+        assert_eq!(
+            retry_delay(1, Some(MAX_RETRY_AFTER_SECS)),
+            Some(Duration::from_secs(MAX_RETRY_AFTER_SECS))
+        );
         assert_eq!(retry_delay(1, Some(MAX_RETRY_AFTER_SECS + 1)), None);
     }
 
