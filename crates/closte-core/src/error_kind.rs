@@ -76,3 +76,50 @@ impl fmt::Display for ErrorKind {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_name_and_index() {
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "auth",
+                "invalid_domain",
+                "rate_limited",
+                "server",
+                "timeout",
+                "network",
+                "bad_response",
+                "not_found",
+                "tls",
+                "internal"
+            ]
+        );
+        for (position, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), position, "{kind}");
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+    }
+
+    #[test]
+    fn only_what_may_pass_with_time_is_retryable() {
+        let retryable: Vec<ErrorKind> = ErrorKind::ALL
+            .into_iter()
+            .filter(|k| k.is_retryable())
+            .collect();
+        assert_eq!(
+            retryable,
+            [
+                ErrorKind::RateLimited,
+                ErrorKind::Server,
+                ErrorKind::Timeout,
+                ErrorKind::Network,
+                ErrorKind::Internal
+            ]
+        );
+    }
+}

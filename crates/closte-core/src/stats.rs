@@ -17,17 +17,22 @@ pub struct Counters {
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: AtomicU64 = AtomicU64::new(0);
 
-pub static COUNTERS: Counters = Counters {
-    operations: ZERO,
-    requests: ZERO,
-    successes: ZERO,
-    retries: ZERO,
-    connections: ZERO,
-    tls_handshakes: ZERO,
-    failures: [ZERO; ErrorKind::ALL.len()],
-};
+pub static COUNTERS: Counters = Counters::new();
 
 impl Counters {
+    /// All zero. The process has one set, [`COUNTERS`]; tests build their own.
+    pub const fn new() -> Self {
+        Counters {
+            operations: ZERO,
+            requests: ZERO,
+            successes: ZERO,
+            retries: ZERO,
+            connections: ZERO,
+            tls_handshakes: ZERO,
+            failures: [ZERO; ErrorKind::ALL.len()],
+        }
+    }
+
     pub fn operation(&self) {
         self.operations.fetch_add(1, Ordering::Relaxed);
     }
@@ -80,4 +85,48 @@ pub struct Snapshot {
     pub connections: u64,
     pub tls_handshakes: u64,
     pub failures: Vec<(ErrorKind, u64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_event_raises_its_own_counter_and_no_other() {
+        let counters = Counters::new();
+        counters.operation();
+        counters.request(None);
+        counters.request(None);
+        counters.request(Some(ErrorKind::Timeout));
+        counters.retry();
+        counters.retry();
+        counters.retry();
+        counters.connection();
+        counters.tls_handshake();
+        counters.tls_handshake();
+        counters.tls_handshake();
+        counters.tls_handshake();
+        let snapshot = counters.snapshot();
+        assert_eq!(snapshot.operations, 1);
+        assert_eq!(snapshot.requests, 3, "every attempt, whatever its end");
+        assert_eq!(snapshot.successes, 2);
+        assert_eq!(snapshot.retries, 3);
+        assert_eq!(snapshot.connections, 1);
+        assert_eq!(snapshot.tls_handshakes, 4);
+        for (kind, count) in snapshot.failures {
+            let expected = u64::from(kind == ErrorKind::Timeout);
+            assert_eq!(count, expected, "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_lists_every_error_kind_in_order() {
+        let kinds: Vec<ErrorKind> = Counters::new()
+            .snapshot()
+            .failures
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect();
+        assert_eq!(kinds, ErrorKind::ALL);
+    }
 }

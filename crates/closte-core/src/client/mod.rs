@@ -603,6 +603,26 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn every_operation_name_parses_to_its_operation_and_nothing_else_does() {
+        for name in DomainOperation::NAMES {
+            let operation = DomainOperation::parse(name).expect(name);
+            assert_eq!(operation.operation().as_str(), name);
+        }
+        for name in ["", "add", "ADD_DOMAIN", "list_domains", "test_connection"] {
+            assert_eq!(DomainOperation::parse(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn only_add_and_remove_carry_a_site_id() {
+        let carrying: Vec<&str> = DomainOperation::NAMES
+            .into_iter()
+            .filter(|name| DomainOperation::parse(name).unwrap().takes_site_id())
+            .collect();
+        assert_eq!(carrying, ["add_domain", "remove_domain"]);
+    }
+
+    #[test]
     fn backoff_grows_and_is_capped() {
         for attempt in 1..=12 {
             let d = retry_delay(attempt, None).unwrap();
