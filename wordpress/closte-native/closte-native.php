@@ -3,13 +3,17 @@
  * Plugin Name:       Closte Native for Ultimate Multisite
  * Plugin URI:        https://github.com/closte-native/closte
  * Description:       Maps Ultimate Multisite domains on Closte: domain aliases, Let's Encrypt certificates, retries through Action Scheduler, clear logs. Uses the native `closte` PHP extension when it is loaded, its built-in PHP implementation otherwise.
- * Version:           0.2.0
+ * Version:           0.3.0
  * Requires at least: 6.1
  * Requires PHP:      8.2
  * Network:           true
  * License:           GPL-2.0-or-later
  * Text Domain:       closte-native
  * Domain Path:       /languages
+ *
+ * No "Requires Plugins" header here: WordPress 6.5+ enforces it by the dependency's folder name,
+ * and Ultimate Multisite installed under another folder (from GitHub, or the older
+ * wp-multisite-waas) would block activation. readme.txt states the dependency.
  *
  * Works as a network-activated plugin or as a must-use plugin (copy this folder into
  * wp-content/mu-plugins/ and require closte-native/closte-native.php from a loader file).
@@ -23,7 +27,7 @@ if (defined('CLOSTE_NATIVE_VERSION')) {
 	return; // Loaded twice (plugin and mu-plugin): the first copy wins.
 }
 
-define('CLOSTE_NATIVE_VERSION', '0.2.0');
+define('CLOSTE_NATIVE_VERSION', '0.3.0');
 define('CLOSTE_NATIVE_DIR', __DIR__);
 
 // The closte API: the extension when loaded (the fast path), otherwise the PHP implementation
@@ -42,6 +46,9 @@ require_once __DIR__ . '/includes/class-connection-test.php';
 require_once __DIR__ . '/includes/class-sync-service.php';
 require_once __DIR__ . '/includes/class-sync-page.php';
 require_once __DIR__ . '/includes/class-site-health.php';
+require_once __DIR__ . '/includes/class-status-report.php';
+require_once __DIR__ . '/includes/class-domain-report.php';
+require_once __DIR__ . '/includes/class-cli-command.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 
 \Closte_Native\Plugin::boot();

@@ -11,6 +11,9 @@
  *   php ... wp.php map DOMAIN SITE          create a domain record (as Ultimate Multisite would, in this request)
  *   php ... wp.php registry-status          JSON: what the 2.5+ registry holds for closte, and the key the extension sees
  *   php ... wp.php cookies [USER_ID]        auth cookies of a user (default 1, the super admin), as a Cookie header
+ *   php ... wp.php cli closte SUB [ARGS]    the plugin's WP-CLI command through the WP-CLI stand-in
+ *                                           (fixtures/wp-cli-standin.php); exits with its exit code
+ *   php ... wp.php uninstall                delete the plugin the way WordPress does (runs uninstall.php)
  */
 
 $command = $argv[1] ?? '';
@@ -34,6 +37,10 @@ register_shutdown_function(
 		}
 	}
 );
+
+if ('cli' === $command) {
+	require dirname(__DIR__) . '/fixtures/wp-cli-standin.php'; // before WordPress, as WP-CLI loads itself
+}
 
 require '/usr/share/wordpress/wp-load.php';
 
@@ -106,6 +113,12 @@ switch ($command) {
 			$result       = call_user_func($tests['direct'][ $name ]['test']);
 			$out[ $name ] = [$result['status'], $result['label'], wp_strip_all_tags($result['description'])];
 		}
+		$async = $tests['async']['closte_native_connection'] ?? null;
+		if (null !== $async) {
+			$result                            = call_user_func($async['async_direct_test']);
+			$out['closte_native_connection']   = [$result['status'], $result['label'], wp_strip_all_tags($result['description'])];
+			$out['closte_native_connection'][] = ['test' => $async['test'], 'has_rest' => $async['has_rest']];
+		}
 		echo json_encode($out), "\n";
 		break;
 
@@ -145,6 +158,16 @@ switch ($command) {
 			LOGGED_IN_COOKIE,
 			rawurlencode(wp_generate_auth_cookie($user, $expire, 'logged_in'))
 		);
+		break;
+
+	case 'cli':
+		$GLOBALS['e2e_done'] = true;
+		exit(\WP_CLI\standin_run(array_slice($argv, 2)));
+
+	case 'uninstall':
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		uninstall_plugin('closte-native/closte-native.php');
+		echo "uninstalled\n";
 		break;
 
 	default:

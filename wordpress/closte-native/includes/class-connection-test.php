@@ -116,6 +116,6 @@ final class Connection_Test {
 				);
 		}
 
-		return new \WP_Error($code, $message, ['error_kind' => $result['error_kind'], 'status' => $result['status']]);
+		return new \WP_Error($code, $message, ['error_kind' => $result['error_kind'], 'status' => $result['status'], 'retryable' => (bool) $result['retryable']]);
 	}
 }

@@ -40,6 +40,7 @@ final class Plugin {
 		add_action('init', [self::class, 'load_translations'], 1);
 		add_action('change_locale', [self::class, 'load_translations']);
 		Site_Health::register();
+		Cli_Command::register(); // also without an implementation: `wp closte status` says why
 
 		if (null === self::implementation()) {
 			add_action('network_admin_notices', [self::class, 'missing_extension_notice']);

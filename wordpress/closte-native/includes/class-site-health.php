@@ -1,7 +1,8 @@
 <?php
 /**
- * Site Health (Tools > Site Health): which closte implementation runs, and whether the key is
- * there. Plain checks, no request to Closte.
+ * Site Health (Tools > Site Health): which closte implementation runs and whether the key is
+ * there (direct tests, no request), and whether Closte accepts the key (an async test: the page
+ * asks the REST route below after it has loaded, so the request never slows the page).
  *
  * @package Closte_Native
  */
@@ -15,9 +16,27 @@ defined('ABSPATH') || exit;
  */
 final class Site_Health {
 
+	/** REST namespace and route of the async connection test. */
+	const REST_NAMESPACE = 'closte-native/v1';
+	const REST_ROUTE     = '/site-health/connection';
+
 	public static function register(): void {
 
 		add_filter('site_status_tests', [self::class, 'add_tests']);
+		add_action('rest_api_init', [self::class, 'register_route']);
+	}
+
+	public static function register_route(): void {
+
+		register_rest_route(
+			self::REST_NAMESPACE,
+			self::REST_ROUTE,
+			[
+				'methods'             => 'GET',
+				'callback'            => [self::class, 'connection_test'],
+				'permission_callback' => static fn () => current_user_can('view_site_health_checks'),
+			]
+		);
 	}
 
 	/**
@@ -36,7 +55,35 @@ final class Site_Health {
 			'test'  => [self::class, 'api_key_test'],
 		];
 
+		if (null !== Plugin::implementation()) {
+			$tests['async']['closte_native_connection'] = [
+				'label'             => __('Closte connection', 'closte-native'),
+				'test'              => rest_url(self::REST_NAMESPACE . self::REST_ROUTE),
+				'has_rest'          => true,
+				// Site Health's scheduled (cron) check calls this directly instead.
+				'async_direct_test' => [self::class, 'connection_test'],
+			];
+		}
+
 		return $tests;
+	}
+
+	/** Asks Closte whether it accepts the key; changes nothing (the wizard's test connection). */
+	public static function connection_test(): array {
+
+		$answer = Connection_Test::run();
+		if (is_wp_error($answer)) {
+			// Connection_Test's messages are escaped already; result() escapes once more.
+			return self::result('closte_native_connection', 'critical', __('Closte Native cannot use the Closte API', 'closte-native'), html_entity_decode($answer->get_error_message(), ENT_QUOTES) . ' (' . $answer->get_error_code() . ')');
+		}
+
+		return self::result(
+			'closte_native_connection',
+			'good',
+			__('Closte accepts the API key', 'closte-native'),
+			/* translators: %s: milliseconds */
+			sprintf(__('The Closte API answered in %s ms; domains mapped in Ultimate Multisite are added to Closte with their certificates.', 'closte-native'), number_format_i18n($answer['elapsed_ms'], 0))
+		);
 	}
 
 	/** Extension: good. PHP implementation: recommended (works; the extension is faster). Neither: critical. */

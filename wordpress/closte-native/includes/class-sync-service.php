@@ -229,6 +229,7 @@ final class Sync_Service {
 			'prune'        => $prune,
 			'listing_ok'   => (bool) $result['listing']['ok'],
 			'listing'      => $result['listing']['ok'] ? '' : self::explain_failure($result['listing']),
+			'listing_may_pass' => ! empty($result['listing']['retryable']),
 			'listed'       => $listed,
 			'desired'      => count($desired['names']),
 			'to_add'       => $to_add,
@@ -279,11 +280,13 @@ final class Sync_Service {
 
 		$result = closte_sync(array_keys($desired['names']), $options);
 
-		$failed = [];
+		$failed   = [];
+		$for_good = 0;
 		foreach ($result['results'] as $domain => $outcome) {
 			Logger::log(Logger::describe($outcome, 'sync'), $outcome['ok'] ? 'info' : 'warning');
 			if (! $outcome['ok']) {
 				$failed[ $domain ] = self::explain_failure($outcome);
+				$for_good         += empty($outcome['retryable']) ? 1 : 0;
 			} elseif ('added' === $outcome['state']) {
 				Alias_Registry::record($domain, (int) ($sources['site_ids'][ $domain ] ?? 0), 'sync');
 			} elseif ('remove_domain' === $outcome['operation']) {
@@ -312,6 +315,7 @@ final class Sync_Service {
 			'ok'         => (bool) $result['ok'] && [] === $failed,
 			'prune'      => $prune,
 			'listing'    => $result['listing']['ok'] ? '' : self::explain_failure($result['listing']),
+			'may_pass'   => ($result['listing']['ok'] || ! empty($result['listing']['retryable'])) && 0 === $for_good,
 			'added'      => $result['added'],
 			'removed'    => $result['removed'],
 			'unchanged'  => count($result['unchanged']),
@@ -391,6 +395,18 @@ final class Sync_Service {
 		}
 
 		return $names;
+	}
+
+	/**
+	 * The confirmation code of a plan's removals, for the command line: the number of removals
+	 * and a digest of exactly that set, so a code confirms one set and states its size.
+	 */
+	public static function confirmation_token(array $plan): string {
+
+		$aliases = array_map('strval', array_keys($plan['to_remove']));
+		sort($aliases);
+
+		return sprintf('%d-%s', count($aliases), substr(hash('sha256', implode("\n", $aliases)), 0, 12));
 	}
 
 	/** A failed result in words an operator can act on. */

@@ -1,0 +1,342 @@
+<?php
+/**
+ * `wp closte`: the plugin from the command line, for network operators and their scripts.
+ * A thin shell: the work is done by Status_Report, Connection_Test, Sync_Service and
+ * Domain_Report, which the admin pages and the tests use too; this class only parses options,
+ * prints and chooses the exit code. Registered only when WP-CLI runs.
+ *
+ * Exit codes (scripts can trust them):
+ *   0  done
+ *   1  failed, and it will not pass by itself: the key was refused, the plugin is not
+ *      configured, no closte implementation is loaded, a domain failed for good
+ *   2  refused before changing anything: a bad option, a sync already running, a prune whose
+ *      list of the network's domains is incomplete, removals not confirmed (or confirmed for a
+ *      set that has changed since)
+ *   3  failed, and it may pass: Closte could not be reached or answered with a temporary error
+ *      (try again later; nothing is lost)
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * Closte for Ultimate Multisite: status, connection test, sync and the domain list.
+ */
+final class Cli_Command {
+
+	const OK          = 0;
+	const FAILED      = 1;
+	const REFUSED     = 2;
+	const RETRY_LATER = 3;
+
+	public static function register(): void {
+
+		if (defined('WP_CLI') && WP_CLI && class_exists('WP_CLI')) {
+			\WP_CLI::add_command('closte', self::class);
+		}
+	}
+
+	/**
+	 * The exit code for a failed closte result: 3 when it may pass (retryable), else 1.
+	 *
+	 * @param array $result A closte result array (ok, error_kind, retryable).
+	 */
+	public static function exit_code_for(array $result): int {
+
+		if (! empty($result['ok'])) {
+			return self::OK;
+		}
+
+		return ! empty($result['retryable']) ? self::RETRY_LATER : self::FAILED;
+	}
+
+	/**
+	 * Shows which closte implementation runs, whether the key is there, what is queued and the
+	 * state of the last sync. Makes no request to Closte.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [--format=<format>]
+	 * : table (default) or json.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp closte status
+	 *
+	 * @param array $args       Positional arguments.
+	 * @param array $assoc_args Options.
+	 */
+	public function status($args, $assoc_args): void {
+
+		$format = self::format($assoc_args, ['table', 'json']);
+		$report = Status_Report::collect();
+		if ('json' === $format) {
+			\WP_CLI::line((string) wp_json_encode($report));
+		} else {
+			$rows = [];
+			foreach ($report as $field => $value) {
+				if ('queued' === $field) {
+					foreach ($value as $kind => $count) {
+						$rows[] = ['field' => "queued $kind", 'value' => (string) $count];
+					}
+					continue;
+				}
+				$rows[] = ['field' => $field, 'value' => is_bool($value) ? ($value ? 'yes' : 'no') : (string) ($value ?? '-')];
+			}
+			\WP_CLI\Utils\format_items('table', $rows, ['field', 'value']);
+		}
+		if (null === $report['implementation']) {
+			\WP_CLI::error(Plugin::implementation_note(), self::FAILED);
+		}
+		if (! $report['key_configured']) {
+			\WP_CLI::error(__('No Closte API key is configured: define CLOSTE_CLIENT_API_KEY in wp-config.php (Closte does this for you) or set closte.api_key.', 'closte-native'), self::FAILED);
+		}
+	}
+
+	/**
+	 * Tests the key and the connection to Closte without changing anything.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp closte test
+	 *
+	 * @param array $args       Positional arguments.
+	 * @param array $assoc_args Options.
+	 */
+	public function test($args, $assoc_args): void {
+
+		self::require_implementation();
+		$answer = Connection_Test::run();
+		if (is_wp_error($answer)) {
+			$data = (array) $answer->get_error_data();
+			$code = self::exit_code_for(['ok' => false, 'retryable' => ! empty($data['retryable'])]);
+			\WP_CLI::error(sprintf('%s (%s)', html_entity_decode(wp_strip_all_tags($answer->get_error_message()), ENT_QUOTES), $answer->get_error_code()), $code);
+		}
+		/* translators: %s: milliseconds */
+		\WP_CLI::success(sprintf(__('Access Authorized: Closte accepted the key (%s ms).', 'closte-native'), number_format_i18n($answer['elapsed_ms'], 0)));
+	}
+
+	/**
+	 * Adds every domain the network serves that Closte lacks (with its certificate), and with
+	 * --prune removes aliases nothing uses, after you confirm exactly that set.
+	 *
+	 * A removal needs two runs: `--prune --dry-run` shows what would be removed and why, with a
+	 * confirmation code for exactly that set; `--prune --confirm=<code>` removes it, and only if
+	 * a fresh preview gives the same set (the code starts with the number of removals). Wildcard
+	 * aliases, the network's own domains and their www. form are never removed, and nothing is
+	 * removed when the network's list of domains is incomplete.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [--prune]
+	 * : Also remove aliases that no site, domain record or protected name uses.
+	 *
+	 * [--dry-run]
+	 * : Show what would change, change nothing.
+	 *
+	 * [--confirm=<code>]
+	 * : The confirmation code a --prune --dry-run printed for its removals.
+	 *
+	 * [--concurrency=<n>]
+	 * : Requests at a time, 1 to 256 (default: the closte.concurrency setting).
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp closte sync
+	 *     wp closte sync --prune --dry-run
+	 *     wp closte sync --prune --confirm=3-5f0c1d2e9a7b
+	 *
+	 * @param array $args       Positional arguments.
+	 * @param array $assoc_args Options.
+	 */
+	public function sync($args, $assoc_args): void {
+
+		$prune       = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'prune', false);
+		$dry_run     = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'dry-run', false);
+		$confirm     = isset($assoc_args['confirm']) ? trim((string) $assoc_args['confirm']) : null;
+		$concurrency = self::concurrency($assoc_args);
+		if (null !== $confirm && ! $prune) {
+			\WP_CLI::error(__('--confirm confirms removals, which only --prune makes.', 'closte-native'), self::REFUSED);
+		}
+		self::require_implementation();
+		if (Sync_Service::is_busy(Sync_Service::state())) {
+			\WP_CLI::error(__('A sync is already queued or running (Network Admin > Settings > Closte Sync); nothing was changed.', 'closte-native'), self::REFUSED);
+		}
+
+		$plan = self::guarded(static fn () => Sync_Service::preview($prune));
+		if (! $plan['listing_ok']) {
+			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s Nothing was changed.', 'closte-native'), $plan['listing']), $plan['listing_may_pass'] ? self::RETRY_LATER : self::FAILED);
+		}
+		self::print_plan($plan);
+		if ($prune && [] !== $plan['refused']) {
+			/* translators: %s: why */
+			\WP_CLI::error(sprintf(__('Nothing will be removed: %s.', 'closte-native'), implode('; ', $plan['refused'])), self::REFUSED);
+		}
+		$token = Sync_Service::confirmation_token($plan);
+		if ($dry_run) {
+			if ($prune && [] !== $plan['to_remove']) {
+				/* translators: %s: the confirmation code */
+				\WP_CLI::log(sprintf(__('To remove exactly these aliases, run: wp closte sync --prune --confirm=%s', 'closte-native'), $token));
+			}
+			\WP_CLI::success(__('Dry run: nothing was changed.', 'closte-native'));
+			return;
+		}
+		if ($prune && [] !== $plan['to_remove'] && $confirm !== $token) {
+			\WP_CLI::error(
+				null === $confirm
+					/* translators: %s: the confirmation code */
+					? sprintf(__('Removals must be confirmed: check the list above, then run wp closte sync --prune --confirm=%s. Nothing was changed.', 'closte-native'), $token)
+					: __('The confirmation code is not the one for the current set of removals (it changed since your preview). Nothing was changed; run --prune --dry-run again.', 'closte-native'),
+				self::REFUSED
+			);
+		}
+
+		if (null !== $concurrency) {
+			add_filter('closte_native_sync_concurrency', static fn () => $concurrency);
+		}
+		$total = count($plan['to_add']) + ($prune ? count($plan['to_remove']) : 0);
+		$bar   = \WP_CLI\Utils\make_progress_bar(__('Syncing with Closte', 'closte-native'), max($total, 1));
+		$shown = 0;
+		$report = self::guarded(
+			static function () use ($plan, $bar, &$shown) {
+				return Sync_Service::apply(
+					$plan,
+					static function (int $done, int $total) use ($bar, &$shown): void {
+						$bar->tick($done - $shown);
+						$shown = $done;
+					}
+				);
+			}
+		);
+		$bar->finish();
+
+		foreach ($report['added'] as $domain) {
+			\WP_CLI::log("added    $domain");
+		}
+		foreach ($report['removed'] as $domain) {
+			\WP_CLI::log("removed  $domain");
+		}
+		foreach ($report['skipped'] as $name => $why) {
+			\WP_CLI::log("skipped  $name: $why");
+		}
+		foreach ($report['failed'] as $domain => $why) {
+			\WP_CLI::warning("$domain: $why");
+		}
+		$summary = sprintf(
+			/* translators: 1: added, 2: removed, 3: unchanged, 4: failed */
+			__('%1$d added, %2$d removed, %3$d unchanged, %4$d failed.', 'closte-native'),
+			count($report['added']),
+			count($report['removed']),
+			$report['unchanged'],
+			count($report['failed'])
+		);
+		if ($report['ok']) {
+			\WP_CLI::success($summary);
+			return;
+		}
+		\WP_CLI::error(trim($summary . ' ' . $report['listing']), $report['may_pass'] ? self::RETRY_LATER : self::FAILED);
+	}
+
+	/**
+	 * Lists the network's domains beside Closte's aliases: on Closte or not, added by this
+	 * integration or not. One listing request, no change.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [--format=<format>]
+	 * : table (default), json or csv.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     wp closte domains --format=csv
+	 *
+	 * @param array $args       Positional arguments.
+	 * @param array $assoc_args Options.
+	 */
+	public function domains($args, $assoc_args): void {
+
+		$format = self::format($assoc_args, ['table', 'json', 'csv']);
+		self::require_implementation();
+		$report = self::guarded(static fn () => Domain_Report::collect());
+		\WP_CLI\Utils\format_items($format, $report['rows'], ['domain', 'source', 'on_closte', 'added_by_us']);
+		foreach ($report['problems'] as $problem) {
+			\WP_CLI::warning($problem);
+		}
+		if (! $report['listing_ok']) {
+			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), $report['listing']), self::exit_code_for($report['result']));
+		}
+	}
+
+	private static function require_implementation(): void {
+
+		if (null === Plugin::implementation()) {
+			\WP_CLI::error(Plugin::implementation_note(), self::FAILED);
+		}
+	}
+
+	/** Runs $work; a closte exception (no key, a bad setting) becomes an error line and exit 1. */
+	private static function guarded(callable $work) {
+
+		try {
+			return $work();
+		} catch (\Closte\Exception $e) {
+			\WP_CLI::error(Logger::redact(get_class($e) . ': ' . $e->getMessage()), self::FAILED);
+		}
+	}
+
+	/** --format, one of $allowed; anything else is refused before any work. */
+	private static function format(array $assoc_args, array $allowed): string {
+
+		$format = (string) ($assoc_args['format'] ?? $allowed[0]);
+		if (! in_array($format, $allowed, true)) {
+			/* translators: 1: the given format, 2: the allowed ones */
+			\WP_CLI::error(sprintf(__('--format=%1$s is not one of: %2$s.', 'closte-native'), $format, implode(', ', $allowed)), self::REFUSED);
+		}
+
+		return $format;
+	}
+
+	/** --concurrency as an int from 1 to 256, null when not given; anything else is refused. */
+	private static function concurrency(array $assoc_args): ?int {
+
+		if (! isset($assoc_args['concurrency'])) {
+			return null;
+		}
+		$value = (string) $assoc_args['concurrency'];
+		if (1 !== preg_match('/^[0-9]{1,3}$/', $value) || (int) $value < 1 || (int) $value > 256) {
+			/* translators: %s: the given value */
+			\WP_CLI::error(sprintf(__('--concurrency must be a whole number from 1 to 256, not "%s". Nothing was changed.', 'closte-native'), $value), self::REFUSED);
+		}
+
+		return (int) $value;
+	}
+
+	private static function print_plan(array $plan): void {
+
+		foreach ($plan['to_add'] as $name => $source) {
+			\WP_CLI::log("to add     $name ($source)");
+		}
+		foreach ($plan['to_remove'] as $alias => $why) {
+			\WP_CLI::log("to remove  $alias: $why");
+		}
+		foreach ($plan['kept'] as $alias => $why) {
+			\WP_CLI::log("kept       $alias: $why");
+		}
+		foreach ($plan['invalid'] as $name => $why) {
+			\WP_CLI::log("invalid    $name: $why");
+		}
+		\WP_CLI::log(
+			sprintf(
+				/* translators: 1: to add, 2: to remove, 3: unchanged, 4: Closte's alias count */
+				__('Plan: %1$d to add, %2$d to remove, %3$d unchanged (Closte lists %4$d aliases).', 'closte-native'),
+				count($plan['to_add']),
+				count($plan['to_remove']),
+				$plan['unchanged'],
+				$plan['listed']
+			)
+		);
+	}
+}

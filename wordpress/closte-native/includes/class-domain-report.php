@@ -1,0 +1,59 @@
+<?php
+/**
+ * Every host the network serves, beside what Closte holds and what this integration added:
+ * one listing (`/getdomains`), no change. `wp closte domains` prints it.
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * The network's domains against Closte's aliases.
+ */
+final class Domain_Report {
+
+	/**
+	 * @return array{rows: list<array{domain: string, source: string, on_closte: string, added_by_us: string}>, listing_ok: bool, listing: string, problems: string[]}
+	 *         on_closte: yes|no|unknown (unknown when the listing failed); rows for aliases that
+	 *         no site uses have the source "(not used by the network)".
+	 */
+	public static function collect(): array {
+
+		$sources = Network_Domains::collect();
+		$listing = closte_list_domains();
+		$aliases = [];
+		foreach ($listing['ok'] ? (array) $listing['domains'] : [] as $alias) {
+			$aliases[ strtolower((string) $alias) ] = true;
+		}
+		$owned = Alias_Registry::all();
+		$rows  = [];
+		foreach ($sources['domains'] as $name => $source) {
+			$rows[ $name ] = self::row((string) $name, (string) $source, $listing['ok'] ? (isset($aliases[ $name ]) ? 'yes' : 'no') : 'unknown', $owned);
+		}
+		foreach (array_keys($aliases) as $alias) {
+			$rows[ $alias ] ??= self::row($alias, __('(not used by the network)', 'closte-native'), 'yes', $owned);
+		}
+		ksort($rows);
+
+		return [
+			'rows'       => array_values($rows),
+			'listing_ok' => (bool) $listing['ok'],
+			'listing'    => $listing['ok'] ? '' : Sync_Service::explain_failure($listing),
+			'result'     => $listing,
+			'problems'   => $sources['problems'],
+		];
+	}
+
+	private static function row(string $domain, string $source, string $on_closte, array $owned): array {
+
+		return [
+			'domain'      => $domain,
+			'source'      => $source,
+			'on_closte'   => $on_closte,
+			'added_by_us' => Alias_Registry::owns($owned[ $domain ] ?? null) ? 'yes' : 'no',
+		];
+	}
+}

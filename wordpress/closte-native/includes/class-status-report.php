@@ -1,0 +1,68 @@
+<?php
+/**
+ * What an operator asks first: which implementation runs, whether the key is there, what is
+ * waiting in the queue, what the last sync did. Plain values, no request to Closte; the WP-CLI
+ * command `wp closte status` and tests read it.
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * The plugin's state as one array.
+ */
+final class Status_Report {
+
+	/** The plugin's queued hooks, each a kind of waiting work. */
+	const QUEUED_HOOKS = [
+		'retries'            => Retry_Queue::HOOK,
+		'certificate_checks' => Certificate_Watch::HOOK,
+		'sync_jobs'          => Sync_Service::JOB_HOOK,
+	];
+
+	/**
+	 * @return array<string, mixed> implementation (extension|php|null), version, key_configured,
+	 *         key_source (never the key), api_url, ssl_endpoint, owned_aliases, queued (by kind),
+	 *         sync (status of the current or last sync).
+	 */
+	public static function collect(): array {
+
+		$implementation = Plugin::implementation();
+		$stats          = null !== $implementation ? closte_stats() : [];
+		$queued         = [];
+		foreach (self::QUEUED_HOOKS as $kind => $hook) {
+			$queued[ $kind ] = self::pending($hook);
+		}
+		$sync = Sync_Service::state();
+
+		return [
+			'implementation' => $implementation,
+			'version'        => null !== $implementation ? closte_version() : null,
+			'plugin_version' => CLOSTE_NATIVE_VERSION,
+			'key_configured' => null !== $implementation && closte_detect(),
+			'key_source'     => (string) ($stats['key_source'] ?? 'none'),
+			'api_url'        => (string) ($stats['api_url'] ?? ''),
+			'ssl_endpoint'   => $stats['ssl_endpoint'] ?? null,
+			'owned_aliases'  => count(Alias_Registry::all()),
+			'queued'         => $queued,
+			'sync'           => (string) $sync['status'],
+		];
+	}
+
+	/** Pending jobs of $hook in Action Scheduler, or in WP-Cron where it is not loaded. */
+	private static function pending(string $hook): int {
+
+		if (function_exists('as_get_scheduled_actions')) {
+			return count(as_get_scheduled_actions(['hook' => $hook, 'group' => Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], 'ids'));
+		}
+		$count = 0;
+		foreach ((array) _get_cron_array() as $events) {
+			$count += count($events[ $hook ] ?? []);
+		}
+
+		return $count;
+	}
+}
