@@ -31,6 +31,15 @@ fn check_normal_form(name: &DomainName) {
     assert_eq!(DomainName::parse(text).as_ref(), Ok(name));
 }
 
+/// 4,000 cases per property, or PROPTEST_CASES when set: `make mutants` runs the whole suite once
+/// per mutant and sets a smaller number there (scripts/mutants.sh says why).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(4000)
+}
+
 /// An ASCII label that is not an IDNA A-label: a label starting with `xn--` must be valid
 /// punycode, which random text almost never is, so those are tested apart (rejected below).
 fn plain_ascii_label() -> impl Strategy<Value = String> {
@@ -40,7 +49,7 @@ fn plain_ascii_label() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_string_is_rejected_or_normalised(input in "\\PC{0,80}") {
@@ -108,7 +117,7 @@ fn a_valid_a_label_that_decodes_to_mixed_scripts_is_refused_as_a_look_alike() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_answer_decodes_or_fails_cleanly(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..300)) {

@@ -108,10 +108,6 @@ impl ClosteClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// Sends one endpoint, retrying what is safe to retry.
     pub async fn exchange<E: Endpoint>(&self, endpoint: &E) -> Exchange {
         let mut attempts = 0;
