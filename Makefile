@@ -2,7 +2,13 @@
 #   make run      install what is missing, build, start the simulator, run the demo
 #   make test     install what is missing, build, fmt + clippy + cargo test + PHPUnit + stub check
 #                 + the end-to-end suite in a real WordPress multisite
-#   make install  copy the .so into PHP's extension dir and enable it for every SAPI
+#   make test-php VERSION=8.4   the PHPUnit suite, stub check and install round trip on another PHP
+#                 version, in a Debian chroot cached under target/php-<version>/ (8.4: trixie,
+#                 8.5: sid + experimental)
+#   make dist     release archives for PIE (dist/, one per PHP version, with SHA256SUMS)
+#   make mutants  mutation testing of closte-core (cargo-mutants; about 2 hours on 2 cores)
+#   make install  build and install closte.so for each installed PHP version (or PHP_VERSION=8.4),
+#                 Debian style: mods-available/closte.ini with priority 20, enabled for every SAPI
 
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -11,13 +17,8 @@ PHP ?= php
 RELEASE_DIR := target/release
 SO := $(CURDIR)/$(RELEASE_DIR)/libcloste.so
 SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
-# PHPUnit needs these shared extensions; `php -n` keeps the machine's php.ini out of the tests.
-PHPUNIT_EXTS := -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer
-PHP_TEST := $(PHP) -n $(PHPUNIT_EXTS) -d extension=$(SO) -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
-# The PHP implementation's run: no closte extension; curl (required) and intl (IDN) instead.
-PHP_TEST_PURE := $(PHP) -n $(PHPUNIT_EXTS) -d extension=curl -d extension=intl -d error_reporting=-1 -d display_errors=1 -d memory_limit=512M
 
-.PHONY: deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e bench install uninstall clean
+.PHONY: deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix dist dist-check mutants mutants-diff bench install uninstall clean
 
 deps:
 	scripts/install-deps.sh test
@@ -60,12 +61,12 @@ test-hooks-so:
 	cp target/debug/libcloste.so $(HOOKS_SO)
 
 phpunit: build test-hooks-so
-	CLOSTE_IMPL=extension CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) CLOSTE_TEST_HOOKS_SO=$(HOOKS_SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) CLOSTE_TEST_HOOKS_SO=$(HOOKS_SO) PHP=$(PHP) scripts/phpunit.sh extension
 
 # The same suite against the pure-PHP implementation (wordpress/closte-native/compat), with the
 # extension not loaded; the tests in the group native-only (README, "Testing") are left out.
 phpunit-php: build
-	CLOSTE_IMPL=php CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) $(PHP_TEST_PURE) /usr/bin/phpunit -c tests/php/phpunit.xml --exclude-group native-only
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) PHP=$(PHP) scripts/phpunit.sh php
 
 stubs-check: build
 	$(PHP) -n tests/stubs/check.php $(SO)
@@ -82,14 +83,46 @@ fpm-test: build
 bench: build
 	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) bench/run.sh
 
-test: deps build lint cargo-test phpunit phpunit-php stubs-check fpm-test e2e
+# Another PHP version in its Debian chroot (scripts/php-version.sh): build, PHPUnit against the
+# extension and the PHP implementation, stub check, make install/uninstall round trip.
+VERSION ?= 8.4
+test-php: build
+	scripts/php-version.sh $(VERSION) test
+
+# The versions make test covers: 8.2 on the host (the targets above), 8.4 in its chroot. 8.5 is
+# a documented target (sid moves): make test-php VERSION=8.5, make dist DIST_VERSIONS="8.2 8.4 8.5".
+MATRIX_VERSIONS := 8.4
+matrix: build
+	@for v in $(MATRIX_VERSIONS); do scripts/php-version.sh $$v test || exit 1; done
+
+DIST_VERSIONS ?= 8.2 8.4
+dist: build
+	scripts/dist.sh $(DIST_VERSIONS)
+
+dist-check: dist
+	tests/dist/check.sh $(DIST_VERSIONS)
+
+# Mutation testing of closte-core by `cargo test -p closte-core` alone (scripts/mutants.sh):
+# the full run writes target/mutants/summary.md; mutants-diff tests only the mutants on lines
+# the last commit changed and fails when one survives (what make test runs).
+mutants:
+	scripts/mutants.sh
+
+mutants-diff:
+	scripts/mutants.sh --in-diff HEAD~1
+
+test: deps build lint cargo-test phpunit phpunit-php stubs-check fpm-test e2e matrix dist-check mutants-diff
 	@echo "make test: all checks passed"
 
-install: build
-	scripts/install-extension.sh "$(SO)"
+install:
+	scripts/install-extension.sh install
 
 uninstall:
-	scripts/install-extension.sh --uninstall
+	scripts/install-extension.sh uninstall
 
+# A killed matrix run can leave its chroot's mounts (read-only binds of the repository and the
+# Rust toolchain, /proc): undo them before anything under target/ is deleted.
 clean:
+	-@for m in $$(findmnt -rn -o TARGET | grep -F "$(CURDIR)/target/php-" | sort -r); do umount -l "$$m"; done
 	$(CARGO) clean
+	rm -rf dist

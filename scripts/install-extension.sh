@@ -1,39 +1,139 @@
 #!/usr/bin/env bash
-# Installs the built extension into PHP: copies the .so into `php-config --extension-dir` and
-# writes a mods-available ini enabled for every SAPI (phpenmod on Debian; conf.d otherwise).
-# Usage: scripts/install-extension.sh path/to/libcloste.so | --uninstall
+# Installs closte.so into PHP the Debian way, for one PHP version or each installed one.
+#
+# Usage (as root):
+#   scripts/install-extension.sh install [--so FILE]   build (unless --so) and install
+#   scripts/install-extension.sh uninstall             undo it
+# Environment: PHP_VERSION=8.4 picks one version; without it, every version with a php-config
+# (php-configX.Y, from phpX.Y-dev) is installed for, and uninstall covers every version that
+# has closte.so or closte.ini. --so FILE installs a prebuilt .so (from `make dist`, or a PIE
+# archive) and needs PHP_VERSION when more than one version is installed.
+#
+# Per version X.Y:
+#   - closte.so goes into `php-configX.Y --extension-dir`;
+#   - /etc/php/X.Y/mods-available/closte.ini starts with `; priority=20`, loads the extension
+#     and lists every setting with its default, commented, read from the extension itself (the
+#     defaults come from one table in closte-core, so this file cannot disagree with PHP);
+#   - `phpenmod -v X.Y closte` enables it for every SAPI (cli, fpm, apache2);
+#   - without Debian's mods-available (another distribution) the ini goes to the --ini-dir as
+#     20-closte.ini instead.
+# A build for a version other than the one `php-config` points to lands in target/php-X.Y/build.
 set -euo pipefail
-PHP_CONFIG=${PHP_CONFIG:-php-config}
-ext_dir=$($PHP_CONFIG --extension-dir)
-ini_dir=$($PHP_CONFIG --ini-dir 2>/dev/null || true)
-version=$($PHP_CONFIG --version | cut -d. -f1,2)
-mods=/etc/php/$version/mods-available
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 
-if [ "${1:-}" = --uninstall ]; then
-  command -v phpdismod >/dev/null && [ -f "$mods/closte.ini" ] && phpdismod closte || true
-  rm -f "$ext_dir/closte.so" "$mods/closte.ini" "${ini_dir:-/nonexistent}/20-closte.ini"
-  echo "closte removed"
-  exit 0
+action=${1:?"usage: scripts/install-extension.sh install [--so FILE] | uninstall"}
+shift
+so=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --so) so=${2:?"--so needs a file"}; shift 2 ;;
+    *) echo "install-extension: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+installed_versions() {
+  local binary
+  for binary in /usr/bin/php[0-9]*.[0-9]*; do
+    [[ $binary =~ /php[0-9]+\.[0-9]+$ ]] && [ -x "$binary" ] && echo "${binary#/usr/bin/php}"
+  done
+  return 0
+}
+
+versions=()
+if [ -n "${PHP_VERSION:-}" ]; then
+  [[ $PHP_VERSION =~ ^[0-9]+\.[0-9]+$ ]] || { echo "install-extension: PHP_VERSION must look like 8.4, not '$PHP_VERSION'" >&2; exit 2; }
+  versions=("$PHP_VERSION")
+elif [ "$action" = uninstall ]; then
+  for dir in /etc/php/*/; do
+    [ -d "$dir" ] && versions+=("$(basename "$dir")")
+  done
+else
+  mapfile -t versions < <(installed_versions)
+fi
+[ ${#versions[@]} -gt 0 ] || { echo "install-extension: no PHP version found (install phpX.Y-dev, or set PHP_VERSION)" >&2; exit 1; }
+if [ -n "$so" ] && [ ${#versions[@]} -gt 1 ]; then
+  echo "install-extension: --so is built for one PHP version; choose it with PHP_VERSION (installed: ${versions[*]})" >&2
+  exit 2
 fi
 
-so=$1
-install -m 0644 "$so" "$ext_dir/closte.so"
-# Every setting with its default, commented out, from the extension itself (whose defaults come
-# from one table in closte-core), so this file can never disagree with what PHP registers.
-settings=$(php -n -d extension="$ext_dir/closte.so" -r '
-  foreach (ini_get_all("closte", false) as $name => $default) { echo ";$name = $default\n"; }')
-ini_text="; priority=20
-; closte: Closte host integration for Ultimate Multisite (README, \"Configuration\", explains each setting)
+php_of() {
+  if command -v "php$1" >/dev/null; then
+    echo "php$1"
+  elif [ "$(php -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;' 2>/dev/null)" = "$1" ]; then
+    echo php
+  else
+    echo "install-extension: PHP $1 is not installed (no php$1)" >&2
+    return 1
+  fi
+}
+
+ext_dir_of() {
+  local php
+  php=$(php_of "$1") && "$php" -n -r 'echo PHP_EXTENSION_DIR;'
+}
+
+build_for() {
+  local version=$1 default
+  default=$(php-config --version 2>/dev/null | cut -d. -f1,2 || true)
+  command -v "php-config$version" >/dev/null ||
+    { echo "install-extension: building for PHP $version needs php-config$version (apt install php$version-dev), or pass --so" >&2; return 1; }
+  if [ "$version" = "$default" ]; then
+    cargo build --release --locked -q -p closte >&2
+    echo "$PWD/target/release/libcloste.so"
+  else
+    PHP=php$version PHP_CONFIG=php-config$version CARGO_TARGET_DIR=$PWD/target/php-$version/build \
+      cargo build --release --locked -q -p closte >&2
+    echo "$PWD/target/php-$version/build/release/libcloste.so"
+  fi
+}
+
+install_for() {
+  local version=$1 file=$2 ext_dir mods php settings ini_text ini_dir
+  [ -f "$file" ] || { echo "install-extension: no such file: $file" >&2; return 1; }
+  php=$(php_of "$version")
+  ext_dir=$(ext_dir_of "$version")
+  mods=/etc/php/$version/mods-available
+  install -m 0644 "$file" "$ext_dir/closte.so"
+  settings=$("$php" -n -d extension="$ext_dir/closte.so" -r '
+    foreach (ini_get_all("closte", false) as $name => $default) { echo ";$name = $default\n"; }') ||
+    { rm -f "$ext_dir/closte.so"; echo "install-extension: $file does not load into PHP $version" >&2; return 1; }
+  ini_text="; priority=20
+; closte: Closte host integration for Ultimate Multisite. Every setting is listed with its default;
+; uncomment one to change it (the project's README, \"Configuration\", explains each).
 extension=closte.so
 ; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; closte.api_key is a fallback.
 $settings
 "
-if [ -d "$mods" ] && command -v phpenmod >/dev/null; then
-  printf '%s' "$ini_text" > "$mods/closte.ini"
-  phpenmod closte
-  echo "installed $ext_dir/closte.so and enabled $mods/closte.ini for every SAPI (restart php-fpm)"
-else
-  printf '%s' "$ini_text" > "$ini_dir/20-closte.ini"
-  echo "installed $ext_dir/closte.so and $ini_dir/20-closte.ini"
-fi
-php -m | grep -qx closte && echo "php -m: closte loaded" || { echo "closte does not load" >&2; exit 1; }
+  if [ -d "$mods" ] && command -v phpenmod >/dev/null; then
+    printf '%s' "$ini_text" >"$mods/closte.ini"
+    phpenmod -v "$version" closte
+    echo "PHP $version: installed $ext_dir/closte.so, enabled $mods/closte.ini for every SAPI (restart php$version-fpm)"
+  else
+    ini_dir=$("$php" -n -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')
+    printf '%s' "$ini_text" >"$ini_dir/20-closte.ini"
+    echo "PHP $version: installed $ext_dir/closte.so and $ini_dir/20-closte.ini"
+  fi
+  "$php" -m | grep -qx closte || { echo "PHP $version: closte does not load" >&2; return 1; }
+}
+
+uninstall_for() {
+  local version=$1 ext_dir ini_dir
+  ext_dir=$(ext_dir_of "$version" 2>/dev/null || true)
+  if [ -f "/etc/php/$version/mods-available/closte.ini" ] && command -v phpdismod >/dev/null; then
+    phpdismod -v "$version" closte
+  fi
+  rm -f "/etc/php/$version/mods-available/closte.ini"
+  [ -n "$ext_dir" ] && rm -f "$ext_dir/closte.so"
+  ini_dir=$(php_of "$version" >/dev/null 2>&1 && "$(php_of "$version")" -n -r 'echo PHP_CONFIG_FILE_SCAN_DIR;' || true)
+  [ -n "$ini_dir" ] && rm -f "$ini_dir/20-closte.ini"
+  echo "PHP $version: closte removed"
+}
+
+for version in "${versions[@]}"; do
+  case $action in
+    install) install_for "$version" "${so:-$(build_for "$version")}" ;;
+    uninstall) uninstall_for "$version" ;;
+    *) echo "install-extension: unknown action '$action' (install or uninstall)" >&2; exit 2 ;;
+  esac
+done

@@ -3,6 +3,7 @@
 declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
+use PHPUnit\Framework\Attributes\DataProvider;
 
 /** Programmer and configuration errors throw before any request reaches "Closte". */
 final class ExceptionsTest extends ClosteTestCase
@@ -41,6 +42,7 @@ final class ExceptionsTest extends ClosteTestCase
     }
 
     /** @dataProvider badDomains */
+    #[DataProvider('badDomains')]
     public function testInvalidDomainsThrowBeforeAnyRequest(string $input, string $fragment): void
     {
         foreach (['closte_add_domain', 'closte_remove_domain', 'closte_request_ssl', 'closte_ssl_status'] as $function) {
@@ -102,6 +104,7 @@ final class ExceptionsTest extends ClosteTestCase
     }
 
     /** @dataProvider badSettings */
+    #[DataProvider('badSettings')]
     public function testBadSettingsNameTheSetting(string $name, string $value): void
     {
         closte_test_ini($name, $value);

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
+use PHPUnit\Framework\Attributes\Group;
 
 /**
  * Loading, configuration sources, phpinfo, threads and fork safety. Under CLOSTE_IMPL=php the
@@ -189,6 +190,7 @@ final class ExtensionTest extends ClosteTestCase
      *
      * @group native-only
      */
+    #[Group('native-only')]
     public function testPhpinfoShowsSettingsButNeverTheKey(): void
     {
         $result = PhpProcess::run('phpinfo(INFO_MODULES);', ['closte.api_key' => CLOSTE_TEST_KEY]);
@@ -210,6 +212,7 @@ final class ExtensionTest extends ClosteTestCase
      *
      * @group native-only
      */
+    #[Group('native-only')]
     public function testLoadingStartsNoThreadAndTheFirstCallStartsTheConfiguredNumber(): void
     {
         $url = $this->sim->apiUrl();

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
+use PHPUnit\Framework\Attributes\DataProvider;
 
 /**
  * Every fault Closte (or the network in front of it) can produce, through the blocking call and
@@ -53,12 +54,14 @@ final class FaultMatrixTest extends ClosteTestCase
     }
 
     /** @dataProvider faults */
+    #[DataProvider('faults')]
     public function testBlockingCall(?array $fault, ?string $kind, int $requests, bool $retryable): void
     {
         $this->check($fault, $kind, $requests, $retryable, static fn () => closte_add_domain(self::DOMAIN, 9));
     }
 
     /** @dataProvider faults */
+    #[DataProvider('faults')]
     public function testEnqueuedCall(?array $fault, ?string $kind, int $requests, bool $retryable): void
     {
         $this->check($fault, $kind, $requests, $retryable, static function () {
@@ -167,6 +170,7 @@ final class FaultMatrixTest extends ClosteTestCase
     }
 
     /** @dataProvider bodySizes */
+    #[DataProvider('bodySizes')]
     public function testTheBodyCapAcceptsItsOwnSizeAndRefusesOneByteMore(int $size, bool $chunked, bool $accepted): void
     {
         $this->sim->fault(['kind' => 'padded', 'size' => $size, 'chunked' => $chunked, 'count' => 1, 'path' => '/getdomains']);

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
+use PHPUnit\Framework\Attributes\Group;
 
 /**
  * A panic never crosses into the engine as a crash: in the binding layer it becomes a PHP
@@ -17,6 +18,7 @@ final class PanicTest extends ClosteTestCase
      *
      * @group native-only
      */
+    #[Group('native-only')]
     public function testPanicsSurfaceAsErrorsAndTheWorkerGoesOn(): void
     {
         $this->assertFileExists(CLOSTE_TEST_HOOKS_SO, 'make phpunit builds the test-hooks .so');

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Release archives of the extension, named the way PIE looks for pre-packaged binaries:
+#   dist/php_closte-<version>_php<X.Y>-<arch>-linux-glibc-nts.tgz   (holding closte.so)
+#   dist/SHA256SUMS                                                    (sha256sum format)
+# one archive per PHP version given (default: 8.2, the host's, and 8.4 from the version
+# matrix's chroot; add 8.5 for sid + experimental). A Rust crate cannot be built by PIE through
+# phpize, so composer.json offers only these binaries (download-url-method pre-packaged-binary).
+#
+# Usage (as root for versions built in a chroot): scripts/dist.sh [X.Y ...]
+# The archives are reproducible: sorted entries, mtime 0, owner root, gzip without a name or
+# time, so the same .so gives the same archive and checksum.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+versions=("$@")
+[ ${#versions[@]} -gt 0 ] || versions=(8.2 8.4)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+[ -n "$version" ] || { echo "dist: no workspace version in Cargo.toml" >&2; exit 1; }
+arch=$(uname -m)
+host=$(php -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')
+
+out=dist
+rm -rf "$out"
+mkdir -p "$out"
+for php in "${versions[@]}"; do
+  if [ "$php" = "$host" ]; then
+    cargo build --release --locked -q -p closte
+    so=target/release/libcloste.so
+    zts=$(php -n -r 'echo PHP_ZTS;')
+  else
+    scripts/php-version.sh "$php" build >/dev/null
+    so=target/php-$php/closte.so
+    zts=$(scripts/php-version.sh "$php" exec php -n -r 'echo PHP_ZTS;' | tail -1)
+  fi
+  [ "$zts" = 0 ] || { echo "dist: PHP $php is a ZTS build; closte ships NTS only" >&2; exit 1; }
+  name=php_closte-${version}_php${php}-${arch}-linux-glibc-nts.tgz
+  stage=$(mktemp -d)
+  install -m 0644 "$so" "$stage/closte.so"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf - closte.so | gzip -n -9 >"$out/$name"
+  rm -rf "$stage"
+  echo "dist: $out/$name"
+done
+(cd "$out" && sha256sum -- *.tgz >SHA256SUMS)
+echo "dist: $out/SHA256SUMS"
