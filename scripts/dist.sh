@@ -11,7 +11,9 @@
 # time, so the same .so gives the same archive and checksum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+# cargo from rustup; PATH is left as it is when it has it already (a changed PATH makes cargo
+# rerun ext-php-rs's build script, which looks for php on it, and rebuild the extension).
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(8.2 8.4)
@@ -27,13 +29,14 @@ for php in "${versions[@]}"; do
   if [ "$php" = "$host" ]; then
     cargo build --release --locked -q -p closte
     so=target/release/libcloste.so
-    zts=$(php -n -r 'echo PHP_ZTS;')
+    zts=$(php -n -r 'var_export((bool) PHP_ZTS);')
   else
     scripts/php-version.sh "$php" build >/dev/null
     so=target/php-$php/closte.so
-    zts=$(scripts/php-version.sh "$php" exec php -n -r 'echo PHP_ZTS;' | tail -1)
+    zts=$(scripts/php-version.sh "$php" exec php -n -r 'var_export((bool) PHP_ZTS);' | tail -1)
   fi
-  [ "$zts" = 0 ] || { echo "dist: PHP $php is a ZTS build; closte ships NTS only" >&2; exit 1; }
+  # PHP_ZTS is int 0/1 up to 8.3 and a bool from 8.4 on.
+  [ "$zts" = false ] || { echo "dist: PHP $php is a ZTS build; closte ships NTS only" >&2; exit 1; }
   name=php_closte-${version}_php${php}-${arch}-linux-glibc-nts.tgz
   stage=$(mktemp -d)
   install -m 0644 "$so" "$stage/closte.so"

@@ -20,7 +20,9 @@
 # A build for a version other than the one `php-config` points to lands in target/php-X.Y/build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+# cargo from rustup; PATH is left as it is when it has it already (a changed PATH makes cargo
+# rerun ext-php-rs's build script, which looks for php on it, and rebuild the extension).
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 
 action=${1:?"usage: scripts/install-extension.sh install [--so FILE] | uninstall"}
 shift

@@ -15,7 +15,9 @@
 # mutants) are excluded in .cargo/mutants.toml, each with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+# cargo from rustup; PATH is left as it is when it has it already (a changed PATH makes cargo
+# rerun ext-php-rs's build script, which looks for php on it, and rebuild the extension).
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 
 CARGO_MUTANTS_VERSION=27.1.0
 FLOOR=${MUTANTS_FLOOR:-90}
