@@ -343,6 +343,14 @@ fn parse_bounded(key: &str, raw: &str, min: u32, max: u32) -> Result<u32, Config
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_key_prints_as_redacted_in_debug_and_display() {
+        let key = ApiKey::new("secret-key-123").unwrap();
+        assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        assert_eq!(format!("{key}"), "<redacted>");
+        assert_eq!(key.expose(), "secret-key-123");
+    }
     use super::*;
     use std::collections::HashMap;
 

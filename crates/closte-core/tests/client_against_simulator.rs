@@ -454,6 +454,11 @@ fn a_hang_ends_at_the_timeout() {
         "{outcome:?}"
     );
     assert!(outcome.retryable());
+    // The request's own deadline ends each attempt; the runtime's backstop (a little later)
+    // only catches what that deadline cannot.
+    let error = outcome.error().unwrap_or_default();
+    assert!(!error.contains("no complete answer"), "{error}");
+    assert!(error.contains("timed out"), "{error}");
     // two add attempts + one /getdomains confirmation (which hangs too)
     assert_eq!(outcome.attempts(), 4);
     assert!(

@@ -418,15 +418,14 @@ impl ClosteClient {
 }
 
 /// An answer other than 404/405 shows that an SSL endpoint exists, unless it could come from
-/// something in front of every path (auth check, rate limiter, gateway error).
+/// something in front of every path (auth check, rate limiter, gateway error: every 5xx is
+/// classified `Server`).
 fn proves_endpoint_exists(failure: &Failure) -> bool {
     match failure {
-        Failure::Rejected { status, kind, .. } => {
-            !matches!(
-                kind,
-                ErrorKind::Auth | ErrorKind::RateLimited | ErrorKind::Server
-            ) && *status < 500
-        }
+        Failure::Rejected { kind, .. } => !matches!(
+            kind,
+            ErrorKind::Auth | ErrorKind::RateLimited | ErrorKind::Server
+        ),
         Failure::Transport { .. } | Failure::Decode { .. } => false,
     }
 }
