@@ -489,6 +489,13 @@ fn truncate(text: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_name_displays_as_its_normal_form_and_debugs_with_its_type() {
+        let name = DomainName::parse("*.Shop.Example.COM.").unwrap();
+        assert_eq!(name.to_string(), "*.shop.example.com");
+        assert_eq!(format!("{name:?}"), "DomainName(\"*.shop.example.com\")");
+    }
+
     fn ok(input: &str, expected: &str, wildcard: bool) {
         let name = DomainName::parse(input)
             .unwrap_or_else(|e| panic!("{input:?} should be valid, got: {e}"));
