@@ -264,10 +264,12 @@ fn parse(input: &str) -> Result<DomainName, DomainProblem> {
         Some(rest) => (true, rest),
         None => (false, without_root),
     };
-    if rest.contains('*') || (!wildcard && without_root == "*") {
+    // A lone "*" is caught here too: it does not start with "*.", so `rest` is "*" itself.
+    if rest.contains('*') {
         return Err(DomainProblem::Wildcard);
     }
-    if rest.is_empty() || rest.split('.').any(str::is_empty) {
+    // An empty `rest` splits into one empty label.
+    if rest.split('.').any(str::is_empty) {
         return Err(DomainProblem::EmptyLabel);
     }
 
@@ -488,6 +490,73 @@ fn truncate(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_of_exactly_the_input_limit_is_judged_by_the_other_rules() {
+        let at_limit = format!("{}.com", "a".repeat(MAX_INPUT_LEN - 4));
+        assert_eq!(at_limit.len(), MAX_INPUT_LEN);
+        assert!(matches!(
+            DomainName::parse(&at_limit).unwrap_err().problem,
+            DomainProblem::LabelTooLong { .. }
+        ));
+        let over = format!("{}.com", "a".repeat(MAX_INPUT_LEN - 3));
+        assert!(matches!(
+            DomainName::parse(&over).unwrap_err().problem,
+            DomainProblem::TooLongInput { len } if len == MAX_INPUT_LEN + 1
+        ));
+    }
+
+    #[test]
+    fn a_lone_star_an_empty_wildcard_and_an_empty_name_are_refused() {
+        for (input, expected) in [
+            ("*", DomainProblem::Wildcard),
+            ("*.", DomainProblem::Wildcard), // the root dot goes first: a lone "*"
+            ("*..", DomainProblem::EmptyLabel),
+            ("*..com", DomainProblem::EmptyLabel),
+            (".", DomainProblem::EmptyLabel),
+        ] {
+            assert_eq!(
+                DomainName::parse(input).unwrap_err().problem,
+                expected,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_idna_refusal_names_the_label_that_fails() {
+        // A label may not start with a combining mark (UTS 46, validity criterion V5).
+        let error = DomainName::parse("good.\u{0301}ab.example").unwrap_err();
+        assert_eq!(
+            error.problem,
+            DomainProblem::Idna {
+                label: "\u{0301}ab".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn latin_mixed_with_armenian_or_cherokee_is_a_look_alike() {
+        // U+0585 ARMENIAN SMALL LETTER OH looks like "o"; U+AB83 CHEROKEE SMALL LETTER NA
+        // (what UTS 46 folds U+13B3 to) looks like "w".
+        for input in ["g\u{0585}ogle.com", "\u{AB83}ikipedia.org"] {
+            let error = DomainName::parse(input).unwrap_err();
+            assert!(
+                matches!(error.problem, DomainProblem::MixedScript { .. }),
+                "{input:?}: {error}"
+            );
+        }
+        // A sign in a Latin block is no Latin letter: × (U+00D7) beside Cyrillic is no mix.
+        assert_eq!(
+            DomainName::parse("\u{0430}\u{00D7}\u{0431}.com")
+                .unwrap()
+                .as_str(),
+            "xn--rca72oea.com"
+        );
+        // Each alphabet alone is fine.
+        assert!(DomainName::parse("\u{0585}\u{0585}.com").is_ok());
+        assert!(DomainName::parse("\u{AB83}\u{AB83}.com").is_ok());
+    }
 
     #[test]
     fn a_name_displays_as_its_normal_form_and_debugs_with_its_type() {
