@@ -67,3 +67,73 @@ pub use imp::install_handlers;
 
 #[cfg(not(unix))]
 pub fn install_handlers() {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Takes every lock the handlers must cover, as a runtime thread would.
+    fn hold_all() -> Vec<Box<dyn std::any::Any>> {
+        vec![
+            crate::jobs::hold_for_fork(),
+            crate::client::ssl_cache::hold_for_fork(),
+            crate::runtime::hold_for_fork(),
+        ]
+    }
+
+    #[test]
+    fn a_child_forked_while_another_thread_holds_the_locks_finds_them_free() {
+        super::install_handlers();
+        let stop = Arc::new(AtomicBool::new(false));
+        let holder = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let guards = hold_all();
+                    std::thread::sleep(Duration::from_millis(2));
+                    drop(guards);
+                    std::thread::yield_now();
+                }
+            })
+        };
+        let mut hung = 0;
+        for _ in 0..20 {
+            if hung > 0 {
+                break; // one is proof enough
+            }
+            // SAFETY: the child only takes and drops this crate's mutexes (which the handlers
+            // left free) and leaves with _exit, running nothing else of the test harness.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                drop(hold_all());
+                // SAFETY: ends the child at once, without the parent's atexit work.
+                unsafe { libc::_exit(0) };
+            }
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let mut status = 0;
+            loop {
+                // SAFETY: waits for our own child; status is a valid out pointer.
+                let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                if done == pid {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    // SAFETY: kills and reaps our own hung child.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                        libc::waitpid(pid, &mut status, 0);
+                    }
+                    hung += 1;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        holder.join().unwrap();
+        assert_eq!(hung, 0, "children that found a lock taken for ever");
+    }
+}
