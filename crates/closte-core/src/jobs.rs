@@ -342,6 +342,7 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
 mod tests {
     use super::*;
     use crate::client::outcome::State;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
@@ -469,6 +470,36 @@ mod tests {
                 );
             }
             other => panic!("expected a finished failure, got {other:?}"),
+        }
+
+        // At most `limit` jobs run at once; a new limit applies to the jobs submitted after it.
+        for limit in [2, 3] {
+            let running = Arc::new(AtomicUsize::new(0));
+            let most = Arc::new(AtomicUsize::new(0));
+            let ids: Vec<JobId> = (0..8)
+                .map(|n| {
+                    let (running, most) = (running.clone(), most.clone());
+                    JOBS.submit(
+                        &handle,
+                        limit,
+                        Operation::AddDomain,
+                        format!("limit-{limit}-{n}.example"),
+                        None,
+                        async move {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(30)).await;
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            done(true)
+                        },
+                    )
+                })
+                .collect();
+            let finished = handle.block_on(JOBS.wait(Some(ids), Duration::from_secs(10)));
+            assert!(finished
+                .iter()
+                .all(|(_, status)| matches!(status, JobStatus::Finished { .. })));
+            assert_eq!(most.load(Ordering::SeqCst), limit, "jobs running at once");
         }
     }
 }
