@@ -280,9 +280,8 @@ impl Jobs {
             return Vec::new();
         }
         if let Some(handle) = handle {
-            if self.pending() > 0 {
-                handle.block_on(self.wait_all_finished(timeout));
-            }
+            // Returns at once when nothing is pending.
+            handle.block_on(self.wait_all_finished(timeout));
         }
         let entries = std::mem::take(&mut self.lock().entries);
         entries
@@ -396,7 +395,13 @@ mod tests {
         let again = handle.block_on(JOBS.wait(Some(vec![fast]), Duration::ZERO));
         assert_eq!(again[0].1, JobStatus::Unknown);
         assert_eq!(JOBS.pending(), 1);
-        let second = handle.block_on(JOBS.wait(None, Duration::from_secs(5)));
+        // A waiter wakes when the job finishes, not when its timeout runs out.
+        let waited = Instant::now();
+        let second = handle.block_on(JOBS.wait(None, Duration::from_secs(60)));
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "woken by the finish"
+        );
         assert_eq!(second.len(), 1);
         assert!(matches!(second[0].1, JobStatus::Finished { ref outcome, .. } if !outcome.ok()));
 
@@ -471,6 +476,26 @@ mod tests {
             }
             other => panic!("expected a finished failure, got {other:?}"),
         }
+
+        // collect_now: the same answer without waiting, each result handed out once.
+        let quick = JOBS.submit(
+            &handle,
+            8,
+            Operation::RemoveDomain,
+            "quick.example".into(),
+            Some(3),
+            async { done(true) },
+        );
+        let polled = Instant::now();
+        while JOBS.pending() > 0 && polled.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let now = JOBS.collect_now(Some(vec![quick, 999_999]));
+        assert!(
+            matches!(now[0].1, JobStatus::Finished { ref outcome, site_id: Some(3) } if outcome.ok())
+        );
+        assert_eq!(now[1].1, JobStatus::Unknown);
+        assert_eq!(JOBS.collect_now(Some(vec![quick]))[0].1, JobStatus::Unknown);
 
         // At most `limit` jobs run at once; a new limit applies to the jobs submitted after it.
         for limit in [2, 3] {

@@ -222,3 +222,83 @@ fn build_client(key: &ClientKey) -> Result<reqwest::Client, StartError> {
         .build()
         .map_err(|e| StartError::Client(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads of this process with the runtime's name.
+    fn runtime_threads() -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", std::process::id()))
+            .map(|tasks| {
+                tasks
+                    .filter_map(Result::ok)
+                    .filter(|task| {
+                        std::fs::read_to_string(task.path().join("comm"))
+                            .is_ok_and(|name| name.trim() == "closte-rt")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn start_errors_say_what_could_not_start() {
+        assert_eq!(
+            StartError::Runtime("no threads".into()).to_string(),
+            "cannot start the Closte runtime: no threads"
+        );
+        assert_eq!(
+            StartError::Client("bad CA".into()).to_string(),
+            "cannot build the HTTP client: bad CA"
+        );
+    }
+
+    // One test drives the process's one engine through its life (tests run in parallel).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_engine_is_built_once_its_client_rebuilt_only_for_its_own_settings_and_shut_down() {
+        let mut settings = Settings {
+            worker_threads: 2,
+            ..Settings::default()
+        };
+        assert!(!state().started, "nothing is built before the first call");
+        assert!(existing_handle().is_none());
+
+        acquire(&settings).unwrap();
+        let first = state();
+        assert!(first.started && first.owned_by_this_process);
+        assert_eq!(first.pid, std::process::id());
+        assert_eq!((first.worker_threads, first.clients_built), (2, 1));
+        assert!(existing_handle().is_some());
+        assert!(runtime_threads() >= 2, "the configured worker threads run");
+
+        acquire(&settings).unwrap();
+        settings.timeout = Duration::from_secs(1); // per request: no new client
+        settings.max_retries = 0;
+        acquire(&settings).unwrap();
+        assert_eq!(
+            state().clients_built,
+            1,
+            "same client settings, same client"
+        );
+
+        settings.user_agent = "other-agent/1".into();
+        acquire(&settings).unwrap();
+        assert_eq!(state().clients_built, 2, "a new user agent, a new client");
+        assert_eq!(state().pid, first.pid, "the same engine");
+
+        shutdown();
+        assert!(!state().started);
+        assert!(existing_handle().is_none());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while runtime_threads() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            runtime_threads(),
+            0,
+            "the runtime's threads end at shutdown"
+        );
+    }
+}
