@@ -339,30 +339,72 @@ fn a_retry_after_past_64_bits_saturates_and_ends_the_call_as_rate_limited() {
 fn a_certificate_that_fails_verification_is_a_tls_failure_that_is_not_retried() {
     let dir = std::env::temp_dir().join(format!("closte-tls-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl (Debian's openssl package) makes the test certificate");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+    // A CA and a certificate for 127.0.0.1 that it signed (webpki refuses a CA certificate
+    // as the server's own).
+    let (ca, ca_key) = (dir.join("ca.pem"), dir.join("ca.key"));
+    let (cert, key, csr, ext) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("cert.csr"),
+        dir.join("san.ext"),
     );
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let made = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl (Debian's openssl package) makes the test certificates");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    openssl(&[
+        os("req"),
+        os("-x509"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-days"),
+        os("1"),
+        os("-subj"),
+        os("/CN=closte test CA"),
+        os("-keyout"),
+        ca_key.as_os_str(),
+        os("-out"),
+        ca.as_os_str(),
+    ]);
+    openssl(&[
+        os("req"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-subj"),
+        os("/CN=127.0.0.1"),
+        os("-keyout"),
+        key.as_os_str(),
+        os("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(&[
+        os("x509"),
+        os("-req"),
+        os("-in"),
+        csr.as_os_str(),
+        os("-CA"),
+        ca.as_os_str(),
+        os("-CAkey"),
+        ca_key.as_os_str(),
+        os("-CAcreateserial"),
+        os("-days"),
+        os("1"),
+        os("-extfile"),
+        ext.as_os_str(),
+        os("-out"),
+        cert.as_os_str(),
+    ]);
     let sim = Simulator::start(&[
         "--tls-cert",
         cert.to_str().unwrap(),
@@ -376,6 +418,13 @@ fn a_certificate_that_fails_verification_is_a_tls_failure_that_is_not_retried() 
     assert_eq!(outcome.error_kind(), Some(ErrorKind::Tls), "{outcome:?}");
     assert!(!outcome.retryable());
     assert_eq!(outcome.attempts(), 1, "not retried in-call either");
+
+    // The same server trusted through closte.ca_file (its CA): the handshake completes.
+    s.ca_file = Some(ca.clone());
+    let d = DomainName::parse("example.com").unwrap();
+    let trusted = run(&s, KEY, |c| async move { c.add_domain(&d).await });
+    assert!(trusted.ok(), "{trusted:?}");
+    assert_eq!(trusted.attempts(), 1, "{trusted:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -217,6 +217,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_listing_of_exactly_the_limit_is_accepted_and_one_more_is_not() {
+        let listing = |n: usize| serde_json::json!({ "domains": vec!["a.example"; n] });
+        assert_eq!(too_large(&listing(MAX_LISTED_DOMAINS)), None);
+        let refused = too_large(&listing(MAX_LISTED_DOMAINS + 1)).expect("too many");
+        assert!(refused.contains("lists 100001 domains"), "{refused}");
+    }
+
+    #[test]
+    fn counting_stops_at_the_limit_however_deep_the_values_are() {
+        let nested = serde_json::json!([[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3], {"a": [1, 2, 3]}]);
+        assert_eq!(
+            count_values(&nested, 1_000, false),
+            19,
+            "all of them under the limit"
+        );
+        for limit in [1, 5, 10, 18, 19] {
+            assert_eq!(count_values(&nested, limit, false), limit, "limit {limit}");
+        }
+    }
+
+    #[test]
     fn an_answer_of_many_small_values_is_a_bad_response_not_a_php_fatal() {
         let many = format!(
             "{{\"success\":true,\"data\":[{}]}}",
