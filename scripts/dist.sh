@@ -33,7 +33,7 @@ for php in "${versions[@]}"; do
   else
     scripts/php-version.sh "$php" build >/dev/null
     so=target/php-$php/closte.so
-    zts=$(scripts/php-version.sh "$php" exec php -n -r 'var_export((bool) PHP_ZTS);' | tail -1)
+    zts=$(scripts/php-version.sh "$php" exec "php$php" -n -r 'var_export((bool) PHP_ZTS);' | tail -1)
   fi
   # PHP_ZTS is int 0/1 up to 8.3 and a bool from 8.4 on.
   [ "$zts" = false ] || { echo "dist: PHP $php is a ZTS build; closte ships NTS only" >&2; exit 1; }

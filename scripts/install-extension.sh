@@ -116,7 +116,8 @@ $settings
     printf '%s' "$ini_text" >"$ini_dir/20-closte.ini"
     echo "PHP $version: installed $ext_dir/closte.so and $ini_dir/20-closte.ini"
   fi
-  "$php" -m | grep -qx closte || { echo "PHP $version: closte does not load" >&2; return 1; }
+  # grep reads all of it: with -q it could stop early, and pipefail would fail on SIGPIPE.
+  "$php" -m | grep -x closte >/dev/null || { echo "PHP $version: closte does not load" >&2; return 1; }
 }
 
 uninstall_for() {

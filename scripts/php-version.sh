@@ -65,7 +65,8 @@ unmount_all() {
 in_root() {
   chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
     PATH=/opt/rust/bin:/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    CARGO_HOME=/root/.cargo CARGO_TARGET_DIR=/build/target DEBIAN_FRONTEND=noninteractive "$@"
+    CARGO_HOME=/root/.cargo CARGO_TARGET_DIR=/build/target DEBIAN_FRONTEND=noninteractive \
+    PHP="/usr/bin/php$version" PHP_CONFIG="/usr/bin/php-config$version" "$@"
 }
 
 unmount_all
@@ -101,13 +102,16 @@ if [ "$(cat "$root/.closte-packages" 2>/dev/null)" != "$wanted" ]; then
   apt_opts=(-q -o DPkg::Lock::Timeout=600)
   install=("${packages[@]}")
   if [ "$suite" = sid ]; then
-    # sid's Release files may be past their Valid-Until on a snapshot mirror; PHP 8.5 and
-    # PHPUnit 13 are in experimental, which apt only takes when asked by name.
+    # sid's Release files may be past their Valid-Until on a snapshot mirror; PHP 8.5 is in
+    # experimental, which apt only takes when asked by name (PHPUnit 13 is in sid itself).
     apt_opts+=(-o Acquire::Check-Valid-Until=false)
     install=()
     for p in "${packages[@]}"; do
-      case $p in php8.5-* | phpunit) install+=("$p/experimental") ;; *) install+=("$p") ;; esac
+      case $p in php8.5-*) install+=("$p/experimental") ;; *) install+=("$p") ;; esac
     done
+    # Named from sid: experimental's php-common (2:102~) Breaks every phpX.Y-common, and apt
+    # takes the dependencies of packages asked for from experimental from there too.
+    install+=(php-common/unstable)
   fi
   in_root apt-get "${apt_opts[@]}" update >"$cache/apt.log" 2>&1 || { tail -20 "$cache/apt.log" >&2; exit 1; }
   in_root apt-get "${apt_opts[@]}" install -y --no-install-recommends "${install[@]}" >>"$cache/apt.log" 2>&1 ||
@@ -121,11 +125,13 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   in_root update-ca-certificates >/dev/null 2>&1
 fi
 
+# PHP and PHP_CONFIG name this version's binaries everywhere inside (ext-php-rs's build, the
+# PHPUnit runs): a suite's other PHP, pulled in by a dependency, is never the one tested.
 build_so() {
-  in_root php -v | head -1
+  in_root "php$version" -v | head -1
   in_root sh -c "cd /src && cargo build --release --locked -q -p closte && install -m 0644 /build/target/release/libcloste.so /build/closte.so"
   cp "$root/build/closte.so" "$cache/closte.so"
-  echo "php-version: built $cache/closte.so for $(in_root php -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : " NTS";')"
+  echo "php-version: built $cache/closte.so for $(in_root "php$version" -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : " NTS";')"
 }
 
 case $action in
@@ -141,7 +147,7 @@ case $action in
     echo "php-version: PHPUnit against the PHP implementation on PHP $version"
     in_root "${env[@]}" /src/scripts/phpunit.sh php
     echo "php-version: stub check on PHP $version"
-    in_root php -n /src/tests/stubs/check.php /build/closte.so
+    in_root "php$version" -n /src/tests/stubs/check.php /build/closte.so
     echo "php-version: make install / make uninstall on PHP $version"
     in_root PHP_VERSION="$version" /src/tests/install/roundtrip.sh /build/closte.so
     echo "php-version: PHP $version passed"

@@ -28,7 +28,7 @@ root_of() { # where the repository is seen by that version's php
 php_of() { # php_of X.Y ARGS...: that version's php, on the host or in its chroot
   local v=$1
   shift
-  if [ "$v" = "$host" ]; then php "$@"; else scripts/php-version.sh "$v" exec php "$@"; fi
+  if [ "$v" = "$host" ]; then php "$@"; else scripts/php-version.sh "$v" exec "php$v" "$@"; fi
 }
 
 echo "composer.json (PIE)"
@@ -68,7 +68,7 @@ done
 for v in "${versions[@]}"; do
   [ "$v" = "$host" ] && continue
   check "$v: refuses the PHP $host build" \
-    sh -c "! scripts/php-version.sh $v exec php -n -d extension=/src/$work/$host/closte.so -r 'echo closte_version();' 2>/dev/null | grep -qx '$version'"
+    sh -c "! scripts/php-version.sh $v exec php$v -n -d extension=/src/$work/$host/closte.so -r 'echo closte_version();' 2>/dev/null | grep -qx '$version'"
   break
 done
 
