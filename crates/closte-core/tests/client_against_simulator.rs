@@ -78,6 +78,51 @@ fn add_creates_the_alias_and_requests_ssl() {
 }
 
 #[test]
+fn each_request_carries_exactly_its_own_fields_besides_the_key() {
+    let sim = Simulator::start(&[]);
+    let s = settings(&sim);
+    let name = || domain("shop.example.com");
+    let (a, b, c) = (name(), name(), name());
+    run(&s, KEY, |client| async move { client.add_domain(&a).await });
+    run(&s, KEY, |client| async move { client.list_domains().await });
+    run(&s, KEY, |client| async move { client.ssl_status(&b).await });
+    run(
+        &s,
+        KEY,
+        |client| async move { client.remove_domain(&c).await },
+    );
+    let requests = sim.requests();
+    let sent: Vec<(&str, &serde_json::Value)> = requests
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap(), &r["fields"]))
+        .collect();
+    let domain_only = serde_json::json!({"domain": "shop.example.com"});
+    assert_eq!(
+        sent,
+        [
+            (
+                "/adddomainalias",
+                &serde_json::json!({"domain": "shop.example.com", "wildcard": "0"})
+            ),
+            (
+                "/ssl/install",
+                &serde_json::json!({"domain": "shop.example.com", "type": "letsencrypt"})
+            ),
+            ("/getdomains", &serde_json::json!({})),
+            ("/ssl/status", &domain_only),
+            (
+                "/deletedomainalias",
+                &serde_json::json!({"domain": "shop.example.com", "wildcard": "0"})
+            ),
+        ]
+    );
+    assert!(
+        requests.iter().all(|r| r["key"] == "valid"),
+        "the key on every request"
+    );
+}
+
+#[test]
 fn wildcard_domains_carry_the_flag() {
     let sim = Simulator::start(&[]);
     let outcome = add(&sim, "*.customers.example.com");

@@ -4,8 +4,6 @@
 //! or we never got a usable answer ([`Failure::Transport`], [`Failure::Decode`]). Operators act
 //! differently on each (fix the key or the domain vs. wait and retry).
 
-use std::fmt;
-
 pub use crate::error_kind::ErrorKind;
 
 /// Why one exchange with Closte did not produce a success.
@@ -90,12 +88,6 @@ impl Failure {
             retry_after: None,
             body: None,
         }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.message(), self.kind())
     }
 }
 

@@ -204,3 +204,42 @@ impl Outcome {
         self.elapsed.as_secs_f64() * 1000.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_has_its_documented_name() {
+        let names: Vec<&str> = [
+            State::Added,
+            State::AlreadyExists,
+            State::Removed,
+            State::NotPresent,
+            State::Requested,
+            State::NoEndpoint,
+            State::Checked,
+            State::Listed,
+            State::Authorized,
+            State::Failed,
+        ]
+        .into_iter()
+        .map(State::as_str)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "added",
+                "already_exists",
+                "removed",
+                "not_present",
+                "requested",
+                "no_endpoint",
+                "checked",
+                "listed",
+                "authorized",
+                "failed"
+            ]
+        );
+    }
+}
