@@ -210,6 +210,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn elapsed_time_reads_as_a_duration_and_in_milliseconds() {
+        let mut outcome = Outcome::new(Operation::ListDomains, None);
+        assert_eq!(outcome.elapsed(), Duration::ZERO);
+        outcome.elapsed = Duration::from_micros(1_500);
+        assert_eq!(outcome.elapsed(), Duration::from_micros(1_500));
+        assert_eq!(outcome.elapsed_ms(), 1.5);
+    }
+
+    #[test]
     fn every_state_has_its_documented_name() {
         let names: Vec<&str> = [
             State::Added,

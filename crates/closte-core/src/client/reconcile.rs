@@ -238,6 +238,70 @@ mod tests {
     }
 
     #[test]
+    fn an_alias_not_in_normal_form_is_reported_not_removed() {
+        let listing = strings(&["keep.example.com", "Upper.Example.com", "old.example.com"]);
+        let plan = plan(Some(&listing), &names(&["keep.example.com"]), &prune());
+        assert_eq!(texts(&plan.to_remove), ["old.example.com"]);
+        assert_eq!(plan.skipped, ["Upper.Example.com"]);
+    }
+
+    #[test]
+    fn kept_rules_have_their_documented_names() {
+        assert_eq!(Kept::Wildcard.as_str(), "wildcard");
+        assert_eq!(Kept::Protected.as_str(), "protected");
+    }
+
+    #[test]
+    fn a_sync_is_ok_when_every_change_worked_and_it_had_a_listing_or_made_changes() {
+        use crate::client::outcome::{Operation, State};
+        let done = |ok: bool| {
+            let mut outcome = Outcome::new(Operation::AddDomain, Some("a.example.com"));
+            if ok {
+                outcome.succeed(State::Added, 200, None);
+            } else {
+                outcome.fail_with(
+                    State::Failed,
+                    crate::error_kind::ErrorKind::Server,
+                    "503".into(),
+                );
+            }
+            outcome
+        };
+        let listing = |ok: bool| {
+            let mut outcome = Outcome::new(Operation::ListDomains, None);
+            if ok {
+                outcome.succeed(State::Listed, 200, None);
+            } else {
+                outcome.fail_with(
+                    State::Failed,
+                    crate::error_kind::ErrorKind::Timeout,
+                    "slow".into(),
+                );
+            }
+            outcome
+        };
+        let report = |listed: bool, results: Vec<Outcome>| SyncReport {
+            listing: listing(listed),
+            plan: SyncPlan::default(),
+            dry_run: false,
+            results,
+            elapsed: Duration::ZERO,
+        };
+        assert!(report(true, vec![]).ok(), "listed, nothing to do");
+        assert!(report(true, vec![done(true), done(true)]).ok());
+        assert!(
+            !report(true, vec![done(true), done(false)]).ok(),
+            "one change failed"
+        );
+        assert!(!report(false, vec![]).ok(), "no listing and nothing done");
+        assert!(
+            report(false, vec![done(true)]).ok(),
+            "no listing, the adds worked"
+        );
+        assert!(!report(false, vec![done(false)]).ok());
+    }
+
+    #[test]
     fn without_prune_only_missing_domains_are_added() {
         let listing = strings(&["a.example.com", "extra.example.com"]);
         let plan = plan(
