@@ -7,6 +7,7 @@
 #   scripts/mutants.sh                 every mutant of the crate; writes target/mutants/summary.md
 #                                      and fails when fewer than MUTANTS_FLOOR % (default 90) of
 #                                      the viable mutants are caught
+# Environment: MUTANTS_FLOOR (90), MUTANTS_JOBS (2), MUTANTS_OUT (target/mutants), PROPTEST_CASES.
 #   scripts/mutants.sh --in-diff REV   only the mutants on lines changed in closte-core since REV
 #                                      (CI: the previous commit); fails when any is missed, so new
 #                                      code comes with tests that catch its mutants
@@ -34,6 +35,11 @@ fi
 # The whole suite runs once per mutant (620 of them in a full run): the proptest properties run
 # 256 cases each instead of 4,000. Random inputs find new bugs; a mutant is found by far fewer.
 export PROPTEST_CASES=${PROPTEST_CASES:-256}
+
+# The code under test is the tree as it is now (cargo-mutants copies it): name that commit, and
+# say so when closte-core has uncommitted changes.
+measured=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- crates/closte-core || measured="$measured + uncommitted changes to closte-core"
 
 mkdir -p "$OUT"
 args=(--package closte-core --jobs "$JOBS" --output "$OUT")
@@ -92,7 +98,7 @@ score_text="$((score / 10)).$((score % 10)) %"
 {
   echo "# cargo-mutants on closte-core ($mode run$([ "$mode" = diff ] && echo " since $base"))"
   echo
-  echo "commit $(git rev-parse --short HEAD), cargo-mutants $CARGO_MUTANTS_VERSION, \`cargo test -p closte-core\` only"
+  echo "commit $measured, cargo-mutants $CARGO_MUTANTS_VERSION, \`cargo test -p closte-core\` only"
   echo
   echo "| caught | caught by timeout | missed | viable | score | unviable (do not build) |"
   echo "|---|---|---|---|---|---|"

@@ -73,6 +73,35 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(784_111_777)
     }
 
+    /// The date as seconds since the epoch (relative to the epoch itself).
+    fn at(value: &str) -> Option<u64> {
+        parse(value, UNIX_EPOCH)
+    }
+
+    #[test]
+    fn dates_land_on_their_second_across_leap_days_and_two_digit_years() {
+        assert_eq!(at("Thu, 29 Feb 2024 00:00:00 GMT"), Some(1_709_164_800));
+        assert_eq!(at("Tue, 01 Mar 2022 00:00:00 GMT"), Some(1_646_092_800));
+        // RFC 850 two-digit years: 69 is 2069, 70 is 1970, 99 is 1999; 100 is the year 100.
+        assert_eq!(at("Tuesday, 01-Jan-69 00:00:00 GMT"), Some(3_124_224_000));
+        assert_eq!(at("Thursday, 01-Jan-70 00:00:01 GMT"), Some(1));
+        assert_eq!(at("Friday, 31-Dec-99 23:59:59 GMT"), Some(946_684_799));
+        assert_eq!(
+            at("Monday, 01-Jan-100 00:00:00 GMT"),
+            Some(0),
+            "long past: now"
+        );
+    }
+
+    #[test]
+    fn the_time_of_day_accepts_a_leap_second_and_nothing_out_of_range() {
+        assert_eq!(at("Thu, 01 Jan 1970 23:59:59 GMT"), Some(86_399));
+        assert_eq!(at("Thu, 01 Jan 1970 23:59:60 GMT"), Some(86_400));
+        for bad in ["24:00:00", "23:60:00", "23:59:61", "23:59", "23:59:59:00"] {
+            assert_eq!(at(&format!("Thu, 01 Jan 1970 {bad} GMT")), None, "{bad}");
+        }
+    }
+
     #[test]
     fn seconds_are_read_and_saturate_past_64_bits() {
         assert_eq!(parse("120", rfc_example()), Some(120));
