@@ -7,10 +7,10 @@
 #   scripts/mutants.sh                 every mutant of the crate; writes target/mutants/summary.md
 #                                      and fails when fewer than MUTANTS_FLOOR % (default 90) of
 #                                      the viable mutants are caught
-# Environment: MUTANTS_FLOOR (90), MUTANTS_JOBS (2), MUTANTS_OUT (target/mutants), PROPTEST_CASES.
 #   scripts/mutants.sh --in-diff REV   only the mutants on lines changed in closte-core since REV
 #                                      (CI: the previous commit); fails when any is missed, so new
 #                                      code comes with tests that catch its mutants
+# Environment: MUTANTS_FLOOR (90), MUTANTS_JOBS (2), MUTANTS_OUT (target/mutants), PROPTEST_CASES.
 #
 # Mutants that no test can catch because the mutated program behaves the same (equivalent
 # mutants) are excluded in .cargo/mutants.toml, each with its reason.

@@ -14,6 +14,7 @@
  *   php ... wp.php cli closte SUB [ARGS]    the plugin's WP-CLI command through the WP-CLI stand-in
  *                                           (fixtures/wp-cli-standin.php); exits with its exit code
  *   php ... wp.php uninstall                delete the plugin the way WordPress does (runs uninstall.php)
+ *   php ... wp.php site-health-connection   the REST route of the async connection test, as JSON
  */
 
 $command = $argv[1] ?? '';
@@ -163,6 +164,12 @@ switch ($command) {
 	case 'cli':
 		$GLOBALS['e2e_done'] = true;
 		exit(\WP_CLI\standin_run(array_slice($argv, 2)));
+
+	case 'site-health-connection':
+		wp_set_current_user(1);
+		$response = rest_do_request(new WP_REST_Request('GET', '/closte-native/v1/site-health/connection'));
+		echo wp_json_encode($response->get_data()), "\n";
+		break;
 
 	case 'uninstall':
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';

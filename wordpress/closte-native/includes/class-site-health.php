@@ -71,6 +71,9 @@ final class Site_Health {
 	/** Asks Closte whether it accepts the key; changes nothing (the wizard's test connection). */
 	public static function connection_test(): array {
 
+		if (null === Plugin::implementation()) {
+			return self::result('closte_native_connection', 'critical', __('Closte Native is inactive', 'closte-native'), Plugin::implementation_note());
+		}
 		$answer = Connection_Test::run();
 		if (is_wp_error($answer)) {
 			// Connection_Test's messages are escaped already; result() escapes once more.

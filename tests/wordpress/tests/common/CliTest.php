@@ -254,6 +254,9 @@ final class CliTest extends E2eTestCase
 
         $without = json_decode($this->wpCli(['site-health'], false)['stdout'], true);
         $this->assertArrayNotHasKey('closte_native_connection', $without, 'no implementation: no connection test');
+        $direct = $this->wpCli(['site-health-connection'], false);
+        $this->assertSame(0, $direct['exit'], $direct['stderr']);
+        $this->assertStringContainsString('"status":"critical"', $direct['stdout'], 'the route answers without an implementation, no fatal');
     }
 
     public function testUninstallRemovesWhatThePluginStoredAndLeavesClosteAlone(): void
