@@ -451,6 +451,26 @@ mod tests {
         assert_eq!(JOBS.pending(), 0);
         assert!(JOBS.drain(Some(&handle), Duration::ZERO).is_empty());
 
+        // The drain waits for running jobs until its deadline: one that succeeds in time is
+        // neither aborted nor reported.
+        JOBS.submit(
+            &handle,
+            8,
+            Operation::AddDomain,
+            "in-time.example".into(),
+            None,
+            async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                done(true)
+            },
+        );
+        let late: Vec<String> = JOBS
+            .drain(Some(&handle), Duration::from_secs(10))
+            .into_iter()
+            .map(|l| l.domain)
+            .collect();
+        assert!(late.is_empty(), "{late:?}");
+
         // A panicking job ends as a failure instead of staying pending forever.
         let panicked = JOBS.submit(
             &handle,
