@@ -16,9 +16,10 @@ defined('ABSPATH') || exit;
 final class Domain_Report {
 
 	/**
-	 * @return array{rows: list<array{domain: string, source: string, on_closte: string, added_by_us: string}>, listing_ok: bool, listing: string, problems: string[]}
+	 * @return array{rows: list<array{domain: string, source: string, on_closte: string, added_by_us: string}>, listing_ok: bool, listing: string, result: array, problems: string[]}
 	 *         on_closte: yes|no|unknown (unknown when the listing failed); rows for aliases that
-	 *         no site uses have the source "(not used by the network)".
+	 *         no site uses have the source "(not used by the network)"; result: the listing's
+	 *         closte result (its retryable flag decides the command's exit code).
 	 */
 	public static function collect(): array {
 
