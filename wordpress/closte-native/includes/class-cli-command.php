@@ -328,15 +328,6 @@ final class Cli_Command {
 		foreach ($plan['invalid'] as $name => $why) {
 			\WP_CLI::log("invalid    $name: $why");
 		}
-		\WP_CLI::log(
-			sprintf(
-				/* translators: 1: to add, 2: to remove, 3: unchanged, 4: Closte's alias count */
-				__('Plan: %1$d to add, %2$d to remove, %3$d unchanged (Closte lists %4$d aliases).', 'closte-native'),
-				count($plan['to_add']),
-				count($plan['to_remove']),
-				$plan['unchanged'],
-				$plan['listed']
-			)
-		);
+		\WP_CLI::log(Sync_Service::plan_summary($plan));
 	}
 }

@@ -140,19 +140,7 @@ final class Sync_Page {
 			/* translators: %s: why */
 			printf('<div class="notice notice-warning closte-native-prune-refused"><p>%s</p></div>', esc_html(sprintf(__('Nothing will be removed: %s. Removing aliases needs a complete list of what the network uses.', 'closte-native'), $reason)));
 		}
-		printf(
-			'<p class="closte-native-plan-summary">%s</p>',
-			esc_html(
-				sprintf(
-					/* translators: 1: to add, 2: to remove, 3: unchanged, 4: aliases on Closte */
-					__('%1$d to add, %2$d to remove, %3$d already on Closte (Closte lists %4$d aliases).', 'closte-native'),
-					count($plan['to_add']),
-					count($plan['to_remove']),
-					$plan['unchanged'],
-					$plan['listed']
-				)
-			)
-		);
+		printf('<p class="closte-native-plan-summary">%s</p>', esc_html(Sync_Service::plan_summary($plan)));
 		self::table(__('To add', 'closte-native'), $plan['to_add'], 'closte-native-to-add');
 		self::table(__('To remove', 'closte-native'), $plan['to_remove'], 'closte-native-to-remove');
 		self::table(__('Kept', 'closte-native'), $plan['kept'], 'closte-native-kept');

@@ -397,6 +397,19 @@ final class Sync_Service {
 		return $names;
 	}
 
+	/** A plan in one line, as the page and `wp closte sync` show it. */
+	public static function plan_summary(array $plan): string {
+
+		return sprintf(
+			/* translators: 1: to add, 2: to remove, 3: unchanged, 4: aliases on Closte */
+			__('%1$d to add, %2$d to remove, %3$d already on Closte (Closte lists %4$d aliases).', 'closte-native'),
+			count($plan['to_add']),
+			count($plan['to_remove']),
+			$plan['unchanged'],
+			$plan['listed']
+		);
+	}
+
 	/**
 	 * The confirmation code of a plan's removals, for the command line: the number of removals
 	 * and a digest of exactly that set, so a code confirms one set and states its size.

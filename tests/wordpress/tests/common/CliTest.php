@@ -97,6 +97,7 @@ final class CliTest extends E2eTestCase
         $result = $this->wp('sync', '--concurrency=2');
         $this->assertSame(0, $result['exit'], $result['stdout'] . $result['stderr']);
         $this->assertStringContainsString('to add     cli-two.example (domain record of site 1)', $result['stdout']);
+        $this->assertMatchesRegularExpression('/^2 to add, 0 to remove, \d+ already on Closte \(Closte lists 2 aliases\)\.$/m', $result['stdout'], 'the page\'s plan summary');
         $this->assertStringContainsString("added    cli-three.example\nadded    cli-two.example", $result['stdout']);
         $this->assertMatchesRegularExpression('/Success: 2 added, 0 removed, \d+ unchanged, 0 failed\./', $result['stdout']);
         preg_match_all('#\[progress\] Syncing with Closte (\d+)/(\d+)#', $result['stderr'], $ticks, PREG_SET_ORDER);
