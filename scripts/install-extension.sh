@@ -4,19 +4,19 @@
 # Usage (as root):
 #   scripts/install-extension.sh install [--so FILE]   build (unless --so) and install
 #   scripts/install-extension.sh uninstall             undo it
-# Environment: PHP_VERSION=8.4 picks one version; without it, every version with a php-config
-# (php-configX.Y, from phpX.Y-dev) is installed for, and uninstall covers every version that
-# has closte.so or closte.ini. --so FILE installs a prebuilt .so (from `make dist`, or a PIE
+# Environment: PHP_VERSION=8.4 picks one version; without it, install covers every installed
+# PHP (each /usr/bin/phpX.Y; building needs its php-configX.Y, from phpX.Y-dev) and uninstall
+# every version under /etc/php. --so FILE installs a prebuilt .so (from `make dist`, or a PIE
 # archive) and needs PHP_VERSION when more than one version is installed.
 #
 # Per version X.Y:
-#   - closte.so goes into `php-configX.Y --extension-dir`;
+#   - closte.so goes into that PHP's extension dir (PHP_EXTENSION_DIR);
 #   - /etc/php/X.Y/mods-available/closte.ini starts with `; priority=20`, loads the extension
 #     and lists every setting with its default, commented, read from the extension itself (the
 #     defaults come from one table in closte-core, so this file cannot disagree with PHP);
 #   - `phpenmod -v X.Y closte` enables it for every SAPI (cli, fpm, apache2);
-#   - without Debian's mods-available (another distribution) the ini goes to the --ini-dir as
-#     20-closte.ini instead.
+#   - without Debian's mods-available (another distribution) the ini goes to PHP's scan
+#     directory (PHP_CONFIG_FILE_SCAN_DIR) as 20-closte.ini instead.
 # A build for a version other than the one `php-config` points to lands in target/php-X.Y/build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,11 +70,6 @@ php_of() {
   fi
 }
 
-ext_dir_of() {
-  local php
-  php=$(php_of "$1") && "$php" -n -r 'echo PHP_EXTENSION_DIR;'
-}
-
 build_for() {
   local version=$1 default
   default=$(php-config --version 2>/dev/null | cut -d. -f1,2 || true)
@@ -94,7 +89,7 @@ install_for() {
   local version=$1 file=$2 ext_dir mods php settings ini_text ini_dir
   [ -f "$file" ] || { echo "install-extension: no such file: $file" >&2; return 1; }
   php=$(php_of "$version")
-  ext_dir=$(ext_dir_of "$version")
+  ext_dir=$("$php" -n -r 'echo PHP_EXTENSION_DIR;')
   mods=/etc/php/$version/mods-available
   install -m 0644 "$file" "$ext_dir/closte.so"
   settings=$("$php" -n -d extension="$ext_dir/closte.so" -r '
@@ -121,15 +116,15 @@ $settings
 }
 
 uninstall_for() {
-  local version=$1 ext_dir ini_dir
-  ext_dir=$(ext_dir_of "$version" 2>/dev/null || true)
+  local version=$1 php
   if [ -f "/etc/php/$version/mods-available/closte.ini" ] && command -v phpdismod >/dev/null; then
     phpdismod -v "$version" closte
   fi
   rm -f "/etc/php/$version/mods-available/closte.ini"
-  [ -n "$ext_dir" ] && rm -f "$ext_dir/closte.so"
-  ini_dir=$(php_of "$version" >/dev/null 2>&1 && "$(php_of "$version")" -n -r 'echo PHP_CONFIG_FILE_SCAN_DIR;' || true)
-  [ -n "$ini_dir" ] && rm -f "$ini_dir/20-closte.ini"
+  # Without that version's php (removed already) there is no extension or scan dir to clean.
+  if php=$(php_of "$version" 2>/dev/null); then
+    rm -f "$("$php" -n -r 'echo PHP_EXTENSION_DIR;')/closte.so" "$("$php" -n -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')/20-closte.ini"
+  fi
   echo "PHP $version: closte removed"
 }
 
