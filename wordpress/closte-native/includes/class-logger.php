@@ -80,18 +80,26 @@ final class Logger {
 	}
 
 	/**
-	 * Removes the API key from a text (the constant, and the INI fallback).
+	 * Removes the API key from a text: every key the implementation in force could hold, wherever
+	 * it was set. The constant; the extension's INI setting (ini_get() also sees a key handed over
+	 * with ini_set() from Ultimate Multisite's credential store); php.ini's closte.api_key
+	 * (get_cfg_var(): the PHP implementation has no INI entries, so ini_get() knows nothing); and
+	 * the PHP implementation's own setting (Settings::set(), its ini_set()).
 	 */
 	public static function redact(string $text): string {
 
 		$secrets = [];
-		if (defined('CLOSTE_CLIENT_API_KEY') && is_scalar(CLOSTE_CLIENT_API_KEY) && '' !== trim((string) CLOSTE_CLIENT_API_KEY)) {
-			$secrets[] = trim((string) CLOSTE_CLIENT_API_KEY);
+		if (defined('CLOSTE_CLIENT_API_KEY') && is_scalar(CLOSTE_CLIENT_API_KEY)) {
+			$secrets[] = (string) CLOSTE_CLIENT_API_KEY;
 		}
-		$ini = ini_get('closte.api_key');
-		if (is_string($ini) && '' !== trim($ini)) {
-			$secrets[] = trim($ini);
+		$secrets[] = ini_get('closte.api_key');
+		$secrets[] = get_cfg_var('closte.api_key');
+		if (class_exists('Closte\\Compat\\Settings', false)) {
+			$secrets = array_merge($secrets, \Closte\Compat\Settings::secrets());
 		}
+		$secrets = array_unique(array_filter(array_map(static fn ($secret) => is_string($secret) ? trim($secret) : '', $secrets), 'strlen'));
+		// The longest first: a key that contains another is removed whole.
+		usort($secrets, static fn (string $a, string $b): int => strlen($b) <=> strlen($a));
 
 		foreach ($secrets as $secret) {
 			$text = str_replace($secret, '[redacted]', $text);

@@ -155,6 +155,25 @@ final class Settings
         return $key !== '' ? [$key, 'ini closte.api_key'] : [null, 'not configured'];
     }
 
+    /**
+     * Every API key configured in this process, the one in force or not: the constant, the
+     * value of Settings::set() and php.ini's. For scrubbing text (the plugin's logger); never
+     * logged, never shown.
+     *
+     * @return list<string>
+     */
+    public static function secrets(): array
+    {
+        $constant = defined(self::KEY_CONSTANT) ? constant(self::KEY_CONSTANT) : '';
+        $configured = get_cfg_var('closte.api_key');
+        $values = [
+            is_scalar($constant) ? trim((string) $constant) : '',
+            trim(self::$overrides['closte.api_key'] ?? ''),
+            is_string($configured) ? trim($configured) : '',
+        ];
+        return array_values(array_unique(array_filter($values, static fn (string $value): bool => $value !== '')));
+    }
+
     /** The key, or ConfigurationException naming the constant. */
     public static function requireKey(): string
     {
