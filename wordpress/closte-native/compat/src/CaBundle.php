@@ -1,7 +1,8 @@
 <?php
 /**
  * closte.ca_file adds CAs to the system's roots (as in the extension); curl takes one bundle,
- * so the system bundle and the extra file are joined once into a file in the temp directory.
+ * so the system bundle and the extra file are joined once per process and handed to curl in
+ * memory (or, with an older libcurl, through a private file: see apply()).
  *
  * @package Closte_Native
  */
@@ -14,8 +15,11 @@ use Closte\ConfigurationException;
 
 final class CaBundle
 {
-    /** @var array<string, string> ca_file => joined bundle, for this process */
+    /** @var array<string, string> ca_file => joined bundle (PEM text), for this process */
     private static array $joined = [];
+
+    /** @var array<string, string> ca_file => private bundle file, where curl cannot take it in memory */
+    private static array $files = [];
 
     /** @var array<string, true> ca files found usable in this process (read once, like the extension's client) */
     private static array $usable = [];
@@ -41,10 +45,61 @@ final class CaBundle
         self::$usable[$caFile] = true;
     }
 
-    /** The path of a bundle with the system's roots and $caFile's certificates. */
-    public static function with(string $caFile): string
+    /**
+     * Makes $handle trust the system's roots and $caFile's certificates. The joined bundle goes
+     * to curl in memory (CURLOPT_CAINFO_BLOB, libcurl 7.77+ with a TLS backend that takes it);
+     * only where curl cannot take it, into a file of this process's own (privateFile()). Never
+     * a file at a predictable path in the shared temp directory: another local user could plant
+     * their own CA there first, or a symlink.
+     */
+    public static function apply(\CurlHandle $handle, string $caFile): void
     {
-        if (isset(self::$joined[$caFile]) && is_file(self::$joined[$caFile])) {
+        $bundle = self::bundle($caFile);
+        if (self::blobSupported() && curl_setopt($handle, CURLOPT_CAINFO_BLOB, $bundle)) {
+            return;
+        }
+        self::$files[$caFile] ??= self::privateFile($bundle);
+        curl_setopt($handle, CURLOPT_CAINFO, self::$files[$caFile]);
+    }
+
+    /** Whether this PHP and the libcurl it runs with take a CA bundle in memory. */
+    public static function blobSupported(): bool
+    {
+        return defined('CURLOPT_CAINFO_BLOB') && version_compare(curl_version()['version'], '7.77.0', '>=');
+    }
+
+    /**
+     * $bundle in a new file only this process's user can read: a directory with a random name
+     * made 0700 (mkdir fails on anything already there, a symlink included), the file created
+     * inside it with O_EXCL (fopen 'x', which never follows a symlink), both removed when the
+     * process ends.
+     */
+    public static function privateFile(string $bundle): string
+    {
+        $temp = rtrim(sys_get_temp_dir(), '/');
+        $dir = $temp . '/closte-ca-' . bin2hex(random_bytes(16));
+        $path = $dir . '/ca-bundle.pem';
+        $file = @mkdir($dir, 0700) && chmod($dir, 0700) ? @fopen($path, 'x') : false;
+        if ($file === false) {
+            throw new ConfigurationException("cannot build the HTTP client: cannot create a private file for the closte.ca_file bundle in $temp", 2);
+        }
+        chmod($path, 0600);
+        $written = fwrite($file, $bundle);
+        fclose($file);
+        register_shutdown_function(static function () use ($dir, $path): void {
+            @unlink($path);
+            @rmdir($dir);
+        });
+        if ($written !== strlen($bundle)) {
+            throw new ConfigurationException("cannot build the HTTP client: cannot write the closte.ca_file bundle in $temp", 2);
+        }
+        return $path;
+    }
+
+    /** The system's roots and $caFile's certificates, joined once per process. */
+    private static function bundle(string $caFile): string
+    {
+        if (isset(self::$joined[$caFile])) {
             return self::$joined[$caFile];
         }
         $system = '';
@@ -54,13 +109,6 @@ final class CaBundle
                 break;
             }
         }
-        $bundle = $system . "\n" . file_get_contents($caFile);
-        $path = sys_get_temp_dir() . '/closte-ca-' . hash('sha256', $bundle) . '.pem';
-        if (!is_file($path)) {
-            $temp = $path . '.' . getmypid();
-            file_put_contents($temp, $bundle);
-            rename($temp, $path);
-        }
-        return self::$joined[$caFile] = $path;
+        return self::$joined[$caFile] = $system . "\n" . file_get_contents($caFile);
     }
 }

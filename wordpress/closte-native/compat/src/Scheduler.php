@@ -217,10 +217,10 @@ final class Scheduler
             $options[CURLOPT_POST] = true;
             $options[CURLOPT_POSTFIELDS] = $query;
         }
-        if ($settings->caFile !== null) {
-            $options[CURLOPT_CAINFO] = CaBundle::with($settings->caFile);
-        }
         curl_setopt_array($handle, $options);
+        if ($settings->caFile !== null) {
+            CaBundle::apply($handle, $settings->caFile);
+        }
         curl_multi_add_handle($this->multi, $handle);
         $this->transfers[spl_object_id($handle)] = [
             'handle' => $handle,
