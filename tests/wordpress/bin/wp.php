@@ -15,6 +15,10 @@
  *                                           (fixtures/wp-cli-standin.php); exits with its exit code
  *   php ... wp.php uninstall                delete the plugin the way WordPress does (runs uninstall.php)
  *   php ... wp.php site-health-connection   the REST route of the async connection test, as JSON
+ *   php ... wp.php browser-reset            what each PHPUnit test starts from (no domain records, jobs,
+ *                                           plugin options or sync state); for the browser test
+ *   php ... wp.php browser-record DOMAIN SITE   a domain record, inserted without its hooks (no add job)
+ *   php ... wp.php browser-own DOMAIN SITE  an ownership record: this plugin added DOMAIN for SITE
  */
 
 $command = $argv[1] ?? '';
@@ -175,6 +179,26 @@ switch ($command) {
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		uninstall_plugin('closte-native/closte-native.php');
 		echo "uninstalled\n";
+		break;
+
+	// The browser test's arrangements (tests/wordpress/browser/); the same clean slate as E2eTestCase::setUp.
+	case 'browser-reset':
+		$wpdb->query('TRUNCATE ' . standin_as_table());
+		$wpdb->query('TRUNCATE ' . Standin_Domain_Manager::table());
+		$wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key IN ('standin_stock_closte_calls', 'standin_domain_query_fails')");
+		$wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'closte\\_native\\_%'");
+		update_site_option('wu_settings', ['dns_check_interval' => 300]);
+		echo "reset\n";
+		break;
+
+	case 'browser-record':
+		$wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => (int) $argv[3], 'domain' => $argv[2]]);
+		echo $wpdb->insert_id, "\n";
+		break;
+
+	case 'browser-own':
+		\Closte_Native\Alias_Registry::record($argv[2], (int) $argv[3], 'browser-test');
+		echo "owned\n";
 		break;
 
 	default:
