@@ -172,12 +172,15 @@ namespace {
      * 'confirm_remove' (prune removes only these: the set an operator confirmed from a dry
      * run), 'allow_empty' (bool: prune against an empty $domains, refused otherwise),
      * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes).
-     * Pruning never removes a wildcard alias (`*.`), and without a listing nothing is pruned
-     * (adds still run: an existing alias is a success).
+     * Pruning never removes a wildcard alias (`*.`), an alias in 'protect', or an alias whose
+     * twin (`www.X` for `X`, `X` for `www.X`: Ultimate Multisite serves both forms of a mapped
+     * domain) is in $domains or 'protect'; without a listing nothing is pruned (adds still
+     * run: an existing alias is a success).
      *
      * Returns: ok, prune, dry_run, concurrency, to_add[] and to_remove[] (the plan), added[],
      * removed[], unchanged[], failed[], skipped[] (aliases that are not host names, never
-     * touched), kept (alias => 'wildcard'|'protected': prune candidates kept by a rule),
+     * touched), kept (alias => 'wildcard'|'protected'|'twin': prune candidates kept by a rule,
+     * the first that applies in that order),
      * unconfirmed[] (prune candidates outside confirm_remove, not removed), listing (the
      * /getdomains result), results (domain => result), elapsed_ms.
      *

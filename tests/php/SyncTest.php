@@ -139,6 +139,41 @@ final class SyncTest extends ClosteTestCase
         $this->assertContains('*.agency.example.com', $this->sim->domains());
     }
 
+    /** Ultimate Multisite serves both forms of a mapped domain: naming one keeps the other. */
+    public function testPruneKeepsTheTwinOfADesiredOrProtectedDomain(): void
+    {
+        $listed = ['alpha-shop.com', 'beta-shop.com', 'unrelated.example.com', 'www.alpha-shop.com', 'www.beta-shop.com', 'www.gamma-shop.com', 'wwwalpha-shop.com'];
+        $this->sim->control('POST', '/domains', ['domains' => $listed]);
+        $desired = ['alpha-shop.com', 'www.beta-shop.com'];
+        $options = ['prune' => true, 'protect' => ['gamma-shop.com']];
+        $kept = ['beta-shop.com' => 'twin', 'www.alpha-shop.com' => 'twin', 'www.gamma-shop.com' => 'twin'];
+
+        $plan = closte_sync($desired, $options + ['dry_run' => true]);
+        $this->assertTrue($plan['ok']);
+        $this->assertSame($kept, $plan['kept']);
+        $this->assertSame(['unrelated.example.com', 'wwwalpha-shop.com'], $plan['to_remove'], 'an unrelated alias, and one that only starts with www');
+        $this->assertSame($listed, $this->sim->domains(), 'a dry run changes nothing');
+
+        $run = closte_sync($desired, $options);
+        $this->assertTrue($run['ok']);
+        $this->assertSame($kept, $run['kept']);
+        sort($run['removed']);
+        $this->assertSame(['unrelated.example.com', 'wwwalpha-shop.com'], $run['removed']);
+        $this->assertSame(['alpha-shop.com', 'beta-shop.com', 'www.alpha-shop.com', 'www.beta-shop.com', 'www.gamma-shop.com'], $this->sim->domains());
+        $removals = array_column(array_filter($this->sim->requests(), static fn ($r) => $r['path'] === '/deletedomainalias'), 'fields');
+        $this->assertEqualsCanonicalizing(['unrelated.example.com', 'wwwalpha-shop.com'], array_column($removals, 'domain'), 'no request touched a twin');
+    }
+
+    /** Protecting the alias itself is reported as protected, not as a twin; a wildcard stays a wildcard. */
+    public function testTheKeptRulesApplyInOrder(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['*.alpha-shop.com', 'www.alpha-shop.com', 'www.beta-shop.com']]);
+        $run = closte_sync(['alpha-shop.com', 'beta-shop.com'], ['prune' => true, 'protect' => ['www.alpha-shop.com']]);
+        $this->assertSame(['*.alpha-shop.com' => 'wildcard', 'www.alpha-shop.com' => 'protected', 'www.beta-shop.com' => 'twin'], $run['kept']);
+        $this->assertEqualsCanonicalizing(['alpha-shop.com', 'beta-shop.com'], $run['added']);
+        $this->assertSame([], $run['removed']);
+    }
+
     public function testPruneWithAnEmptyListIsRefusedUnlessAllowed(): void
     {
         $this->sim->control('POST', '/domains', ['domains' => ['one.example.com', 'two.example.com']]);

@@ -9,6 +9,9 @@
 //! - a wildcard alias (`*.example.com`) is never pruned: operators add it by hand for a whole
 //!   subdomain network, and no domain list names it;
 //! - an alias in `protect` is never pruned;
+//! - an alias whose twin (`www.X` for `X`, `X` for `www.X`) is desired or protected is never
+//!   pruned: Ultimate Multisite serves both forms of every mapped domain, so a list that names
+//!   only one of them still needs the other;
 //! - with `confirmed` given, only the aliases in that set are removed: an operator confirms the
 //!   preview's exact set, and an alias that became a candidate since is reported, not removed.
 //!
@@ -32,6 +35,8 @@ pub enum Kept {
     Wildcard,
     /// Named in the caller's `protect` list.
     Protected,
+    /// Its twin (`www.X` for `X`, `X` for `www.X`) is desired or protected.
+    Twin,
 }
 
 impl Kept {
@@ -39,7 +44,17 @@ impl Kept {
         match self {
             Kept::Wildcard => "wildcard",
             Kept::Protected => "protected",
+            Kept::Twin => "twin",
         }
+    }
+}
+
+/// The other form of a name that Ultimate Multisite serves along with it: `www.X` for `X`, and
+/// `X` for `www.X` (only a whole `www.` label counts: `wwwx.com`'s twin is `www.wwwx.com`).
+fn twin(name: &str) -> String {
+    match name.strip_prefix("www.") {
+        Some(bare) => bare.to_string(),
+        None => format!("www.{name}"),
     }
 }
 
@@ -109,6 +124,8 @@ pub fn plan(listing: Option<&[String]>, desired: &[DomainName], options: &SyncOp
             plan.kept.insert(alias.to_string(), Kept::Wildcard);
         } else if options.protect.contains(*alias) {
             plan.kept.insert(alias.to_string(), Kept::Protected);
+        } else if is_in_use_as_twin(alias, &wanted, &options.protect) {
+            plan.kept.insert(alias.to_string(), Kept::Twin);
         } else if options
             .confirmed
             .as_ref()
@@ -120,6 +137,12 @@ pub fn plan(listing: Option<&[String]>, desired: &[DomainName], options: &SyncOp
         }
     }
     plan
+}
+
+/// The alias's twin is a desired domain or a protected alias, so the alias serves it too.
+fn is_in_use_as_twin(alias: &str, wanted: &BTreeSet<&str>, protect: &BTreeSet<String>) -> bool {
+    let twin = twin(alias);
+    wanted.contains(twin.as_str()) || protect.contains(&twin)
 }
 
 /// What a sync did.
@@ -249,6 +272,7 @@ mod tests {
     fn kept_rules_have_their_documented_names() {
         assert_eq!(Kept::Wildcard.as_str(), "wildcard");
         assert_eq!(Kept::Protected.as_str(), "protected");
+        assert_eq!(Kept::Twin.as_str(), "twin");
     }
 
     #[test]
@@ -379,5 +403,120 @@ mod tests {
         let plan = plan(Some(&listing), &names(&["site.example.com"]), &options);
         assert!(plan.to_remove.is_empty());
         assert_eq!(plan.unchanged, ["site.example.com"]);
+    }
+
+    #[test]
+    fn a_twin_is_the_other_form_with_or_without_a_whole_www_label() {
+        assert_eq!(twin("www.alpha-shop.com"), "alpha-shop.com");
+        assert_eq!(twin("alpha-shop.com"), "www.alpha-shop.com");
+        assert_eq!(twin("wwwx.com"), "www.wwwx.com", "wwwx is not a www label");
+        assert_eq!(twin("www.www.example.com"), "www.example.com");
+        assert_eq!(twin("shop.www.example.com"), "www.shop.www.example.com");
+    }
+
+    #[test]
+    fn prune_keeps_the_www_form_of_a_desired_domain_and_the_bare_form_of_a_desired_www() {
+        let listing = strings(&[
+            "alpha-shop.com",
+            "beta-shop.com",
+            "other.example.com",
+            "www.alpha-shop.com",
+            "www.beta-shop.com",
+        ]);
+        let plan = plan(
+            Some(&listing),
+            &names(&["alpha-shop.com", "www.beta-shop.com"]),
+            &prune(),
+        );
+        assert_eq!(texts(&plan.to_remove), ["other.example.com"]);
+        assert_eq!(
+            plan.kept,
+            BTreeMap::from([
+                ("beta-shop.com".to_string(), Kept::Twin),
+                ("www.alpha-shop.com".to_string(), Kept::Twin),
+            ])
+        );
+        assert_eq!(plan.unchanged, ["alpha-shop.com", "www.beta-shop.com"]);
+    }
+
+    #[test]
+    fn prune_keeps_the_twin_of_a_protected_alias_even_outside_the_confirmed_set() {
+        let listing = strings(&["gamma.example", "www.gamma.example", "www.delta.example"]);
+        let options = SyncOptions {
+            protect: ["gamma.example".to_string(), "delta.example".to_string()].into(),
+            confirmed: Some(["www.gamma.example".to_string()].into()),
+            ..prune()
+        };
+        let plan = plan(Some(&listing), &[], &options);
+        assert!(plan.to_remove.is_empty(), "{plan:?}");
+        assert!(plan.unconfirmed.is_empty(), "{plan:?}");
+        assert_eq!(
+            plan.kept,
+            BTreeMap::from([
+                ("gamma.example".to_string(), Kept::Protected),
+                ("www.delta.example".to_string(), Kept::Twin),
+                ("www.gamma.example".to_string(), Kept::Twin),
+            ])
+        );
+    }
+
+    #[test]
+    fn only_a_whole_www_label_makes_a_twin() {
+        // wwwx.com is no form of x.com, and x.com's twin www.x.com is not listed here.
+        let listing = strings(&["wwwx.com", "x.com", "www.com", "www.shop.example"]);
+        let plan = plan(
+            Some(&listing),
+            &names(&["com.example", "shop.www.example", "www.x.com.example"]),
+            &prune(),
+        );
+        assert_eq!(
+            texts(&plan.to_remove),
+            ["www.com", "www.shop.example", "wwwx.com", "x.com"]
+        );
+        assert!(plan.kept.is_empty(), "{plan:?}");
+    }
+
+    #[test]
+    fn the_rules_apply_in_order_wildcard_protected_twin() {
+        let listing = strings(&["*.net.example", "www.net.example", "www.shop.example"]);
+        let options = SyncOptions {
+            protect: ["*.net.example".to_string(), "www.net.example".to_string()].into(),
+            ..prune()
+        };
+        let plan = plan(
+            Some(&listing),
+            &names(&["net.example", "shop.example"]),
+            &options,
+        );
+        assert!(plan.to_remove.is_empty());
+        assert_eq!(plan.kept.get("*.net.example"), Some(&Kept::Wildcard));
+        assert_eq!(plan.kept.get("www.net.example"), Some(&Kept::Protected));
+        assert_eq!(plan.kept.get("www.shop.example"), Some(&Kept::Twin));
+    }
+
+    #[test]
+    fn a_wildcard_has_no_twin_rule() {
+        // The twin of *.net.example would be www.*.net.example, which is no name: a wildcard
+        // is kept as a wildcard whatever is desired, and a desired wildcard keeps no other alias.
+        let listing = strings(&["*.net.example", "net.example", "www.net.example"]);
+        let plan = plan(Some(&listing), &names(&["*.shop.example"]), &prune());
+        assert_eq!(texts(&plan.to_remove), ["net.example", "www.net.example"]);
+        assert_eq!(
+            plan.kept,
+            BTreeMap::from([("*.net.example".to_string(), Kept::Wildcard)])
+        );
+    }
+
+    #[test]
+    fn a_dry_run_plans_twins_the_same_way() {
+        let listing = strings(&["www.alpha-shop.com", "old.example.com"]);
+        let options = SyncOptions {
+            dry_run: true,
+            ..prune()
+        };
+        let dry = plan(Some(&listing), &names(&["alpha-shop.com"]), &options);
+        let real = plan(Some(&listing), &names(&["alpha-shop.com"]), &prune());
+        assert_eq!(dry, real);
+        assert_eq!(dry.kept.get("www.alpha-shop.com"), Some(&Kept::Twin));
     }
 }

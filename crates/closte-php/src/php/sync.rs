@@ -20,8 +20,8 @@ use super::errors::{argument, runtime as runtime_error, Labelled, OrThrow};
 const MAX_CONCURRENCY: i64 = closte_core::config::MAX_CONCURRENCY as i64;
 
 /// Adds the domains Closte is missing and, with `'prune' => true`, removes the aliases that are
-/// not in `$domains` (never a wildcard alias, never one in `protect`, and with `confirm_remove`
-/// only those). Options: `prune` (bool), `dry_run` (bool: plan only), `concurrency` (1..256,
+/// not in `$domains` (never a wildcard alias, never one in `protect`, never the `www.X`/`X` twin
+/// of a domain in `$domains` or `protect`, and with `confirm_remove` only those). Options: `prune` (bool), `dry_run` (bool: plan only), `concurrency` (1..256,
 /// default INI `closte.concurrency`), `protect` (list of aliases never removed),
 /// `confirm_remove` (list: prune removes only these), `allow_empty` (bool: prune against an
 /// empty list), `progress` (callable receiving each add/remove result as it finishes, and the

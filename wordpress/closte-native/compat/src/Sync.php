@@ -5,8 +5,10 @@
  * keep-alive connections (curl_multi).
  *
  * Safety rules of pruning: nothing is pruned without a successful listing; a wildcard alias is
- * never pruned; an alias in `protect` is never pruned; with `confirm_remove` only that set is
- * removed (a newer candidate is reported as unconfirmed).
+ * never pruned; an alias in `protect` is never pruned; an alias whose twin (`www.X` for `X`,
+ * `X` for `www.X`) is desired or protected is never pruned, since Ultimate Multisite serves both
+ * forms of every mapped domain; with `confirm_remove` only that set is removed (a newer
+ * candidate is reported as unconfirmed).
  *
  * @package Closte_Native
  */
@@ -130,6 +132,8 @@ final class Sync
                 $plan['kept'][$alias] = 'wildcard';
             } elseif (isset($options['protect'][$alias])) {
                 $plan['kept'][$alias] = 'protected';
+            } elseif (isset($wanted[self::twin($alias)]) || isset($options['protect'][self::twin($alias)])) {
+                $plan['kept'][$alias] = 'twin';
             } elseif ($options['confirm_remove'] !== null && !isset($options['confirm_remove'][$alias])) {
                 $plan['unconfirmed'][] = $alias;
             } else {
@@ -137,6 +141,15 @@ final class Sync
             }
         }
         return $plan;
+    }
+
+    /**
+     * The other form of a name that Ultimate Multisite serves along with it: `www.X` for `X`,
+     * and `X` for `www.X` (only a whole `www.` label counts: `wwwx.com`'s twin is `www.wwwx.com`).
+     */
+    private static function twin(string $name): string
+    {
+        return str_starts_with($name, 'www.') ? substr($name, 4) : 'www.' . $name;
     }
 
     private static function parseOptions(array $options, Settings $settings): array
