@@ -128,10 +128,11 @@ final class ExtensionTest extends ClosteTestCase
             );
             $this->assertSame('true', $direct['stdout'], 'an environment proxy is not used: ' . $direct['stderr']);
 
-            // closte.proxy: the simulator plays the proxy; the API host itself does not resolve.
+            // closte.proxy: the simulator plays the proxy; nothing listens at the API URL itself
+            // (a loopback host: plain http:// to any other is refused, see CleartextApiUrlTest).
             $proxied = PhpProcess::run(
                 "echo json_encode(closte_add_domain('proxied.example.com')['ok']); echo ' ', closte_test_ini_get('closte.proxy') !== '' ? 'set' : 'unset';",
-                ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => 'http://closte-api.invalid/api/client', 'closte.proxy' => 'http://127.0.0.1:' . $this->sim->port()]
+                ['closte.api_key' => CLOSTE_TEST_KEY, 'closte.api_url' => 'http://localhost:1/api/client', 'closte.proxy' => 'http://127.0.0.1:' . $this->sim->port()]
             );
             $this->assertSame('true set', $proxied['stdout'], $proxied['stderr']);
         } finally {

@@ -5,6 +5,7 @@
 
 use std::ffi::CStr;
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -290,7 +291,33 @@ fn parse_api_url(raw: &str) -> Result<String, ConfigError> {
             raw.escape_debug()
         )));
     }
+    // Every request carries the API key (in the body, or the query string of /getdomains):
+    // over plain HTTP it may only cross this machine's loopback interface, which the simulator
+    // and the tests use; anything else is a typo that would hand the key to the network path.
+    let authority = rest.split('/').next().unwrap_or_default();
+    if lower.starts_with("http://") && !is_loopback_authority(authority) {
+        return Err(ConfigError(format!(
+            "{} must use https:// (http:// only for a loopback host: 127.0.0.0/8, [::1] or \
+             localhost), because the API key would otherwise travel in cleartext: \"{}\"",
+            keys::API_URL,
+            raw.escape_debug()
+        )));
+    }
     Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// Whether a lowercased `host[:port]` names this machine as written: `localhost` exactly (not
+/// `localhost.`, which a resolver may send to DNS), a dotted-decimal IPv4 address in
+/// 127.0.0.0/8, or a bracketed IPv6 literal equal to ::1. Other spellings that happen to reach
+/// loopback (`127.1`, `0x7f000001`, `[::ffff:127.0.0.1]`) are refused: the PHP implementation
+/// applies the same rule to the same text, and neither guesses how a resolver reads them.
+fn is_loopback_authority(authority: &str) -> bool {
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        let literal = bracketed.split(']').next().unwrap_or_default();
+        return literal.parse::<Ipv6Addr>() == Ok(Ipv6Addr::LOCALHOST);
+    }
+    let host = authority.split(':').next().unwrap_or_default();
+    host == "localhost" || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_seconds(key: &str, raw: &str) -> Result<Duration, ConfigError> {
@@ -425,6 +452,74 @@ mod tests {
             message("ftp://app.closte.com"),
             "closte.api_url must start with https:// or http://, got \"ftp://app.closte.com\""
         );
+    }
+
+    #[test]
+    fn plain_http_is_accepted_only_for_a_loopback_host() {
+        for url in [
+            "http://127.0.0.1:9999/api/client",
+            "http://127.0.0.0/api/client",
+            "http://127.255.255.254/api/client",
+            "http://127.255.255.255:8080",
+            "http://[::1]/api/client",
+            "http://[::1]:8099/api/client",
+            "http://[0:0:0:0:0:0:0:1]:8099/api/client",
+            "http://localhost/api/client",
+            "http://localhost:8099/api/client",
+            "http://LOCALHOST:8099/api/client",
+            "HTTP://LocalHost/api/client",
+        ] {
+            let parsed = settings(&[("closte.api_url", url)]);
+            assert_eq!(parsed.map(|s| s.api_url), Ok(url.to_string()), "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_to_any_other_host_is_refused_with_a_message_that_says_to_use_https() {
+        for url in [
+            "http://app.closte.com/api/client",
+            "http://closte-api.example.invalid/api/client",
+            "http://128.0.0.1/api/client",
+            "http://126.255.255.255/api/client",
+            "http://10.0.0.1:8099/api/client",
+            "http://0.0.0.0/api/client",
+            "http://[::2]/api/client",
+            "http://[::]/api/client",
+            "http://[::ffff:127.0.0.1]/api/client",
+            "http://localhost.example.com/api/client",
+            "http://localhost./api/client",
+            "http://api.localhost/api/client",
+            "http://127.0.0.1.nip.io/api/client",
+            "http://127.1/api/client",
+            "http://127.0.0.01/api/client",
+            "http://2130706433/api/client",
+            "http://0x7f000001/api/client",
+            "HTTP://APP.CLOSTE.COM/api/client",
+        ] {
+            let error = settings(&[("closte.api_url", url)]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "closte.api_url must use https:// (http:// only for a loopback host: \
+                     127.0.0.0/8, [::1] or localhost), because the API key would otherwise \
+                     travel in cleartext: \"{url}\""
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn https_is_accepted_for_any_host() {
+        for url in [
+            "https://app.closte.com/api/client",
+            "https://10.0.0.1:8443/api/client",
+            "https://[::2]/api/client",
+            "https://localhost.example.com/api/client",
+            "https://127.0.0.1/api/client",
+        ] {
+            let parsed = settings(&[("closte.api_url", url)]);
+            assert_eq!(parsed.map(|s| s.api_url), Ok(url.to_string()), "{url}");
+        }
     }
 
     #[test]

@@ -222,7 +222,37 @@ final class Settings
         if (isset($parts['port']) && ($parts['port'] < 1 || $parts['port'] > 65535)) {
             throw new ConfigurationException("closte.api_url has no usable host or port: \"$shown\"", 2);
         }
+        // Every request carries the API key (in the body, or the query string of /getdomains):
+        // over plain HTTP it may only cross this machine's loopback interface, which the
+        // simulator and the tests use; anything else is a typo that would hand the key to the
+        // network path. The same rule and text as the extension's (closte-core config.rs).
+        $authority = explode('/', strtolower($rest), 2)[0];
+        if (str_starts_with($lower, 'http://') && !self::isLoopbackAuthority($authority)) {
+            throw new ConfigurationException(
+                'closte.api_url must use https:// (http:// only for a loopback host: 127.0.0.0/8, [::1] or localhost), '
+                . "because the API key would otherwise travel in cleartext: \"$shown\"",
+                2
+            );
+        }
         return rtrim($raw, '/');
+    }
+
+    /**
+     * Whether a lowercased host[:port] names this machine as written: localhost exactly (not
+     * "localhost.", which a resolver may send to DNS), a dotted-decimal IPv4 address in
+     * 127.0.0.0/8, or a bracketed IPv6 literal equal to ::1. Other spellings that happen to
+     * reach loopback (127.1, 0x7f000001, [::ffff:127.0.0.1]) are refused, as by the extension.
+     */
+    private static function isLoopbackAuthority(string $authority): bool
+    {
+        if (str_starts_with($authority, '[')) {
+            $literal = explode(']', substr($authority, 1), 2)[0];
+            return filter_var($literal, FILTER_VALIDATE_IP, FILTER_FLAG_IPV6) !== false
+                && inet_pton($literal) === inet_pton('::1');
+        }
+        $host = explode(':', $authority, 2)[0];
+        return $host === 'localhost'
+            || (filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false && str_starts_with($host, '127.'));
     }
 
     private static function seconds(string $key, string $raw): float
