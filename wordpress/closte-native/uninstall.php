@@ -3,9 +3,13 @@
  * Runs when the plugin is deleted (Network Admin > Plugins > Delete): removes what the plugin
  * stored in WordPress, on every network of the installation:
  * - its network options (alias ownership records, pending-change intents, the sync state) and
- *   site transients (the PHP implementation's remembered SSL endpoint);
+ *   its site transients (the PHP implementation's remembered SSL endpoint), each by its exact
+ *   prefix: nothing else whose name merely starts with "closte_";
+ * - their entries in the object cache, one by one: never a flush of the whole cache of a live
+ *   network;
  * - the notice-dismissal flag of every user;
- * - its scheduled jobs: Action Scheduler actions of its group and its hooks in WP-Cron.
+ * - its scheduled jobs: Action Scheduler actions of its group and of each of its hooks (a job
+ *   scheduled without the group too), and its hooks in WP-Cron.
  *
  * It never asks Closte anything: the aliases stay on Closte and keep serving their domains.
  * Ultimate Multisite's log files (wp-content/uploads/wu-logs/integration-closte*.log) stay too;
@@ -20,19 +24,33 @@ global $wpdb;
 
 // The prefixes of everything the plugin keeps in the network options (wp_sitemeta). Names:
 // includes/class-alias-registry.php (closte_native_alias_), class-retry-queue.php
-// (closte_native_intent_), class-sync-service.php (closte_native_sync_state), and the PHP
-// implementation's endpoint memory (site transient closte_ssl_endpoint_*).
-$closte_native_prefixes = ['closte_native_', '_site_transient_closte_', '_site_transient_timeout_closte_'];
+// (closte_native_intent_), class-sync-service.php (closte_native_sync_state), and
+// compat/src/SslEndpoints.php (site transient closte_ssl_endpoint_<hash of the API URL>, with its
+// timeout). With a persistent object cache that transient lives in the cache alone, not here: it
+// expires within a day (SslEndpoints::REMEMBER_SECS).
+$closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_'];
 foreach ($closte_native_prefixes as $closte_native_prefix) {
-	$wpdb->query($wpdb->prepare("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s", $wpdb->esc_like($closte_native_prefix) . '%'));
+	$closte_native_like = $wpdb->esc_like($closte_native_prefix) . '%';
+	$closte_native_rows = $wpdb->get_results($wpdb->prepare("SELECT site_id, meta_key FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s", $closte_native_like)); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+	$wpdb->query($wpdb->prepare("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s", $closte_native_like)); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+	// The cached copies (get_network_option's cache key is "<network id>:<name>").
+	foreach ($closte_native_rows as $closte_native_row) {
+		wp_cache_delete($closte_native_row->site_id . ':' . $closte_native_row->meta_key, 'site-options');
+		wp_cache_delete($closte_native_row->site_id . ':notoptions', 'site-options');
+	}
 }
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
-wp_cache_flush(); // the deleted options may be cached (site-options group)
 
-// Jobs: Action Scheduler (bundled with Ultimate Multisite) by group, WP-Cron by hook.
+// Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
+// The hooks: Retry_Queue::HOOK, Certificate_Watch::HOOK, Sync_Service::JOB_HOOK and
+// Alias_Changes::RENAMED_HOOK (includes/, every one scheduled through Jobs::schedule()).
+$closte_native_hooks = ['closte_native_retry', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed'];
 if (function_exists('as_unschedule_all_actions')) {
 	as_unschedule_all_actions('', [], 'closte');
+	foreach ($closte_native_hooks as $closte_native_hook) {
+		as_unschedule_all_actions($closte_native_hook);
+	}
 }
-foreach (['closte_native_retry', 'closte_native_ssl_check', 'closte_native_sync_job'] as $closte_native_hook) {
+foreach ($closte_native_hooks as $closte_native_hook) {
 	wp_unschedule_hook($closte_native_hook);
 }

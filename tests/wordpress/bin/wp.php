@@ -15,6 +15,10 @@
  *                                           (fixtures/wp-cli-standin.php); exits with its exit code
  *   php ... wp.php uninstall                delete the plugin the way WordPress does (runs uninstall.php)
  *   php ... wp.php site-health-connection   the REST route of the async connection test, as JSON
+ *   php ... wp.php site-health-info         our section of Site Health's Info tab (debug_information), as JSON
+ *   php ... wp.php log MESSAGE              one line through the plugin's Logger (the key scrubbed)
+ *   php ... wp.php admin-post FIELDS_JSON   a POST to admin-post.php with these fields, as the super admin
+ *                                           (prints "redirect: URL" when the handler redirects)
  *   php ... wp.php browser-reset            what each PHPUnit test starts from (no domain records, jobs,
  *                                           plugin options or sync state); for the browser test
  *   php ... wp.php browser-record DOMAIN SITE   a domain record, inserted without its hooks (no add job)
@@ -173,6 +177,33 @@ switch ($command) {
 		wp_set_current_user(1);
 		$response = rest_do_request(new WP_REST_Request('GET', '/closte-native/v1/site-health/connection'));
 		echo wp_json_encode($response->get_data()), "\n";
+		break;
+
+	case 'site-health-info':
+		wp_set_current_user(1);
+		echo wp_json_encode(apply_filters('debug_information', [])['closte_native'] ?? null), "\n";
+		break;
+
+	case 'log':
+		\Closte_Native\Logger::log($argv[2]);
+		echo "logged\n";
+		break;
+
+	case 'admin-post':
+		wp_set_current_user(1);
+		$_POST                     = json_decode($argv[2], true);
+		$_REQUEST                  = $_POST;
+		$_SERVER['REQUEST_METHOD'] = 'POST';
+		add_filter(
+			'wp_redirect',
+			static function ($location) {
+				echo 'redirect: ', $location, "\n";
+				return $location;
+			}
+		);
+		$GLOBALS['e2e_done'] = true; // handlers exit after their redirect
+		do_action('admin_post_' . $_REQUEST['action']);
+		echo "no redirect\n";
 		break;
 
 	case 'uninstall':

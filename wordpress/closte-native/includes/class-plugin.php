@@ -226,6 +226,9 @@ final class Plugin {
 	/**
 	 * Network admin notice shown when the extension is missing: accurate (the stock integration
 	 * may well be handling domains), actionable on managed hosting, and dismissible per user.
+	 * Its X (WordPress's `is-dismissible`) only hides it on the page, so a small script makes the
+	 * X also post the dismissal the link makes: whoever closes the notice does not see it again
+	 * on the next page. The link stays for browsers without JavaScript.
 	 */
 	public static function missing_extension_notice(): void {
 
@@ -236,7 +239,8 @@ final class Plugin {
 			return;
 		}
 
-		$dismiss = wp_nonce_url(admin_url('admin-post.php?action=' . self::DISMISS_ACTION), self::DISMISS_ACTION);
+		$nonce   = wp_create_nonce(self::DISMISS_ACTION);
+		$dismiss = add_query_arg(['action' => self::DISMISS_ACTION, '_wpnonce' => $nonce], admin_url('admin-post.php'));
 		printf(
 			'<div class="notice notice-warning is-dismissible closte-native-missing-extension"><p><strong>%s</strong> %s %s</p><p>%s</p><p><a href="%s">%s</a></p></div>',
 			esc_html__('Closte Native is inactive:', 'closte-native'),
@@ -245,6 +249,14 @@ final class Plugin {
 			esc_html__('On Closte hosting, ask Closte support to enable the "closte" or the "curl" PHP extension for your app. On a server you manage, install either (see the plugin\'s README) and restart PHP. "php --ri closte" or "php --ri curl" confirms it is loaded.', 'closte-native'),
 			esc_url($dismiss),
 			esc_html__('Do not show this again', 'closte-native')
+		);
+		// The X is added by WordPress's common.js after the page loads: listen on the document.
+		wp_print_inline_script_tag(
+			sprintf(
+				'document.addEventListener("click",function(e){if(!e.target.closest(".closte-native-missing-extension .notice-dismiss")){return;}var f=new FormData(),d=%s;Object.keys(d).forEach(function(k){f.append(k,d[k]);});fetch(%s,{method:"POST",body:f,credentials:"same-origin",redirect:"manual"});});',
+				wp_json_encode(['action' => self::DISMISS_ACTION, '_wpnonce' => $nonce]),
+				wp_json_encode(admin_url('admin-post.php'))
+			)
 		);
 	}
 

@@ -2,7 +2,8 @@
 /**
  * Site Health (Tools > Site Health): which closte implementation runs and whether the key is
  * there (direct tests, no request), and whether Closte accepts the key (an async test: the page
- * asks the REST route below after it has loaded, so the request never slows the page).
+ * asks the REST route below after it has loaded, so the request never slows the page). The Info
+ * tab gets a "Closte" section with the same facts as `wp closte status` (never the key).
  *
  * @package Closte_Native
  */
@@ -23,6 +24,7 @@ final class Site_Health {
 	public static function register(): void {
 
 		add_filter('site_status_tests', [self::class, 'add_tests']);
+		add_filter('debug_information', [self::class, 'debug_information']);
 		add_action('rest_api_init', [self::class, 'register_route']);
 	}
 
@@ -105,10 +107,22 @@ final class Site_Health {
 		return self::result('closte_native_implementation', $status, $labels[ $status ], Plugin::implementation_note());
 	}
 
-	/** The key Closte defines in wp-config.php (or closte.api_key) is there; its value is never shown. */
+	/**
+	 * The key Closte defines in wp-config.php (or closte.api_key) is there; its value is never
+	 * shown. Without an implementation nothing can read a key: the test says that, not that the
+	 * key is missing (it may well be in wp-config.php).
+	 */
 	public static function api_key_test(): array {
 
-		$present = null !== Plugin::implementation() && closte_detect();
+		if (null === Plugin::implementation()) {
+			return self::result(
+				'closte_native_api_key',
+				'critical',
+				__('The Closte API key cannot be checked: Closte Native is inactive', 'closte-native'),
+				Plugin::implementation_note()
+			);
+		}
+		$present = closte_detect();
 
 		return self::result(
 			'closte_native_api_key',
@@ -118,6 +132,104 @@ final class Site_Health {
 				? __('The key comes from the constant CLOSTE_CLIENT_API_KEY or the closte.api_key setting; its value is never shown.', 'closte-native')
 				: __('On Closte, CLOSTE_CLIENT_API_KEY is defined in wp-config.php from the Closte dashboard. Elsewhere, define it there or set closte.api_key.', 'closte-native')
 		);
+	}
+
+	/**
+	 * Site Health's Info tab (and its "Copy site info"): a "Closte" section. Values only, no
+	 * request to Closte, never the key (its presence and source only).
+	 *
+	 * @param array $info Site Health's sections.
+	 * @return array
+	 */
+	public static function debug_information($info): array {
+
+		$info   = is_array($info) ? $info : [];
+		$status = Status_Report::collect();
+		$yes    = __('Yes', 'closte-native');
+		$no     = __('No', 'closte-native');
+		$none   = __('None', 'closte-native');
+
+		$implementations = [
+			'extension' => __('closte PHP extension', 'closte-native'),
+			'php'       => __('built-in PHP implementation', 'closte-native'),
+		];
+		$implementation  = $implementations[ (string) $status['implementation'] ] ?? __('None (neither the closte extension nor curl is loaded)', 'closte-native');
+		if (null !== $status['version']) {
+			$implementation .= ' ' . $status['version'];
+		}
+
+		$endpoint = $status['ssl_endpoint'];
+		if (is_string($endpoint) && '' !== $endpoint) {
+			$endpoint_shown = $endpoint;
+		} elseif (false === $endpoint) {
+			$endpoint_shown = __('None (Closte offers no SSL endpoint)', 'closte-native');
+		} else {
+			$endpoint_shown = __('Not discovered yet', 'closte-native');
+		}
+
+		$fields = [
+			'implementation' => [
+				'label' => __('Implementation', 'closte-native'),
+				'value' => $implementation,
+				'debug' => (string) ($status['implementation'] ?? 'none') . (null !== $status['version'] ? ' ' . $status['version'] : ''),
+			],
+			'plugin_version' => [
+				'label' => __('Plugin version', 'closte-native'),
+				'value' => $status['plugin_version'],
+			],
+			'api_url'        => [
+				'label' => __('API URL', 'closte-native'),
+				'value' => '' !== $status['api_url'] ? $status['api_url'] : $none,
+			],
+			'api_key'        => [
+				'label' => __('API key present', 'closte-native'),
+				'value' => $status['key_configured'] ? $yes : $no,
+				'debug' => $status['key_configured'] ? 'yes' : 'no',
+			],
+			'api_key_source' => [
+				'label' => __('API key source', 'closte-native'),
+				'value' => $status['key_source'],
+			],
+			'ssl_endpoint'   => [
+				'label' => __('SSL endpoint', 'closte-native'),
+				'value' => $endpoint_shown,
+				'debug' => is_string($endpoint) ? $endpoint : (false === $endpoint ? 'none' : 'unknown'),
+			],
+			'ultimate_multisite' => [
+				'label' => __('Ultimate Multisite generation', 'closte-native'),
+				'value' => self::ultimate_multisite_generation(),
+			],
+			'owned_aliases'  => [
+				'label' => __('Domain aliases owned on Closte', 'closte-native'),
+				'value' => (string) $status['owned_aliases'],
+			],
+			'pending_retries' => [
+				'label' => __('Pending retries', 'closte-native'),
+				'value' => (string) $status['queued']['retries'],
+			],
+		];
+
+		$info['closte_native'] = [
+			'label'       => __('Closte', 'closte-native'),
+			// Site Health prints a section's description as HTML, unescaped.
+			'description' => esc_html(Plugin::implementation_note()),
+			'fields'      => $fields,
+		];
+
+		return $info;
+	}
+
+	/** Which generation of Ultimate Multisite the plugin integrates with, if any. */
+	private static function ultimate_multisite_generation(): string {
+
+		if (class_exists(Plugin::REGISTRY_CLASS)) {
+			return __('2.5 or later (integration registry)', 'closte-native');
+		}
+		if (class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider')) {
+			return __('2.4 (host providers)', 'closte-native');
+		}
+
+		return __('Not active', 'closte-native');
 	}
 
 	private static function result(string $test, string $status, string $label, string $description): array {
