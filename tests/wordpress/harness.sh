@@ -18,13 +18,6 @@ E2E=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
 DB_SOCK=$E2E/db/mysqld.sock
 NETWORK=closte-e2e.test
 KEY=e2e-closte-key-5b8d1c07e2
-UM=${CLOSTE_E2E_UM:-2.4}
-case "$UM" in 2.4|2.5) ;; *) echo "CLOSTE_E2E_UM must be 2.4 or 2.5" >&2; exit 2 ;; esac
-# Which closte implementation the network runs on: the extension, or (php) the plugin's PHP
-# implementation, with curl and intl loaded instead of the extension.
-IMPL=${CLOSTE_E2E_IMPL:-extension}
-case "$IMPL" in extension) IMPL_ARGS=(-d extension="$CLOSTE_SO") ;; php) IMPL_ARGS=(-d extension=curl -d extension=intl) ;;
-  *) echo "CLOSTE_E2E_IMPL must be extension or php" >&2; exit 2 ;; esac
 WPROOT=/usr/share/wordpress
 CONFIG=/etc/wordpress/config-closte-e2e.php
 T0=$(date +%s%N)
@@ -44,10 +37,19 @@ stop_all() {
 
 free_port() { php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
 
-# The test site's configuration is the only file outside $E2E; it goes with the servers.
+# The test site's configuration is the only file outside $E2E; it goes with the servers. `down`
+# needs none of the settings of `up` (CLOSTE_SO, CLOSTE_SIM, the generation and implementation):
+# it works from any shell.
 if [ "${1:-}" = down ]; then stop_all; rm -f "$CONFIG"; exit 0; fi
 [ "${1:-}" = up ] || { echo "usage: $0 up|down" >&2; exit 2; }
 : "${CLOSTE_SO:?CLOSTE_SO must name the built extension}" "${CLOSTE_SIM:?CLOSTE_SIM must name the simulator}"
+UM=${CLOSTE_E2E_UM:-2.4}
+case "$UM" in 2.4|2.5) ;; *) echo "CLOSTE_E2E_UM must be 2.4 or 2.5" >&2; exit 2 ;; esac
+# Which closte implementation the network runs on: the extension, or (php) the plugin's PHP
+# implementation, with curl and intl loaded instead of the extension.
+IMPL=${CLOSTE_E2E_IMPL:-extension}
+case "$IMPL" in extension) IMPL_ARGS=(-d extension="$CLOSTE_SO") ;; php) IMPL_ARGS=(-d extension=curl -d extension=intl) ;;
+  *) echo "CLOSTE_E2E_IMPL must be extension or php" >&2; exit 2 ;; esac
 
 # ------------------------------------------------------------------ packages
 log "packages"

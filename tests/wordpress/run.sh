@@ -22,3 +22,11 @@ for impl in "${impls[@]}"; do
       -d memory_limit=512M /usr/bin/phpunit -c "$here/phpunit.xml" --testsuite "$suite"
   done
 done
+# `harness.sh down` must work from any shell, without the build's variables: checked here, with
+# the last network still up, before the EXIT trap's own `down`.
+env -u CLOSTE_SO -u CLOSTE_SIM -u CLOSTE_E2E_UM -u CLOSTE_E2E_IMPL bash "$here/harness.sh" down
+e2e_dir=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
+if compgen -G "$e2e_dir/run/*.pid" >/dev/null || [ -S "$e2e_dir/db/mysqld.sock" ] || [ -e /etc/wordpress/config-closte-e2e.php ]; then
+  echo "harness.sh down (without CLOSTE_SO and CLOSTE_SIM) left servers or the site's configuration behind" >&2
+  exit 1
+fi
