@@ -157,6 +157,13 @@ cat > "$E2E/run/router.php" <<PHP
 <?php
 \$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
 \$uri = urldecode(parse_url(\$_SERVER['REQUEST_URI'], PHP_URL_PATH));
+// Plugin assets (scripts, styles) live in the test's own wp-content, outside the document root.
+\$types = ['js' => 'text/javascript', 'css' => 'text/css'];
+if (str_starts_with(\$uri, '/wp-content/') && !str_contains(\$uri, '..') && isset(\$types[pathinfo(\$uri, PATHINFO_EXTENSION)]) && is_file('$E2E' . \$uri)) {
+    header('Content-Type: ' . \$types[pathinfo(\$uri, PATHINFO_EXTENSION)] . '; charset=utf-8');
+    readfile('$E2E' . \$uri);
+    return true;
+}
 if (\$uri !== '/' && is_file('$WPROOT' . \$uri) && !str_ends_with(\$uri, '.php')) return false;
 if (str_ends_with(\$uri, '.php') && is_file('$WPROOT' . \$uri)) {
     \$_SERVER['SCRIPT_NAME'] = \$uri; \$_SERVER['SCRIPT_FILENAME'] = '$WPROOT' . \$uri;
