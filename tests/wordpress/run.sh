@@ -2,11 +2,16 @@
 # Runs the end-to-end suite once per generation of Ultimate Multisite (stand-ins), 2.4.x (host
 # providers) and 2.5+ (the integration registry), and per closte implementation, the extension
 # and the plugin's PHP implementation: four runs. Each sets the network up from scratch; the
-# servers are always torn down.
+# servers are always torn down. After PHPUnit, each run drives the Closte Sync page in headless
+# Chromium (browser/sync_page_test.py).
 # Usage: tests/wordpress/run.sh [2.4|2.5 ...]   (CLOSTE_SO and CLOSTE_SIM set, as `make e2e` does)
-#        CLOSTE_E2E_IMPLS="php" limits the implementations.
+#        CLOSTE_E2E_IMPLS="php" limits the implementations; CLOSTE_E2E_BROWSER=0 skips the browser.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../scripts/lib.sh
+. "$here/../../scripts/lib.sh"
+browser=${CLOSTE_E2E_BROWSER:-1}
+[ "$browser" = 0 ] || install_missing_packages chromium chromium-driver python3-selenium
 trap 'bash "$here/harness.sh" down' EXIT
 generations=("$@")
 [ ${#generations[@]} -gt 0 ] || generations=(2.4 2.5)
@@ -20,6 +25,11 @@ for impl in "${impls[@]}"; do
     php -n -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer \
       -d extension=mysqlnd -d extension=mysqli "${impl_args[@]}" -d error_reporting=-1 -d display_errors=1 \
       -d memory_limit=512M /usr/bin/phpunit -c "$here/phpunit.xml" --testsuite "$suite"
+    if [ "$browser" != 0 ]; then
+      echo "== browser: the Closte Sync page in Chromium"
+      # Debian's python3 and its selenium, not a python3 earlier on PATH (pyenv) that lacks it.
+      /usr/bin/python3 "$here/browser/sync_page_test.py"
+    fi
   done
 done
 # `harness.sh down` must work from any shell, without the build's variables: checked here, with
