@@ -35,6 +35,7 @@ define('CLOSTE_NATIVE_DIR', __DIR__);
 require_once __DIR__ . '/compat/bootstrap.php';
 
 require_once __DIR__ . '/includes/class-logger.php';
+require_once __DIR__ . '/includes/class-sync-messages.php';
 require_once __DIR__ . '/includes/class-network-domains.php';
 require_once __DIR__ . '/includes/class-alias-registry.php';
 require_once __DIR__ . '/includes/class-jobs.php';

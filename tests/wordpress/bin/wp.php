@@ -23,6 +23,7 @@
  *                                           plugin options or sync state); for the browser test
  *   php ... wp.php browser-record DOMAIN SITE   a domain record, inserted without its hooks (no add job)
  *   php ... wp.php browser-own DOMAIN SITE  an ownership record: this plugin added DOMAIN for SITE
+ *   php ... wp.php browser-user LOGIN       id of a site administrator who is not a super admin (created once)
  */
 
 $command = $argv[1] ?? '';
@@ -96,6 +97,9 @@ switch ($command) {
 		break;
 
 	case 'run-queue':
+		if (getenv('CLOSTE_SYNC_CONCURRENCY')) { // a test's way to make a sync slow enough to interrupt
+			add_filter('closte_native_sync_concurrency', static fn () => (int) getenv('CLOSTE_SYNC_CONCURRENCY'));
+		}
 		$ran = standin_as_run_queue(time() + (int) ($argv[2] ?? 0));
 		echo "ran $ran\n";
 		break;
@@ -230,6 +234,16 @@ switch ($command) {
 	case 'browser-own':
 		\Closte_Native\Alias_Registry::record($argv[2], (int) $argv[3], 'browser-test');
 		echo "owned\n";
+		break;
+
+	case 'browser-user':
+		$user = get_user_by('login', $argv[2]);
+		$id   = $user ? $user->ID : wp_insert_user(['user_login' => $argv[2], 'user_pass' => wp_generate_password(24), 'user_email' => $argv[2] . '@' . $_SERVER['HTTP_HOST'], 'role' => 'administrator']);
+		if (is_wp_error($id)) {
+			fwrite(STDERR, $id->get_error_message() . "\n");
+			exit(1);
+		}
+		echo $id, "\n";
 		break;
 
 	default:

@@ -41,6 +41,10 @@ final class Alias_Changes {
 		if (! is_string($old) || '' === trim($old) || Network_Domains::normalise($old) === Network_Domains::normalise((string) $new)) {
 			return;
 		}
+		if (! Plugin::integration_enabled()) {
+			// Ultimate Multisite sends no domain event to a disabled integration; neither do we.
+			return;
+		}
 		$site_id = 0;
 		if (function_exists('wu_get_domain')) {
 			$record  = wu_get_domain($item_id);
@@ -115,7 +119,8 @@ final class Alias_Changes {
 
 	/**
 	 * Why an alias must not be removed now, or null when it may be. A removal needs ownership
-	 * (this integration added it) and no other user (a site, a domain record, the network).
+	 * (this integration added it) and no other user (a site, a domain record, the network, or
+	 * any of these for its `www.`/bare twin, which Ultimate Multisite serves too).
 	 *
 	 * @return array{reason: string, retry: bool}|null
 	 */
@@ -125,11 +130,11 @@ final class Alias_Changes {
 			return ['reason' => 'this integration did not add it (it was already on Closte, or added before closte-native recorded ownership); remove it in Closte Sync\'s preview if nothing uses it', 'retry' => false];
 		}
 		$users = Network_Domains::users_of($domain);
+		if ([] !== $users['users']) {
+			return ['reason' => 'still used by ' . Sync_Messages::join($users['users']), 'retry' => false];
+		}
 		if (! $users['complete']) {
 			return ['reason' => 'could not check whether something still uses it: ' . $users['problem'], 'retry' => true];
-		}
-		if ([] !== $users['users']) {
-			return ['reason' => 'still used by ' . implode(', ', $users['users']), 'retry' => false];
 		}
 
 		return null;

@@ -121,24 +121,36 @@ final class Cli_Command {
 
 	/**
 	 * Adds every domain the network serves that Closte lacks (with its certificate), and with
-	 * --prune removes aliases nothing uses, after you confirm exactly that set.
+	 * --prune removes aliases this plugin added that nothing uses, after you confirm exactly
+	 * that set.
 	 *
 	 * A removal needs two runs: `--prune --dry-run` shows what would be removed and why, with a
 	 * confirmation code for exactly that set; `--prune --confirm=<code>` removes it, and only if
-	 * a fresh preview gives the same set (the code starts with the number of removals). Wildcard
-	 * aliases, the network's own domains and their www. form are never removed, and nothing is
-	 * removed when the network's list of domains is incomplete.
+	 * a fresh preview gives the same set (the code starts with the number of removals).
+	 *
+	 * Aliases this plugin did not add (there before, added by hand or by other software) are
+	 * listed as "unowned" and left alone. To remove some of them anyway, name each one with
+	 * --remove-unowned and confirm that exact set with the code --dry-run prints for it
+	 * (--confirm-unowned). Wildcard aliases, the network's own domains, every name in use and
+	 * its www./bare twin are never removed, and nothing is removed when the network's list of
+	 * domains is incomplete. Runs under the same lock as the Closte Sync page.
 	 *
 	 * ## OPTIONS
 	 *
 	 * [--prune]
-	 * : Also remove aliases that no site, domain record or protected name uses.
+	 * : Also remove aliases this plugin added that no site, domain record or protected name uses.
 	 *
 	 * [--dry-run]
 	 * : Show what would change, change nothing.
 	 *
 	 * [--confirm=<code>]
 	 * : The confirmation code a --prune --dry-run printed for its removals.
+	 *
+	 * [--remove-unowned=<names>]
+	 * : Comma-separated aliases, each listed as unowned by the preview, to remove as well.
+	 *
+	 * [--confirm-unowned=<code>]
+	 * : The confirmation code a --dry-run printed for exactly the --remove-unowned names.
 	 *
 	 * [--concurrency=<n>]
 	 * : Requests at a time, 1 to 256 (default: the closte.concurrency setting).
@@ -148,18 +160,24 @@ final class Cli_Command {
 	 *     wp closte sync
 	 *     wp closte sync --prune --dry-run
 	 *     wp closte sync --prune --confirm=3-5f0c1d2e9a7b
+	 *     wp closte sync --prune --remove-unowned=old.example.com --dry-run
 	 *
 	 * @param array $args       Positional arguments.
 	 * @param array $assoc_args Options.
 	 */
 	public function sync($args, $assoc_args): void {
 
-		$prune       = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'prune', false);
-		$dry_run     = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'dry-run', false);
-		$confirm     = isset($assoc_args['confirm']) ? trim((string) $assoc_args['confirm']) : null;
-		$concurrency = self::concurrency($assoc_args);
-		if (null !== $confirm && ! $prune) {
-			\WP_CLI::error(__('--confirm confirms removals, which only --prune makes.', 'closte-native'), self::REFUSED);
+		$prune           = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'prune', false);
+		$dry_run         = (bool) \WP_CLI\Utils\get_flag_value($assoc_args, 'dry-run', false);
+		$confirm         = isset($assoc_args['confirm']) ? trim((string) $assoc_args['confirm']) : null;
+		$unowned         = self::name_list($assoc_args, 'remove-unowned');
+		$confirm_unowned = isset($assoc_args['confirm-unowned']) ? trim((string) $assoc_args['confirm-unowned']) : null;
+		$concurrency     = self::concurrency($assoc_args);
+		if ((null !== $confirm || [] !== $unowned || null !== $confirm_unowned) && ! $prune) {
+			\WP_CLI::error(__('--confirm, --remove-unowned and --confirm-unowned are about removals, which only --prune makes.', 'closte-native'), self::REFUSED);
+		}
+		if (null !== $confirm_unowned && [] === $unowned) {
+			\WP_CLI::error(__('--confirm-unowned confirms the names given with --remove-unowned; none were given.', 'closte-native'), self::REFUSED);
 		}
 		self::require_implementation();
 		if (Sync_Service::is_busy(Sync_Service::state())) {
@@ -168,18 +186,29 @@ final class Cli_Command {
 
 		$plan = self::guarded(static fn () => Sync_Service::preview($prune));
 		if (! $plan['listing_ok']) {
+			/* translators: %s: why */
 			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s Nothing was changed.', 'closte-native'), $plan['listing']), $plan['listing_may_pass'] ? self::RETRY_LATER : self::FAILED);
 		}
 		self::print_plan($plan);
-		if ($prune && [] !== $plan['refused']) {
-			/* translators: %s: why */
-			\WP_CLI::error(sprintf(__('Nothing will be removed: %s.', 'closte-native'), implode('; ', $plan['refused'])), self::REFUSED);
+		if ($prune && ! $plan['prune']) {
+			/* translators: %s: what is missing */
+			\WP_CLI::error(sprintf(__('Nothing will be removed: %s.', 'closte-native'), Sync_Messages::join($plan['warnings'])), self::REFUSED);
 		}
-		$token = Sync_Service::confirmation_token($plan);
+		$not_unowned = array_diff($unowned, array_keys($plan['unowned']));
+		if ([] !== $not_unowned) {
+			/* translators: %s: alias names */
+			\WP_CLI::error(sprintf(__('--remove-unowned takes only aliases the preview lists as unowned; not: %s. Nothing was changed.', 'closte-native'), implode(', ', array_map([Logger::class, 'one_line'], $not_unowned))), self::REFUSED);
+		}
+		$token         = Sync_Service::confirmation_token($plan);
+		$unowned_token = [] === $unowned ? null : Sync_Service::names_token($unowned);
 		if ($dry_run) {
 			if ($prune && [] !== $plan['to_remove']) {
 				/* translators: %s: the confirmation code */
 				\WP_CLI::log(sprintf(__('To remove exactly these aliases, run: wp closte sync --prune --confirm=%s', 'closte-native'), $token));
+			}
+			if (null !== $unowned_token) {
+				/* translators: 1: the names, 2: the confirmation code */
+				\WP_CLI::log(sprintf(__('To remove the unowned aliases %1$s as well, add: --remove-unowned=%1$s --confirm-unowned=%2$s', 'closte-native'), implode(',', array_map([Logger::class, 'one_line'], $unowned)), $unowned_token));
 			}
 			\WP_CLI::success(__('Dry run: nothing was changed.', 'closte-native'));
 			return;
@@ -193,17 +222,26 @@ final class Cli_Command {
 				self::REFUSED
 			);
 		}
+		if (null !== $unowned_token && $confirm_unowned !== $unowned_token) {
+			\WP_CLI::error(
+				null === $confirm_unowned
+					? __('Removing aliases this plugin did not add must be confirmed: run the same command with --dry-run, check the list, then add the --confirm-unowned code it prints. Nothing was changed.', 'closte-native')
+					: __('The --confirm-unowned code is not the one for these names. Nothing was changed; run with --dry-run again.', 'closte-native'),
+				self::REFUSED
+			);
+		}
 
 		if (null !== $concurrency) {
 			add_filter('closte_native_sync_concurrency', static fn () => $concurrency);
 		}
-		$total = count($plan['to_add']) + ($prune ? count($plan['to_remove']) : 0);
-		$bar   = \WP_CLI\Utils\make_progress_bar(__('Syncing with Closte', 'closte-native'), max($total, 1));
-		$shown = 0;
+		$total  = count($plan['to_add']) + ($plan['prune'] ? count($plan['to_remove']) + count($unowned) : 0);
+		$bar    = \WP_CLI\Utils\make_progress_bar(__('Syncing with Closte', 'closte-native'), max($total, 1));
+		$shown  = 0;
 		$report = self::guarded(
-			static function () use ($plan, $bar, &$shown) {
-				return Sync_Service::apply(
+			static function () use ($plan, $unowned, $bar, &$shown) {
+				return Sync_Service::apply_now(
 					$plan,
+					$unowned,
 					static function (int $done, int $total) use ($bar, &$shown): void {
 						$bar->tick($done - $shown);
 						$shown = $done;
@@ -212,18 +250,30 @@ final class Cli_Command {
 			}
 		);
 		$bar->finish();
+		if (is_wp_error($report)) {
+			\WP_CLI::error($report->get_error_message(), self::REFUSED);
+		}
+		if (isset($report['error'])) {
+			\WP_CLI::error($report['error'], self::FAILED);
+		}
 
 		foreach ($report['added'] as $domain) {
-			\WP_CLI::log("added    $domain");
+			\WP_CLI::log('added    ' . Logger::one_line($domain));
 		}
 		foreach ($report['removed'] as $domain) {
-			\WP_CLI::log("removed  $domain");
+			\WP_CLI::log('removed  ' . Logger::one_line($domain));
+		}
+		foreach ($report['kept'] as $name => $why) {
+			\WP_CLI::log('kept     ' . Logger::one_line((string) $name) . ': ' . Logger::one_line(Sync_Messages::text($why)));
 		}
 		foreach ($report['skipped'] as $name => $why) {
-			\WP_CLI::log("skipped  $name: $why");
+			\WP_CLI::log('skipped  ' . Logger::one_line((string) $name) . ': ' . Logger::one_line(Sync_Messages::text($why)));
 		}
 		foreach ($report['failed'] as $domain => $why) {
-			\WP_CLI::warning("$domain: $why");
+			\WP_CLI::warning(Logger::one_line((string) $domain) . ': ' . Logger::one_line($why));
+		}
+		foreach ($report['warnings'] as $warning) {
+			\WP_CLI::warning(Logger::one_line(Sync_Messages::text($warning)));
 		}
 		$summary = sprintf(
 			/* translators: 1: added, 2: removed, 3: unchanged, 4: failed */
@@ -238,6 +288,25 @@ final class Cli_Command {
 			return;
 		}
 		\WP_CLI::error(trim($summary . ' ' . $report['listing']), $report['may_pass'] ? self::RETRY_LATER : self::FAILED);
+	}
+
+	/**
+	 * A comma-separated option as a list of normalised names (an empty option gives none).
+	 *
+	 * @return string[]
+	 */
+	private static function name_list(array $assoc_args, string $option): array {
+
+		$names = [];
+		foreach (explode(',', (string) ($assoc_args[ $option ] ?? '')) as $name) {
+			if ('' !== trim($name)) {
+				$names[] = Network_Domains::normalise($name);
+			}
+		}
+		$names = array_values(array_unique($names));
+		sort($names, SORT_STRING);
+
+		return $names;
 	}
 
 	/**
@@ -261,9 +330,10 @@ final class Cli_Command {
 		$format = self::format($assoc_args, ['table', 'json', 'csv']);
 		self::require_implementation();
 		$report = self::guarded(static fn () => Domain_Report::collect());
-		\WP_CLI\Utils\format_items($format, $report['rows'], ['domain', 'source', 'on_closte', 'added_by_us']);
+		$rows = 'json' === $format ? $report['rows'] : array_map(static fn (array $row) => array_map([Logger::class, 'one_line'], $row), $report['rows']);
+		\WP_CLI\Utils\format_items($format, $rows, ['domain', 'source', 'on_closte', 'added_by_us']);
 		foreach ($report['problems'] as $problem) {
-			\WP_CLI::warning($problem);
+			\WP_CLI::warning(Logger::one_line($problem));
 		}
 		if (! $report['listing_ok']) {
 			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), $report['listing']), self::exit_code_for($report['result']));
@@ -316,17 +386,21 @@ final class Cli_Command {
 
 	private static function print_plan(array $plan): void {
 
-		foreach ($plan['to_add'] as $name => $source) {
-			\WP_CLI::log("to add     $name ($source)");
+		$sections = [
+			'to add     ' => $plan['to_add'],
+			'to remove  ' => $plan['to_remove'],
+			'unowned    ' => $plan['unowned'],
+			'kept       ' => $plan['kept'],
+			'skipped    ' => $plan['skipped'],
+		];
+		foreach ($sections as $label => $rows) {
+			foreach ($rows as $name => $why) {
+				\WP_CLI::log($label . Logger::one_line((string) $name) . ': ' . Logger::one_line(Sync_Messages::text($why)));
+			}
 		}
-		foreach ($plan['to_remove'] as $alias => $why) {
-			\WP_CLI::log("to remove  $alias: $why");
-		}
-		foreach ($plan['kept'] as $alias => $why) {
-			\WP_CLI::log("kept       $alias: $why");
-		}
-		foreach ($plan['invalid'] as $name => $why) {
-			\WP_CLI::log("invalid    $name: $why");
+		foreach ($plan['warnings'] as $warning) {
+			/* translators: %s: what is missing */
+			\WP_CLI::warning(sprintf(__('The network\'s list is incomplete, so nothing can be removed: %s', 'closte-native'), Logger::one_line(Sync_Messages::text($warning))));
 		}
 		\WP_CLI::log(Sync_Service::plan_summary($plan));
 	}

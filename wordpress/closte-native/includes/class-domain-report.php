@@ -32,10 +32,11 @@ final class Domain_Report {
 		$owned = Alias_Registry::all();
 		$rows  = [];
 		foreach ($sources['domains'] as $name => $source) {
-			$rows[ $name ] = self::row((string) $name, (string) $source, $listing['ok'] ? (isset($aliases[ $name ]) ? 'yes' : 'no') : 'unknown', $owned);
+			$rows[ $name ] = self::row((string) $name, Sync_Messages::text($source), $listing['ok'] ? (isset($aliases[ $name ]) ? 'yes' : 'no') : 'unknown', $owned);
 		}
 		foreach (array_keys($aliases) as $alias) {
-			$rows[ $alias ] ??= self::row($alias, __('(not used by the network)', 'closte-native'), 'yes', $owned);
+			$uses             = Network_Domains::uses($sources, $alias);
+			$rows[ $alias ] ??= self::row($alias, [] === $uses ? __('(not used by the network)', 'closte-native') : Sync_Messages::join($uses), 'yes', $owned);
 		}
 		ksort($rows);
 
@@ -44,7 +45,7 @@ final class Domain_Report {
 			'listing_ok' => (bool) $listing['ok'],
 			'listing'    => $listing['ok'] ? '' : Sync_Service::explain_failure($listing),
 			'result'     => $listing,
-			'problems'   => $sources['problems'],
+			'problems'   => array_map([Sync_Messages::class, 'text'], $sources['problems']),
 		];
 	}
 

@@ -1,7 +1,8 @@
 <?php
 /**
- * What the network uses: the host names of its sites, Ultimate Multisite's domain records, and
- * the aliases that must never be removed. Every list says whether it is complete.
+ * What the network uses: the host names of its sites, Ultimate Multisite's domain records, their
+ * `www.`/bare twins, and the aliases that must never be removed. Every list says whether it is
+ * complete.
  *
  * @package Closte_Native
  */
@@ -11,12 +12,19 @@ namespace Closte_Native;
 defined('ABSPATH') || exit;
 
 /**
- * Read-only queries. Two rules make a list trustworthy enough to remove aliases by:
+ * Read-only queries. Three rules make a list trustworthy enough to remove aliases by:
  * - every query pages through ALL rows. Ultimate Multisite's query layer (BerlinDB) passes
  *   `number` through absint(), so `-1` means LIMIT 1, and its default is 100; we page with an
  *   explicit `number` and `offset` until a short page;
- * - a list whose source is missing (Ultimate Multisite not loaded) or failed (a database error)
- *   is marked incomplete, and an incomplete list is never used to remove anything.
+ * - a list whose source is missing (Ultimate Multisite not loaded) or failed (a database error
+ *   on the sites, the domain records or the networks) is marked incomplete, and so is a list
+ *   holding a name that cannot be normalised (it cannot be compared with Closte's aliases);
+ *   an incomplete list is never used to remove anything;
+ * - names are compared in their normal form, in PHP, never through the database's collation
+ *   (which ignores case, trailing spaces and accents, and knows nothing of punycode).
+ *
+ * Ultimate Multisite serves both the bare and the `www.` form of every mapped domain, so the
+ * twin of every name in use is in use too.
  */
 final class Network_Domains {
 
@@ -25,16 +33,14 @@ final class Network_Domains {
 
 	/**
 	 * The normalised form used for comparisons: lower case, no trailing dot, IDN as punycode
-	 * (the form Closte lists and the extension sends).
+	 * (the form Closte lists and the extension sends). A name the implementation refuses is
+	 * compared in its plain lower-case form; is_valid() tells which.
 	 */
 	public static function normalise(string $domain): string {
 
-		if (function_exists('closte_normalize_domain')) {
-			try {
-				return closte_normalize_domain($domain);
-			} catch (\Throwable $e) {
-				// Not a name the extension would send: compared in its plain lower-case form.
-			}
+		$valid = self::normalise_strictly($domain);
+		if (null !== $valid) {
+			return $valid;
 		}
 		$domain = strtolower(rtrim(trim($domain), '.'));
 		if (preg_match('/[^\x00-\x7F]/', $domain) && function_exists('idn_to_ascii')) {
@@ -47,11 +53,50 @@ final class Network_Domains {
 	}
 
 	/**
+	 * The implementation's normal form, or null when it refuses the name (the reason is in
+	 * $why).
+	 */
+	public static function normalise_strictly(string $domain, ?string &$why = null): ?string {
+
+		$why = null;
+		if (! function_exists('closte_normalize_domain')) {
+			$why = 'no closte implementation is loaded';
+			return null;
+		}
+		try {
+			return closte_normalize_domain($domain);
+		} catch (\Throwable $e) {
+			$why = $e->getMessage();
+			return null;
+		}
+	}
+
+	/**
+	 * The other form Ultimate Multisite serves a host under: `www.example.com` for
+	 * `example.com` and the reverse; null for a wildcard, or a name with nothing after `www.`.
+	 */
+	public static function twin(string $name): ?string {
+
+		if (str_starts_with($name, '*.')) {
+			return null;
+		}
+		if (str_starts_with($name, 'www.')) {
+			$bare = substr($name, 4);
+			return '' === $bare ? null : $bare;
+		}
+
+		return '' === $name ? null : 'www.' . $name;
+	}
+
+	/**
 	 * Every host the network serves, with where it comes from.
 	 *
-	 * @return array{domains: array<string, string>, site_ids: array<string, int>, complete: bool, problems: string[]}
-	 *         domains: normalised name => source ("site 3", "domain record of site 5");
-	 *         site_ids: normalised name => the site it belongs to.
+	 * @return array{domains: array<string, array{code: string, args: array}>, site_ids: array<string, int>, protected: array<string, true>, invalid: array<string, array{code: string, args: array}>, complete: bool, problems: list<array{code: string, args: array}>}
+	 *         domains: normalised name => where it comes from (a reason, see Sync_Messages);
+	 *         site_ids: normalised name => the site it belongs to;
+	 *         protected: names never removed (the networks' domains and their twins, the filter);
+	 *         invalid: names the implementation refuses => why (also a problem);
+	 *         complete: every source was read; problems: what is missing, as reasons.
 	 */
 	public static function collect(): array {
 
@@ -60,13 +105,12 @@ final class Network_Domains {
 		$problems = [];
 
 		$sites = self::site_hosts();
-		if (null === $sites) {
-			$problems[] = __('the list of sites could not be read from the database', 'closte-native');
+		if (null === $sites['rows']) {
+			$problems[] = Sync_Messages::reason('sites_unreadable', $sites['error']);
 		} else {
-			foreach ($sites as $row) {
-				$name = self::normalise($row['domain']);
-				/* translators: %d: site id */
-				$domains[ $name ] ??= sprintf(__('site %d', 'closte-native'), $row['blog_id']);
+			foreach ($sites['rows'] as $row) {
+				$name               = self::normalise($row['domain']);
+				$domains[ $name ] ??= Sync_Messages::reason('site', $row['blog_id']);
 				$site_ids[ $name ] ??= $row['blog_id'];
 			}
 		}
@@ -76,88 +120,101 @@ final class Network_Domains {
 			$problems[] = $records['problem'];
 		} else {
 			foreach ($records['rows'] as $row) {
-				$name = self::normalise($row['domain']);
-				/* translators: %d: site id */
-				$domains[ $name ] ??= sprintf(__('domain record of site %d', 'closte-native'), $row['site_id']);
+				$name               = self::normalise($row['domain']);
+				$domains[ $name ] ??= Sync_Messages::reason('record', $row['site_id']);
 				$site_ids[ $name ] ??= $row['site_id'];
 			}
 		}
 
 		/**
-		 * Filters the host names Closte should serve (normalised name => where it comes from).
+		 * Filters the host names Closte should serve (normalised name => where it comes from,
+		 * a text or a reason array).
 		 *
-		 * @param array<string, string> $domains
+		 * @param array<string, mixed> $domains
 		 */
 		$filtered = (array) apply_filters('closte_native_sync_domains', $domains);
 		$domains  = [];
+		$invalid  = [];
 		foreach ($filtered as $key => $value) {
 			// A plain list of names is accepted too (the filter's form before 0.2).
-			[$name, $source] = is_int($key) ? [$value, __('filter closte_native_sync_domains', 'closte-native')] : [$key, $value];
-			if (is_string($name) && '' !== trim($name)) {
-				$domains[ self::normalise($name) ] = (string) $source;
+			[$name, $source] = is_int($key) ? [$value, Sync_Messages::reason('filter')] : [$key, $value];
+			if (! is_string($name) || '' === trim($name)) {
+				continue;
 			}
+			$source = is_array($source) && isset($source['code']) ? $source : Sync_Messages::reason('custom', (string) $source);
+			$why    = null;
+			$normal = self::normalise_strictly($name, $why);
+			if (null === $normal) {
+				$invalid[ self::normalise($name) ] = Sync_Messages::reason('invalid_name', $source, (string) $why);
+				$domains[ self::normalise($name) ]   = $source; // still in use: compared in its plain form
+				continue;
+			}
+			$domains[ $normal ] = $source;
 		}
 
+		$protected = self::protected_aliases();
+		if (null === $protected['names']) {
+			$problems[] = Sync_Messages::reason('networks_unreadable', $protected['error']);
+		}
+		if ([] !== $invalid) {
+			$problems[] = Sync_Messages::reason('invalid_names', count($invalid), array_slice(array_map('strval', array_keys($invalid)), 0, 5));
+		}
 		if ([] === $domains && [] === $problems) {
-			$problems[] = __('the list of the network\'s domains is empty', 'closte-native');
+			$problems[] = Sync_Messages::reason('empty');
 		}
 
-		return ['domains' => $domains, 'site_ids' => $site_ids, 'complete' => [] === $problems, 'problems' => $problems];
+		return [
+			'domains'   => $domains,
+			'site_ids'  => $site_ids,
+			'protected' => array_fill_keys($protected['names'] ?? [], true),
+			'invalid'   => $invalid,
+			'complete'  => [] === $problems,
+			'problems'  => $problems,
+		];
 	}
 
 	/**
 	 * Every site's host name, in one query (never one per site).
 	 *
-	 * @return list<array{blog_id: int, domain: string}>|null null on a database error
+	 * @return array{rows: list<array{blog_id: int, domain: string}>|null, error: string} rows null on a database error
 	 */
-	public static function site_hosts(?string $only = null): ?array {
+	public static function site_hosts(): array {
 
 		global $wpdb;
 
-		$sql = "SELECT blog_id, domain FROM {$wpdb->blogs}";
-		if (null !== $only) {
-			$sql .= $wpdb->prepare(' WHERE domain = %s', $only);
-		}
 		$wpdb->last_error = '';
-		$rows             = $wpdb->get_results($sql . ' ORDER BY blog_id', ARRAY_A);
+		$rows             = $wpdb->get_results("SELECT blog_id, domain FROM {$wpdb->blogs} ORDER BY blog_id", ARRAY_A);
 		if ('' !== $wpdb->last_error || ! is_array($rows)) {
-			return null;
+			return ['rows' => null, 'error' => '' !== $wpdb->last_error ? $wpdb->last_error : 'no list returned'];
 		}
 
-		return array_map(static fn ($r) => ['blog_id' => (int) $r['blog_id'], 'domain' => (string) $r['domain']], $rows);
+		return ['rows' => array_map(static fn ($r) => ['blog_id' => (int) $r['blog_id'], 'domain' => (string) $r['domain']], $rows), 'error' => ''];
 	}
 
 	/**
 	 * Ultimate Multisite's domain records, paged through completely.
 	 *
-	 * @param string|null $only Only the records of this host name.
-	 * @return array{rows: list<array{domain: string, site_id: int}>|null, problem: string}
+	 * @return array{rows: list<array{domain: string, site_id: int}>|null, problem: array{code: string, args: array}|null}
 	 */
-	public static function domain_records(?string $only = null): array {
+	public static function domain_records(): array {
 
 		global $wpdb;
 
 		if (! function_exists('wu_get_domains')) {
-			return ['rows' => null, 'problem' => __('Ultimate Multisite is not loaded, so its mapped domains are unknown', 'closte-native')];
+			return ['rows' => null, 'problem' => Sync_Messages::reason('um_missing')];
 		}
 
 		$rows   = [];
 		$offset = 0;
 		do {
-			$query = ['number' => self::PAGE, 'offset' => $offset, 'orderby' => 'id', 'order' => 'ASC'];
-			if (null !== $only) {
-				$query['domain'] = $only;
-			}
 			$wpdb->last_error = '';
 			try {
-				$page = wu_get_domains($query);
+				$page = wu_get_domains(['number' => self::PAGE, 'offset' => $offset, 'orderby' => 'id', 'order' => 'ASC']);
 			} catch (\Throwable $e) {
-				/* translators: %s: error message */
-				return ['rows' => null, 'problem' => sprintf(__('reading Ultimate Multisite\'s mapped domains failed: %s', 'closte-native'), $e->getMessage())];
+				return ['rows' => null, 'problem' => Sync_Messages::reason('records_failed', $e->getMessage())];
 			}
 			if ('' !== $wpdb->last_error || ! is_array($page)) {
-				/* translators: %s: database error */
-				return ['rows' => null, 'problem' => sprintf(__('reading Ultimate Multisite\'s mapped domains failed: %s', 'closte-native'), '' !== $wpdb->last_error ? $wpdb->last_error : 'no list returned')];
+				return ['rows' => null, 'problem' => Sync_Messages::reason('records_failed', '' !== $wpdb->last_error ? $wpdb->last_error : 'no list returned')];
 			}
 			foreach ($page as $record) {
 				if (is_object($record) && method_exists($record, 'get_domain')) {
@@ -170,25 +227,33 @@ final class Network_Domains {
 			$offset += self::PAGE;
 		} while (count($page) === self::PAGE);
 
-		return ['rows' => $rows, 'problem' => ''];
+		return ['rows' => $rows, 'problem' => null];
 	}
 
 	/**
 	 * Host names that must never be removed from Closte: every network's own domain and its
-	 * `www.` form, plus the filter `closte_native_protected_aliases`. Wildcard aliases are
-	 * protected by the extension itself.
+	 * twin, plus the filter `closte_native_protected_aliases`. Wildcard aliases are protected by
+	 * the implementation itself.
 	 *
-	 * @return string[] normalised names
+	 * @return array{names: string[]|null, error: string} names null when the networks table could not be read
 	 */
 	public static function protected_aliases(): array {
 
 		global $wpdb;
 
+		$wpdb->last_error = '';
+		$networks         = $wpdb->get_col("SELECT domain FROM {$wpdb->site}");
+		if ('' !== $wpdb->last_error || ! is_array($networks)) {
+			return ['names' => null, 'error' => '' !== $wpdb->last_error ? $wpdb->last_error : 'no list returned'];
+		}
 		$protected = [];
-		foreach ((array) $wpdb->get_col("SELECT domain FROM {$wpdb->site}") as $network) {
+		foreach ($networks as $network) {
 			$network     = self::normalise((string) $network);
 			$protected[] = $network;
-			$protected[] = str_starts_with($network, 'www.') ? substr($network, 4) : 'www.' . $network;
+			$twin        = self::twin($network);
+			if (null !== $twin) {
+				$protected[] = $twin;
+			}
 		}
 
 		/**
@@ -198,42 +263,51 @@ final class Network_Domains {
 		 */
 		$protected = (array) apply_filters('closte_native_protected_aliases', $protected);
 
-		return array_values(array_unique(array_map(static fn ($d) => self::normalise((string) $d), array_filter($protected, 'is_string'))));
+		return ['names' => array_values(array_unique(array_map(static fn ($d) => self::normalise((string) $d), array_filter($protected, 'is_string')))), 'error' => ''];
 	}
 
 	/**
-	 * What still uses a host name: a site, a domain record, the network, or the protection
-	 * filter. Used before removing an alias when a domain is unmapped.
+	 * Why $name is in use on the network, from a collect() result: the name itself (a site, a
+	 * domain record, the filter), its protection, or its twin's. Empty when nothing uses it.
 	 *
-	 * @return array{users: string[], complete: bool, problem: string}
+	 * @param array  $network A collect() result.
+	 * @param string $name    A normalised name.
+	 * @return list<array{code: string, args: array}> reasons
+	 */
+	public static function uses(array $network, string $name): array {
+
+		$uses = [];
+		if (isset($network['protected'][ $name ])) {
+			$uses[] = Sync_Messages::reason('protected');
+		}
+		if (isset($network['domains'][ $name ])) {
+			$uses[] = $network['domains'][ $name ];
+		}
+		$twin = self::twin($name);
+		if (null !== $twin && (isset($network['domains'][ $twin ]) || isset($network['protected'][ $twin ]))) {
+			$uses[] = Sync_Messages::reason('twin', $twin);
+		}
+
+		return $uses;
+	}
+
+	/**
+	 * What still uses a host name (a site, a domain record, the network, the protection filter,
+	 * or any of these for its twin). Used before removing an alias when a domain is unmapped.
+	 * It reads the whole network once (the same queries as a sync preview) and compares normal
+	 * forms in PHP. A name that cannot be normalised elsewhere on the network does not make
+	 * this check incomplete: it is compared in its plain lower-case form.
+	 *
+	 * @return array{users: list<array{code: string, args: array}>, complete: bool, problem: string}
 	 */
 	public static function users_of(string $domain): array {
 
-		$domain = self::normalise($domain);
-		$users  = [];
-
-		if (in_array($domain, self::protected_aliases(), true)) {
-			$users[] = __('the network (protected alias)', 'closte-native');
-		}
-
-		$sites = self::site_hosts($domain);
-		if (null === $sites) {
-			return ['users' => $users, 'complete' => false, 'problem' => __('the list of sites could not be read from the database', 'closte-native')];
-		}
-		foreach ($sites as $row) {
-			/* translators: %d: site id */
-			$users[] = sprintf(__('site %d', 'closte-native'), $row['blog_id']);
-		}
-
-		$records = self::domain_records($domain);
-		if (null === $records['rows']) {
-			return ['users' => $users, 'complete' => false, 'problem' => $records['problem']];
-		}
-		foreach ($records['rows'] as $row) {
-			if (self::normalise($row['domain']) === $domain) {
-				/* translators: %d: site id */
-				$users[] = sprintf(__('domain record of site %d', 'closte-native'), $row['site_id']);
-			}
+		$network = self::collect();
+		$name    = self::normalise($domain);
+		$users   = self::uses($network, $name);
+		$missing = array_values(array_filter($network['problems'], static fn (array $p) => ! in_array($p['code'], ['invalid_names', 'empty'], true)));
+		if ([] !== $missing) {
+			return ['users' => $users, 'complete' => false, 'problem' => implode('; ', array_map([Sync_Messages::class, 'text'], $missing))];
 		}
 
 		return ['users' => $users, 'complete' => true, 'problem' => ''];

@@ -77,6 +77,19 @@ final class Plugin {
 	}
 
 	/**
+	 * True when the operator enabled the Closte integration in Ultimate Multisite (the switch
+	 * both generations keep in the network option wu_host_integrations_enabled). While it is
+	 * off, Ultimate Multisite sends no domain event, and our own handlers (renames, retries,
+	 * certificate checks) schedule nothing either.
+	 */
+	public static function integration_enabled(): bool {
+
+		$enabled = get_network_option(null, 'wu_host_integrations_enabled', []);
+
+		return is_array($enabled) && ! empty($enabled['closte']);
+	}
+
+	/**
 	 * Hands a key held only by Ultimate Multisite's credential store to the implementation, for
 	 * this request: an INI setting of the extension, the equivalent setting of the PHP one.
 	 *

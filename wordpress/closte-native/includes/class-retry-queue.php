@@ -48,6 +48,12 @@ final class Retry_Queue {
 			return;
 		}
 
+		if (! Plugin::integration_enabled()) {
+			Logger::log(sprintf('%s_domain %s (site %d): retry %d dropped: the Closte integration is disabled in Ultimate Multisite', $operation, $domain, (int) $site_id, (int) $attempt), 'warning');
+			self::end_intent($domain, (string) $intent);
+			return;
+		}
+
 		Alias_Changes::execute($operation, $domain, (int) $site_id, (int) $attempt, (string) $intent, 'retry');
 	}
 

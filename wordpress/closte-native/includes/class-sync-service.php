@@ -13,15 +13,26 @@ defined('ABSPATH') || exit;
 
 /**
  * Safety rules (each one tested in the end-to-end suite):
- * - prune is refused when the list of what the network uses is incomplete (Ultimate Multisite
- *   not loaded, a database error) or empty;
- * - the network's domains, their `www.` form, wildcard aliases and the filter
- *   `closte_native_protected_aliases` are never removed;
- * - a run removes only the aliases the operator confirmed from the preview, re-checked against
- *   a fresh listing and a fresh list of the network's domains;
+ * - removals are refused when the list of what the network uses is incomplete: Ultimate
+ *   Multisite not loaded, a database error on the sites, the domain records or the networks, a
+ *   name that cannot be normalised, or an empty list; every preview and report names what is
+ *   missing, with or without removals asked for;
+ * - in use, and so never removed: every site host and domain record AND its `www.`/bare twin
+ *   (Ultimate Multisite serves both), the networks' domains and their twins, the filter
+ *   `closte_native_protected_aliases`, wildcard aliases, and site subdomains left to a wildcard
+ *   alias (filter `closte_native_sync_subdomains` off);
+ * - ownership by default: the preview offers for removal only aliases this plugin added
+ *   (Alias_Registry) that nothing uses; the others are listed apart and removed only when the
+ *   operator names each one and types their own phrase ("remove N unowned");
+ * - a run removes only the confirmed set (its token), and only what a fresh read of the network,
+ *   made after the adds and just before the removals, still shows unused; ownership is recorded
+ *   and forgotten per result as results arrive;
  * - above a threshold (more than 10 % of Closte's aliases, or more than
- *   `closte_native_prune_confirm_threshold`, default 25) the operator must type the phrase
- *   "remove N" as well.
+ *   `closte_native_prune_confirm_threshold`, default 25) the operator must type "remove N";
+ * - one sync at a time: the page's background jobs and `wp closte sync` take the same lock and
+ *   state.
+ *
+ * Plans and reports store reasons as codes (Sync_Messages) and are put into words when shown.
  */
 final class Sync_Service {
 
@@ -74,18 +85,21 @@ final class Sync_Service {
 	}
 
 	/**
-	 * Queues the run of the stored plan, after checking that $confirmed is exactly its removal
-	 * set and, above the threshold, that $typed is its phrase.
+	 * Queues the run of the stored plan, after checking that the operator confirmed exactly its
+	 * removal set ($token), typed its phrase when it needs one, and, for aliases this plugin did
+	 * not add, ticked each one ($unowned) and typed their own phrase.
 	 *
-	 * @param string   $plan_id   The plan the operator saw.
-	 * @param string[] $confirmed The removals the operator confirmed.
-	 * @param string   $typed     The typed confirmation ("remove N"), when the plan needs one.
+	 * @param string   $plan_id       The plan the operator saw.
+	 * @param string   $token         Its confirmation token (confirmation_token()).
+	 * @param string   $typed         The typed confirmation ("remove N"), when the plan needs one.
+	 * @param string[] $unowned       Aliases not added by this plugin, ticked one by one.
+	 * @param string   $unowned_typed unowned_phrase() of their number, when any is ticked.
 	 * @return true|\WP_Error
 	 */
-	public static function request_apply(string $plan_id, array $confirmed, string $typed = '') {
+	public static function request_apply(string $plan_id, string $token, string $typed = '', array $unowned = [], string $unowned_typed = '') {
 
 		return self::with_lock(
-			static function () use ($plan_id, $confirmed, $typed) {
+			static function () use ($plan_id, $token, $typed, $unowned, $unowned_typed) {
 				$state = self::state();
 				if (self::is_busy($state)) {
 					return self::refusal('closte-sync-busy');
@@ -94,29 +108,39 @@ final class Sync_Service {
 				if ('planned' !== $state['status'] || ! is_array($plan) || ($plan['id'] ?? '') !== $plan_id) {
 					return self::refusal('closte-sync-stale');
 				}
-				$expected = array_keys($plan['to_remove']);
-				$given    = array_values(array_unique(array_map('strval', $confirmed)));
-				sort($expected);
-				sort($given);
-				if ($expected !== $given) {
+				if (! hash_equals(self::confirmation_token($plan), $token)) {
 					return self::refusal('closte-sync-mismatch');
 				}
 				if ($plan['needs_typed'] && trim(strtolower($typed)) !== $plan['typed_phrase']) {
-					return self::refusal('closte-sync-typed', $plan['typed_phrase']);
+					return self::refusal('closte-sync-typed', ['phrase' => $plan['typed_phrase']]);
 				}
-				return self::queue(['mode' => 'apply', 'prune' => (bool) $plan['prune'], 'plan' => $plan]);
+				$unowned = array_values(array_unique(array_map('strval', $unowned)));
+				sort($unowned, SORT_NATURAL);
+				$unknown = array_diff($unowned, array_keys((array) ($plan['unowned'] ?? [])));
+				if ([] !== $unknown || ([] !== $unowned && ! $plan['prune'])) {
+					return self::refusal('closte-sync-unowned-unknown', ['names' => $unknown]);
+				}
+				if ([] !== $unowned && trim(strtolower($unowned_typed)) !== self::unowned_phrase(count($unowned))) {
+					return self::refusal('closte-sync-unowned-typed', ['phrase' => self::unowned_phrase(count($unowned))]);
+				}
+				return self::queue(['mode' => 'apply', 'prune' => (bool) $plan['prune'], 'plan' => $plan, 'unowned' => $unowned]);
 			}
 		);
 	}
 
+	/** The phrase that confirms the removal of $count aliases this plugin did not add. */
+	public static function unowned_phrase(int $count): string {
+
+		return sprintf('remove %d unowned', $count);
+	}
+
 	/**
-	 * Why a sync request was refused, in the words the page shows too (it gets only the code
-	 * back through its redirect and asks here again).
+	 * Why a sync request was refused, in the words the page and the command show.
 	 *
-	 * @param string $code   closte-sync-busy|stale|mismatch|typed.
-	 * @param string $phrase The phrase to type, for closte-sync-typed.
+	 * @param string $code    closte-sync-busy|stale|mismatch|typed|unowned-typed|unowned-unknown|not-queued.
+	 * @param array  $context phrase: the phrase to type; names: the names not in the plan.
 	 */
-	public static function refusal(string $code, string $phrase = ''): \WP_Error {
+	public static function refusal(string $code, array $context = []): \WP_Error {
 
 		switch ($code) {
 			case 'closte-sync-busy':
@@ -130,7 +154,18 @@ final class Sync_Service {
 				break;
 			case 'closte-sync-typed':
 				/* translators: %s: the phrase to type, e.g. "remove 37" */
-				$message = sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), $phrase);
+				$message = sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), (string) ($context['phrase'] ?? ''));
+				break;
+			case 'closte-sync-unowned-typed':
+				/* translators: %s: the phrase to type, e.g. "remove 2 unowned" */
+				$message = sprintf(__('You ticked aliases this plugin did not add. Type "%s" to confirm their removal. Nothing was changed.', 'closte-native'), (string) ($context['phrase'] ?? ''));
+				break;
+			case 'closte-sync-unowned-unknown':
+				/* translators: %s: alias names */
+				$message = sprintf(__('Only aliases the preview lists as not added by this plugin can be ticked for removal (not: %s). Nothing was changed.', 'closte-native'), implode(', ', array_map([Logger::class, 'one_line'], (array) ($context['names'] ?? []))));
+				break;
+			case 'closte-sync-not-queued':
+				$message = __('Only a sync that is still waiting in the queue can be cancelled; this one has started or ended.', 'closte-native');
 				break;
 			default:
 				$message = __('The request was not accepted.', 'closte-native');
@@ -153,6 +188,36 @@ final class Sync_Service {
 	}
 
 	/**
+	 * Cancels a sync that waits in the queue: its job is dropped; a cancelled run goes back to
+	 * its confirmed preview, a cancelled preview to idle.
+	 *
+	 * @return true|\WP_Error
+	 */
+	public static function cancel() {
+
+		return self::with_lock(
+			static function () {
+				$state = self::state();
+				if ('queued' !== $state['status']) {
+					return self::refusal('closte-sync-not-queued');
+				}
+				$args = [(string) ($state['mode'] ?? ''), (string) ($state['run'] ?? '')];
+				if (function_exists('as_unschedule_all_actions')) {
+					as_unschedule_all_actions(self::JOB_HOOK, $args, Jobs::GROUP);
+				}
+				wp_clear_scheduled_hook(self::JOB_HOOK, $args);
+				if ('apply' === ($state['mode'] ?? '') && is_array($state['plan'] ?? null)) {
+					update_site_option(self::STATE, ['status' => 'planned', 'plan' => $state['plan'], 'finished_at' => (int) ($state['plan']['created_at'] ?? time())]);
+				} else {
+					delete_site_option(self::STATE);
+				}
+				Logger::log(sprintf('sync %s cancelled while queued', $args[0]));
+				return true;
+			}
+		);
+	}
+
+	/**
 	 * Action Scheduler callback.
 	 *
 	 * @param string $mode preview|apply.
@@ -166,178 +231,405 @@ final class Sync_Service {
 			return;
 		}
 		self::save($state, ['status' => 'preview' === $mode ? 'previewing' : 'applying', 'started_at' => time()]);
-		try {
-			if ('preview' === $mode) {
-				$plan = self::preview((bool) $state['prune']);
-				self::save(self::state(), ['status' => 'planned', 'plan' => $plan, 'finished_at' => time()]);
-			} else {
-				$report = self::apply(
-					$state['plan'],
-					static function (int $done, int $total) {
-						self::save(self::state(), ['progress' => ['done' => $done, 'total' => $total]]);
-					}
-				);
-				self::save(self::state(), ['status' => 'done', 'report' => $report, 'plan' => null, 'finished_at' => time()]);
+		self::run_to_end(
+			(string) $mode,
+			static function () use ($mode, $state) {
+				if ('preview' === $mode) {
+					return self::preview((bool) $state['prune']);
+				}
+				return self::apply($state['plan'], self::progress_saver(), (array) ($state['unowned'] ?? []));
 			}
-		} catch (\Throwable $e) {
-			$message = self::explain_exception($e);
-			Logger::log('sync failed: ' . $message, 'error');
-			self::save(self::state(), ['status' => 'failed', 'error' => Logger::redact($message), 'finished_at' => time()]);
+		);
+	}
+
+	/**
+	 * Runs a confirmed plan in this process (`wp closte sync`), under the same lock and state as
+	 * the page: refused while a sync is queued or running, and shown as running on the page
+	 * meanwhile; its report is stored like a background run's.
+	 *
+	 * @param array         $plan     From preview().
+	 * @param string[]      $unowned  Aliases not added by this plugin, named one by one.
+	 * @param callable|null $progress fn (int $done, int $total).
+	 * @return array|\WP_Error The report.
+	 */
+	public static function apply_now(array $plan, array $unowned = [], ?callable $progress = null) {
+
+		$run     = wp_generate_uuid4();
+		$claimed = self::with_lock(
+			static function () use ($run, $plan) {
+				if (self::is_busy(self::state())) {
+					return self::refusal('closte-sync-busy');
+				}
+				update_site_option(
+					self::STATE,
+					['status' => 'applying', 'mode' => 'apply', 'run' => $run, 'prune' => (bool) $plan['prune'], 'requested_by' => get_current_user_id(), 'requested_at' => time(), 'started_at' => time(), 'heartbeat' => time(), 'by' => 'cli']
+				);
+				return true;
+			}
+		);
+		if (is_wp_error($claimed)) {
+			return $claimed;
 		}
+		$saver = self::progress_saver();
+
+		return self::run_to_end(
+			'apply',
+			static function () use ($plan, $unowned, $progress, $saver) {
+				return self::apply(
+					$plan,
+					static function (int $done, int $total) use ($progress, $saver): void {
+						$saver($done, $total);
+						if (null !== $progress) {
+							$progress($done, $total);
+						}
+					},
+					$unowned
+				);
+			}
+		);
+	}
+
+	/**
+	 * Runs a preview or an apply and stores how it ended (planned, done or failed).
+	 *
+	 * @return array The plan or report; rethrows nothing (a failure is stored and logged).
+	 */
+	private static function run_to_end(string $mode, callable $work): array {
+
+		try {
+			$result = $work();
+			if ('preview' === $mode) {
+				self::save(self::state(), ['status' => 'planned', 'plan' => $result, 'finished_at' => time()]);
+			} else {
+				self::save(self::state(), ['status' => 'done', 'report' => $result, 'plan' => null, 'finished_at' => time()]);
+			}
+			return $result;
+		} catch (\Throwable $e) {
+			$message = Logger::redact(self::explain_exception($e));
+			Logger::log('sync failed: ' . $message, 'error');
+			self::save(self::state(), ['status' => 'failed', 'error' => $message, 'finished_at' => time()]);
+			return ['error' => $message];
+		}
+	}
+
+	/** Stores the progress of a running apply, at most about once a second. */
+	private static function progress_saver(): callable {
+
+		return static function (int $done, int $total): void {
+			self::save(self::state(), ['progress' => ['done' => $done, 'total' => $total]]);
+		};
+	}
+
+	/**
+	 * The names the network wants on Closte (normal form => where it comes from), and the site
+	 * subdomains left to a wildcard alias when the filter closte_native_sync_subdomains is off
+	 * (never added, never removed).
+	 *
+	 * @return array{names: array<string, array>, covered: array<string, true>}
+	 */
+	private static function wanted(array $network): array {
+
+		$names   = [];
+		$covered = [];
+		$subdomains_too = (bool) apply_filters('closte_native_sync_subdomains', true);
+		$networks       = array_keys($network['protected']);
+		foreach ($network['domains'] as $name => $source) {
+			$name = (string) $name;
+			if (isset($network['invalid'][ $name ])) {
+				continue;
+			}
+			if (! $subdomains_too && self::is_subdomain_of_any($name, $networks)) {
+				$covered[ $name ] = true;
+				continue;
+			}
+			$names[ $name ] = $source;
+		}
+
+		return ['names' => $names, 'covered' => $covered];
+	}
+
+	/** True when $name is a subdomain of one of $parents (e.g. shop.network.com of network.com). */
+	private static function is_subdomain_of_any(string $name, array $parents): bool {
+
+		foreach ($parents as $parent) {
+			$parent = (string) $parent;
+			if ('' !== $parent && ! str_starts_with($parent, 'www.') && str_ends_with($name, '.' . $parent)) {
+				return true;
+			}
+		}
+
+		return false;
+	}
+
+	/**
+	 * The aliases a sync must never remove: protected names and the subdomains left to a
+	 * wildcard, in the form the implementation accepts.
+	 *
+	 * @return string[]
+	 */
+	private static function protect_list(array $network, array $wanted): array {
+
+		$names = [];
+		foreach (array_merge(array_keys($network['protected']), array_keys($wanted['covered'])) as $alias) {
+			$normal = Network_Domains::normalise_strictly((string) $alias);
+			if (null !== $normal) {
+				$names[] = $normal; // a name Closte cannot hold cannot be removed either
+			}
+		}
+
+		return array_values(array_unique($names));
 	}
 
 	/**
 	 * The plan: what a run would add and remove, and why; nothing is changed (one /getdomains).
 	 *
-	 * @return array<string, mixed>
+	 * @return array<string, mixed> See the class comment.
 	 */
-	public static function preview(bool $prune): array {
+	public static function preview(bool $prune_asked): array {
 
-		$sources  = Network_Domains::collect();
-		$desired  = self::valid_names($sources);
-		$refused  = $prune ? self::prune_refusals($sources, $desired['names']) : [];
-		$prune    = $prune && [] === $refused;
-		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protected_names()];
-		$result   = closte_sync(array_keys($desired['names']), $options);
+		$network  = Network_Domains::collect();
+		$wanted   = self::wanted($network);
+		$warnings = $network['problems'];
+		$prune    = $prune_asked && [] === $warnings && [] !== $wanted['names'];
+		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted)];
+		$result   = closte_sync(array_map('strval', array_keys($wanted['names'])), $options);
 		$owned    = Alias_Registry::all();
 		$listed   = count($result['listing']['domains'] ?? []);
 
 		$to_remove = [];
+		$unowned   = [];
+		$kept      = [];
 		foreach ($result['to_remove'] as $alias) {
-			$owner               = $owned[ $alias ] ?? null;
-			$to_remove[ $alias ] = Alias_Registry::owns($owner)
-				/* translators: 1: site id, 2: date */
-				? sprintf(__('no site, domain record or protected name uses it; added by this integration for site %1$d on %2$s', 'closte-native'), $owner['site_id'], gmdate('Y-m-d', (int) $owner['at']))
-				: __('no site, domain record or protected name uses it; not added by this integration (it was there before, or added by hand)', 'closte-native');
+			$uses = Network_Domains::uses($network, $alias);
+			if ([] !== $uses) {
+				// The implementation's own rules did not keep it (an older extension without
+				// the twin rule): the plugin's list of what is used decides.
+				$kept[ $alias ] = $uses[0];
+			} elseif (Alias_Registry::owns($owned[ $alias ] ?? null)) {
+				$to_remove[ $alias ] = Sync_Messages::reason('owned_unused', (int) $owned[ $alias ]['site_id'], gmdate('Y-m-d', (int) $owned[ $alias ]['at']));
+			} else {
+				$unowned[ $alias ] = Sync_Messages::reason('unowned_unused');
+			}
 		}
-		$kept = [];
 		foreach ($result['kept'] as $alias => $rule) {
-			$kept[ $alias ] = 'wildcard' === $rule
-				? __('wildcard alias: never removed by a sync', 'closte-native')
-				: __('the network\'s own domain, its www. form, or protected by the filter closte_native_protected_aliases', 'closte-native');
+			$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted);
 		}
 		$to_add = [];
 		foreach ($result['to_add'] as $name) {
-			$to_add[ $name ] = $desired['names'][ $name ] ?? '';
+			$to_add[ $name ] = $wanted['names'][ $name ] ?? Sync_Messages::reason('custom', '');
 		}
+		$skipped = [];
+		foreach ($network['invalid'] as $name => $reason) {
+			$skipped[ $name ] = $reason;
+		}
+		foreach ($result['skipped'] as $alias) {
+			$skipped[ $alias ] = Sync_Messages::reason('not_host');
+		}
+		foreach ([&$to_add, &$to_remove, &$unowned, &$kept, &$skipped] as &$list) {
+			uksort($list, 'strnatcasecmp');
+		}
+		unset($list);
+
 		$threshold = max(0, (int) apply_filters('closte_native_prune_confirm_threshold', 25));
 		$count     = count($to_remove);
-
-		return [
-			'id'           => wp_generate_uuid4(),
-			'created_at'   => time(),
-			'prune'        => $prune,
-			'listing_ok'   => (bool) $result['listing']['ok'],
-			'listing'      => $result['listing']['ok'] ? '' : self::explain_failure($result['listing']),
+		$plan      = [
+			'id'               => wp_generate_uuid4(),
+			'created_at'       => time(),
+			'prune_asked'      => $prune_asked,
+			'prune'            => $prune,
+			'listing_ok'       => (bool) $result['listing']['ok'],
+			'listing'          => $result['listing']['ok'] ? '' : self::explain_failure($result['listing']),
 			'listing_may_pass' => ! empty($result['listing']['retryable']),
-			'listed'       => $listed,
-			'desired'      => count($desired['names']),
-			'to_add'       => $to_add,
-			'to_remove'    => $to_remove,
-			'kept'         => $kept,
-			'unchanged'    => count($result['unchanged']),
-			'invalid'      => $desired['invalid'],
-			'not_hosts'    => $result['skipped'],
-			'refused'      => $refused,
-			'needs_typed'  => $count > 0 && ($count > $threshold || $count > 0.1 * $listed),
-			'typed_phrase' => sprintf('remove %d', $count),
+			'listed'           => $listed,
+			'desired'          => count($wanted['names']),
+			'to_add'           => $to_add,
+			'to_remove'        => $to_remove,
+			'unowned'          => $unowned,
+			'kept'             => $kept,
+			'unchanged'        => count($result['unchanged']),
+			'skipped'          => $skipped,
+			'warnings'         => $warnings,
+			'threshold'        => $threshold,
+			'needs_typed'      => $count > 0 && ($count > $threshold || $count > 0.1 * $listed),
+			'typed_phrase'     => sprintf('remove %d', $count),
 		];
+		$plan['token'] = self::confirmation_token($plan);
+
+		return $plan;
+	}
+
+	/** Why closte_sync kept a prune candidate, as a reason. */
+	private static function kept_reason(string $alias, string $rule, array $wanted): array {
+
+		if ('wildcard' === $rule) {
+			return Sync_Messages::reason('wildcard');
+		}
+		if ('twin' === $rule) {
+			return Sync_Messages::reason('twin', (string) Network_Domains::twin($alias));
+		}
+		if (isset($wanted['covered'][ $alias ])) {
+			return Sync_Messages::reason('subdomain');
+		}
+
+		return Sync_Messages::reason('protected');
 	}
 
 	/**
-	 * Runs a confirmed plan: adds what is missing now, removes only the plan's confirmed
-	 * aliases that a fresh listing still shows and that nothing uses now.
+	 * Runs a confirmed plan in two steps. First it adds what is missing now (nothing removed).
+	 * Then, just before removing, it reads the network again and removes only the confirmed
+	 * aliases that Closte still lists, that nothing uses now (neither they nor their twin), and,
+	 * for those this plugin added, whose ownership record is still there. Ownership is recorded
+	 * and forgotten per result as results arrive, so a run killed half-way leaves true records.
 	 *
 	 * @param array         $plan     From preview(), as confirmed.
 	 * @param callable|null $progress fn (int $done, int $total), called at most about once a second.
+	 * @param string[]      $unowned  Aliases the plugin did not add that the operator ticked.
 	 * @return array<string, mixed> The report.
 	 */
-	public static function apply(array $plan, ?callable $progress = null): array {
+	public static function apply(array $plan, ?callable $progress = null, array $unowned = []): array {
 
-		$started = microtime(true);
-		$sources = Network_Domains::collect();
-		$desired = self::valid_names($sources);
-		$refused = $plan['prune'] ? self::prune_refusals($sources, $desired['names']) : [];
-		$prune   = $plan['prune'] && [] === $refused && [] !== $plan['to_remove'];
-		$total   = count($plan['to_add']) + ($prune ? count($plan['to_remove']) : 0);
-		$options = ['prune' => $prune, 'protect' => self::protected_names()];
-		if ($prune) {
-			$options['confirm_remove'] = array_keys($plan['to_remove']);
-		}
+		$started  = microtime(true);
+		$network  = Network_Domains::collect();
+		$wanted   = self::wanted($network);
+		$warnings = $network['problems'];
+		$owned    = array_keys((array) $plan['to_remove']);
+		$removals = $plan['prune'] ? array_values(array_unique(array_merge($owned, array_intersect($unowned, array_keys((array) ($plan['unowned'] ?? [])))))) : [];
+		$total    = count($plan['to_add']) + count($removals);
+		$done     = 0;
+		$last     = 0.0;
+		$site_ids = $network['site_ids'];
+		$on_result = static function (array $result) use (&$done, &$last, &$total, $progress, &$site_ids): void {
+			// Ownership as each result arrives: an add we made is ours; "already exists" is not
+			// (someone else created it); a removal ends ours.
+			$domain = (string) ($result['domain'] ?? '');
+			if (! empty($result['ok']) && 'added' === ($result['state'] ?? '')) {
+				Alias_Registry::record($domain, (int) ($site_ids[ $domain ] ?? 0), 'sync');
+			} elseif (! empty($result['ok']) && 'remove_domain' === ($result['operation'] ?? '')) {
+				Alias_Registry::forget($domain, 'sync');
+			}
+			$done++;
+			if (null !== $progress && (microtime(true) - $last >= 1.0 || $done >= $total)) {
+				$last = microtime(true);
+				$progress($done, max($total, $done));
+			}
+		};
+		$options = ['protect' => self::protect_list($network, $wanted), 'progress' => $on_result];
 		$concurrency = apply_filters('closte_native_sync_concurrency', null);
 		if (is_int($concurrency)) {
 			$options['concurrency'] = $concurrency;
 		}
-		$last = 0.0;
-		if (null !== $progress) {
-			$options['progress'] = static function (array $result, int $done) use ($progress, $total, &$last): void {
-				if (microtime(true) - $last >= 1.0 || $done >= $total) {
-					$last = microtime(true);
-					$progress($done, max($total, $done));
-				}
-			};
-		}
 
-		$result = closte_sync(array_keys($desired['names']), $options);
+		// Step 1: adds only.
+		$adds    = closte_sync(array_map('strval', array_keys($wanted['names'])), ['prune' => false] + $options);
+		$results = $adds['results'];
+		$added   = $adds['added'];
+		$removed = [];
+		$kept    = [];
+		$skipped = [];
+		$listing = $adds['listing'];
+
+		// Step 2: removals, each checked again against the network as it is now.
+		if ([] !== $removals && [] === $warnings) {
+			$now = Network_Domains::collect();
+			if (! $now['complete']) {
+				$missing = Sync_Messages::join($now['problems']);
+				foreach ($removals as $alias) {
+					$kept[ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
+				}
+				$warnings = $now['problems'];
+			} else {
+				$confirmed = [];
+				foreach ($removals as $alias) {
+					$uses = Network_Domains::uses($now, $alias);
+					if ([] !== $uses) {
+						$kept[ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
+					} elseif (in_array($alias, $owned, true) && ! Alias_Registry::owns(Alias_Registry::get($alias))) {
+						$kept[ $alias ] = Sync_Messages::reason('no_longer_owned');
+					} else {
+						$confirmed[] = $alias;
+					}
+				}
+				$total -= count($removals) - count($confirmed);
+				if ([] !== $confirmed) {
+					$wanted_now          = self::wanted($now);
+					$site_ids            = $now['site_ids'];
+					$options['protect']  = self::protect_list($now, $wanted_now);
+					$pruned              = closte_sync(array_map('strval', array_keys($wanted_now['names'])), ['prune' => true, 'confirm_remove' => $confirmed] + $options);
+					$results             = array_merge($results, $pruned['results']);
+					$added               = array_values(array_unique(array_merge($added, $pruned['added'])));
+					$removed             = $pruned['removed'];
+					$listing             = $pruned['listing'];
+					foreach ($pruned['unconfirmed'] as $alias) {
+						$skipped[ $alias ] = Sync_Messages::reason('not_confirmed');
+					}
+					foreach ($pruned['kept'] as $alias => $rule) {
+						if (in_array($alias, $confirmed, true)) {
+							$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+						}
+					}
+				}
+			}
+		} elseif ([] !== $removals) {
+			foreach ($removals as $alias) {
+				$kept[ $alias ] = Sync_Messages::reason('list_incomplete', Sync_Messages::join($warnings));
+			}
+		}
 
 		$failed   = [];
 		$for_good = 0;
-		foreach ($result['results'] as $domain => $outcome) {
+		foreach ($results as $domain => $outcome) {
 			Logger::log(Logger::describe($outcome, 'sync'), $outcome['ok'] ? 'info' : 'warning');
 			if (! $outcome['ok']) {
 				$failed[ $domain ] = self::explain_failure($outcome);
 				$for_good         += empty($outcome['retryable']) ? 1 : 0;
-			} elseif ('added' === $outcome['state']) {
-				Alias_Registry::record($domain, (int) ($sources['site_ids'][ $domain ] ?? 0), 'sync');
-			} elseif ('remove_domain' === $outcome['operation']) {
-				Alias_Registry::forget($domain, 'sync');
 			}
 		}
-		$skipped = [];
-		foreach ($desired['invalid'] as $name => $reason) {
+		foreach ($network['invalid'] as $name => $reason) {
 			$skipped[ $name ] = $reason;
 		}
-		foreach ($result['unconfirmed'] as $alias) {
-			$skipped[ $alias ] = __('not removed: it was not in the confirmed preview', 'closte-native');
+		foreach ([&$kept, &$skipped, &$failed] as &$list) {
+			uksort($list, 'strnatcasecmp');
 		}
-		foreach ($result['kept'] as $alias => $rule) {
-			$skipped[ $alias ] = 'wildcard' === $rule ? __('kept: wildcard alias', 'closte-native') : __('kept: protected', 'closte-native');
-		}
-		if ([] !== $refused) {
-			/* translators: %s: why */
-			$skipped[ __('(prune)', 'closte-native') ] = sprintf(__('nothing removed: %s', 'closte-native'), implode('; ', $refused));
-		}
+		unset($list);
+		sort($added, SORT_NATURAL);
+		sort($removed, SORT_NATURAL);
 
-		sort($result['added']);
-		sort($result['removed']);
-		ksort($failed);
 		$report = [
-			'ok'         => (bool) $result['ok'] && [] === $failed,
-			'prune'      => $prune,
-			'listing'    => $result['listing']['ok'] ? '' : self::explain_failure($result['listing']),
-			'may_pass'   => ($result['listing']['ok'] || ! empty($result['listing']['retryable'])) && 0 === $for_good,
-			'added'      => $result['added'],
-			'removed'    => $result['removed'],
-			'unchanged'  => count($result['unchanged']),
+			'ok'         => (bool) $listing['ok'] && [] === $failed,
+			'prune'      => (bool) $plan['prune'],
+			'listing'    => $listing['ok'] ? '' : self::explain_failure($listing),
+			'may_pass'   => ($listing['ok'] || ! empty($listing['retryable'])) && 0 === $for_good,
+			'added'      => $added,
+			'removed'    => $removed,
+			'unchanged'  => count($adds['unchanged']),
+			'kept'       => $kept,
 			'skipped'    => $skipped,
 			'failed'     => $failed,
+			'warnings'   => $warnings,
 			'elapsed_ms' => (microtime(true) - $started) * 1000,
 		];
 		Logger::log(
 			sprintf(
-				'sync of %d domains%s: %s, %d added, %d removed, %d unchanged, %d skipped, %d failed, %.0f ms',
-				count($desired['names']),
-				$prune ? ' (prune)' : '',
+				'sync of %d domains%s: %s, %d added, %d removed, %d unchanged, %d kept, %d skipped, %d failed, %.0f ms',
+				count($wanted['names']),
+				$plan['prune'] ? ' (prune)' : '',
 				$report['ok'] ? 'OK' : 'FAILED',
-				count($report['added']),
-				count($report['removed']),
+				count($added),
+				count($removed),
 				$report['unchanged'],
+				count($kept),
 				count($skipped),
 				count($failed),
 				$report['elapsed_ms']
 			),
 			$report['ok'] ? 'info' : 'error'
 		);
+		foreach ($kept as $alias => $reason) {
+			Logger::log(sprintf('sync: %s kept: %s', $alias, Sync_Messages::text($reason)));
+		}
+		if ([] !== $warnings) {
+			Logger::log('sync: the network\'s list is incomplete, nothing was removed: ' . Sync_Messages::join($warnings), 'warning');
+		}
 		if ('' !== $report['listing']) {
 			Logger::log('sync: Closte\'s alias list could not be read: ' . $report['listing'], 'error');
 		}
@@ -345,81 +637,41 @@ final class Sync_Service {
 		return $report;
 	}
 
-	/**
-	 * The network's names the extension accepts; the others are reported, not fatal to the run
-	 * (WordPress allows ports, underscores and single-label hosts that Closte cannot serve).
-	 *
-	 * @return array{names: array<string, string>, invalid: array<string, string>}
-	 */
-	private static function valid_names(array $sources): array {
-
-		$names   = [];
-		$invalid = [];
-		foreach ($sources['domains'] as $name => $source) {
-			try {
-				$names[ closte_normalize_domain((string) $name) ] = $source;
-			} catch (\Closte\InvalidDomainException $e) {
-				/* translators: 1: where the name comes from, 2: why it is invalid */
-				$invalid[ (string) $name ] = sprintf(__('skipped (%1$s): %2$s', 'closte-native'), $source, $e->getMessage());
-			}
-		}
-
-		return ['names' => $names, 'invalid' => $invalid];
-	}
-
-	/**
-	 * Why pruning must not run against this list, if it must not.
-	 *
-	 * @return string[]
-	 */
-	private static function prune_refusals(array $sources, array $names): array {
-
-		$refusals = $sources['problems'];
-		if ([] === $names && [] === $refusals) {
-			$refusals[] = __('the list of the network\'s domains is empty', 'closte-native');
-		}
-
-		return $refusals;
-	}
-
-	/** The protected aliases the extension accepts as names. */
-	private static function protected_names(): array {
-
-		$names = [];
-		foreach (Network_Domains::protected_aliases() as $alias) {
-			try {
-				$names[] = closte_normalize_domain($alias);
-			} catch (\Closte\InvalidDomainException $e) {
-				continue; // Closte cannot hold it, so it cannot be removed either.
-			}
-		}
-
-		return $names;
-	}
-
 	/** A plan in one line, as the page and `wp closte sync` show it. */
 	public static function plan_summary(array $plan): string {
 
 		return sprintf(
-			/* translators: 1: to add, 2: to remove, 3: unchanged, 4: aliases on Closte */
-			__('%1$d to add, %2$d to remove, %3$d already on Closte (Closte lists %4$d aliases).', 'closte-native'),
+			/* translators: 1: to add, 2: to remove, 3: not added by this plugin, 4: unchanged, 5: aliases on Closte */
+			__('%1$d to add, %2$d to remove, %3$d not added by this plugin (left alone), %4$d already on Closte (Closte lists %5$d aliases).', 'closte-native'),
 			count($plan['to_add']),
 			count($plan['to_remove']),
+			count((array) ($plan['unowned'] ?? [])),
 			$plan['unchanged'],
 			$plan['listed']
 		);
 	}
 
 	/**
-	 * The confirmation code of a plan's removals, for the command line: the number of removals
-	 * and a digest of exactly that set, so a code confirms one set and states its size.
+	 * The confirmation code of a plan's removals (for the form and the command line): the
+	 * number of removals and a digest of exactly that set, so a code confirms one set and
+	 * states its size.
 	 */
 	public static function confirmation_token(array $plan): string {
 
-		$aliases = array_map('strval', array_keys($plan['to_remove']));
-		sort($aliases);
+		return self::names_token(array_keys((array) $plan['to_remove']));
+	}
 
-		return sprintf('%d-%s', count($aliases), substr(hash('sha256', implode("\n", $aliases)), 0, 12));
+	/**
+	 * The code of exactly these names, e.g. "2-5f0c1d2e9a7b".
+	 *
+	 * @param string[] $names
+	 */
+	public static function names_token(array $names): string {
+
+		$names = array_values(array_unique(array_map('strval', $names)));
+		sort($names, SORT_STRING);
+
+		return sprintf('%d-%s', count($names), substr(hash('sha256', implode("\n", $names)), 0, 12));
 	}
 
 	/** A failed result in words an operator can act on. */

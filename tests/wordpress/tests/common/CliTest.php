@@ -96,8 +96,8 @@ final class CliTest extends E2eTestCase
 
         $result = $this->wp('sync', '--concurrency=2');
         $this->assertSame(0, $result['exit'], $result['stdout'] . $result['stderr']);
-        $this->assertStringContainsString('to add     cli-two.example (domain record of site 1)', $result['stdout']);
-        $this->assertMatchesRegularExpression('/^2 to add, 0 to remove, \d+ already on Closte \(Closte lists 2 aliases\)\.$/m', $result['stdout'], 'the page\'s plan summary');
+        $this->assertStringContainsString('to add     cli-two.example: domain record of site 1', $result['stdout']);
+        $this->assertMatchesRegularExpression('/^2 to add, 0 to remove, 0 not added by this plugin \(left alone\), \d+ already on Closte \(Closte lists 2 aliases\)\.$/m', $result['stdout'], 'the page\'s plan summary');
         $this->assertStringContainsString("added    cli-three.example\nadded    cli-two.example", $result['stdout']);
         $this->assertMatchesRegularExpression('/Success: 2 added, 0 removed, \d+ unchanged, 0 failed\./', $result['stdout']);
         preg_match_all('#\[progress\] Syncing with Closte (\d+)/(\d+)#', $result['stderr'], $ticks, PREG_SET_ORDER);
@@ -117,11 +117,15 @@ final class CliTest extends E2eTestCase
     {
         $this->insertRecords(['kept-customer.example']);
         $stale = ['stale-one.example', 'stale-two.example'];
-        $this->sim->control('POST', '/domains', ['domains' => array_merge([CLOSTE_E2E_NETWORK, 'kept-customer.example', '*.wild.example'], $stale)]);
+        $this->sim->control('POST', '/domains', ['domains' => array_merge([CLOSTE_E2E_NETWORK, 'kept-customer.example', '*.wild.example', 'hand-added.example'], $stale)]);
+        foreach (array_merge($stale, ['appeared-later.example']) as $ours) {
+            \Closte_Native\Alias_Registry::record($ours, 1, 'test');
+        }
 
         $unconfirmed = $this->wp('sync', '--prune');
         $this->assertSame(2, $unconfirmed['exit'], $unconfirmed['stdout'] . $unconfirmed['stderr']);
-        $this->assertStringContainsString('to remove  stale-one.example: no site, domain record or protected name uses it', $unconfirmed['stdout']);
+        $this->assertStringContainsString('to remove  stale-one.example: added by this plugin for site 1', $unconfirmed['stdout']);
+        $this->assertStringContainsString('unowned    hand-added.example: not added by this plugin: left alone', $unconfirmed['stdout']);
         $this->assertStringContainsString('kept       *.wild.example: wildcard alias', $unconfirmed['stdout']);
         $this->assertStringContainsString('Removals must be confirmed', $unconfirmed['stderr']);
         $this->assertSame([], $this->requestsTo('/deletedomainalias'), 'nothing removed without confirmation');
@@ -148,9 +152,47 @@ final class CliTest extends E2eTestCase
         foreach (array_merge($stale, ['appeared-later.example']) as $gone) {
             $this->assertNotContains($gone, $domains);
         }
-        foreach ([CLOSTE_E2E_NETWORK, 'kept-customer.example', '*.wild.example'] as $kept) {
+        foreach ([CLOSTE_E2E_NETWORK, 'kept-customer.example', '*.wild.example', 'hand-added.example'] as $kept) {
             $this->assertContains($kept, $domains);
         }
+    }
+
+    public function testAnAliasThisPluginDidNotAddIsRemovedOnlyByNameWithItsOwnCode(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'hand-1.example', 'hand-2.example']]);
+
+        $notUnowned = $this->wp('sync', '--prune', '--remove-unowned=' . CLOSTE_E2E_NETWORK);
+        $this->assertSame(2, $notUnowned['exit'], $notUnowned['stderr']);
+        $this->assertStringContainsString('--remove-unowned takes only aliases the preview lists as unowned; not: ' . CLOSTE_E2E_NETWORK, $notUnowned['stderr']);
+
+        $unconfirmed = $this->wp('sync', '--prune', '--remove-unowned=hand-1.example');
+        $this->assertSame(2, $unconfirmed['exit'], $unconfirmed['stderr']);
+        $this->assertStringContainsString('Removing aliases this plugin did not add must be confirmed', $unconfirmed['stderr']);
+        $this->assertSame([], $this->requestsTo('/deletedomainalias'));
+
+        $preview = $this->wp('sync', '--prune', '--remove-unowned=HAND-1.example', '--dry-run');
+        $this->assertSame(0, $preview['exit'], $preview['stderr']);
+        $this->assertSame(1, preg_match('/--remove-unowned=hand-1\.example --confirm-unowned=(1-[0-9a-f]{12})\n/', $preview['stdout'], $m), $preview['stdout']);
+        $other = $this->wp('sync', '--prune', '--remove-unowned=hand-2.example', "--confirm-unowned={$m[1]}");
+        $this->assertSame(2, $other['exit'], 'a code confirms its own names only');
+        $this->assertStringContainsString('The --confirm-unowned code is not the one for these names', $other['stderr']);
+
+        $run = $this->wp('sync', '--prune', '--remove-unowned=hand-1.example', "--confirm-unowned={$m[1]}");
+        $this->assertSame(0, $run['exit'], $run['stdout'] . $run['stderr']);
+        $this->assertStringContainsString('Success: 0 added, 1 removed', $run['stdout']);
+        $this->assertSame([CLOSTE_E2E_NETWORK, 'hand-2.example'], $this->sim->domains());
+    }
+
+    public function testOutputEscapesNamesLikeTheLog(): void
+    {
+        // A name from the network (through the domains filter of a mu-plugin, or a raw row)
+        // with a terminal escape: printed as an escape, never as the control character.
+        $this->insertRecords(["evil\e[31m.example"]);
+        $result = $this->wp('sync', '--dry-run');
+        $this->assertStringNotContainsString("\e[31m", $result['stdout'] . $result['stderr']);
+        $this->assertStringContainsString('evil\\x1b[31m.example', $result['stdout'] . $result['stderr']);
+        $domains = $this->wp('domains', '--format=csv');
+        $this->assertStringNotContainsString("\e[31m", $domains['stdout']);
     }
 
     public function testPruneIsRefusedWhenTheNetworksListIsIncomplete(): void
@@ -169,7 +211,9 @@ final class CliTest extends E2eTestCase
             [['sync', '--concurrency=0'], 2, '--concurrency must be a whole number from 1 to 256, not "0"'],
             [['sync', '--concurrency=257'], 2, 'not "257"'],
             [['sync', '--concurrency=eight'], 2, 'not "eight"'],
-            [['sync', '--confirm=2-abc'], 2, '--confirm confirms removals, which only --prune makes.'],
+            [['sync', '--confirm=2-abc'], 2, '--confirm, --remove-unowned and --confirm-unowned are about removals, which only --prune makes.'],
+            [['sync', '--remove-unowned=a.example'], 2, 'which only --prune makes.'],
+            [['sync', '--prune', '--confirm-unowned=1-abc'], 2, '--confirm-unowned confirms the names given with --remove-unowned; none were given.'],
             [['status', '--format=xml'], 2, '--format=xml is not one of: table, json.'],
             [['domains', '--format=yaml'], 2, '--format=yaml is not one of: table, json, csv.'],
             [['sync', '--bogus'], 1, 'unknown --bogus parameter'],
