@@ -44,12 +44,12 @@ class Registry_Domain_Mapping extends Base_Capability_Module implements Domain_M
 
 		return [
 			'will'     => [
-				__('Add every domain mapped on this network as an alias of your Closte app, and remove it when it is unmapped and nothing else uses it', 'closte-native'),
+				__('Add every domain mapped on this network as an alias of your Closte app, and remove it when it is unmapped, if this integration added it and nothing else uses it or its www./bare form', 'closte-native'),
 				__('Request the Let\'s Encrypt certificate on Closte after the alias is added, and follow it in the SSL log', 'closte-native'),
 				__('Retry in the background what failed for a reason that may pass (rate limit, Closte server error, timeout, network)', 'closte-native'),
 			],
 			'will_not' => [
-				__('Remove an alias this integration did not add, or one that a site, another domain or the network still uses', 'closte-native'),
+				__('Remove an alias this integration did not add (unless you name it yourself in Closte Sync), or one that a site, another domain or the network still uses, in either its bare or its www. form', 'closte-native'),
 				__('Change your DNS: point each domain at the Closte app yourself', 'closte-native'),
 			],
 		];
