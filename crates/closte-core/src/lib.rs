@@ -1,6 +1,7 @@
 //! `closte-core`: the engine-free part of the closte PHP extension. Nothing here knows the Zend
 //! engine (the crate does not depend on ext-php-rs), so all of it builds and tests with plain
-//! `cargo test -p closte-core`. The PHP binding layer is the `closte` crate (crates/closte-php).
+//! `cargo test -p closte-core`. The PHP binding layer is the `closte` package (the
+//! repository's top level: src/, build.rs).
 //!
 //! - `domain`: `DomainName`, validated and normalised once at the boundary;
 //! - `error_kind`: the `error_kind` vocabulary (client, jobs and counters share it);
