@@ -24,6 +24,7 @@
  *   php ... wp.php browser-record DOMAIN SITE   a domain record, inserted without its hooks (no add job)
  *   php ... wp.php browser-own DOMAIN SITE  an ownership record: this plugin added DOMAIN for SITE
  *   php ... wp.php browser-user LOGIN       id of a site administrator who is not a super admin (created once)
+ *   php ... wp.php browser-sync-status      the status of Closte Sync (idle, queued, planned, ...)
  */
 
 $command = $argv[1] ?? '';
@@ -234,6 +235,10 @@ switch ($command) {
 	case 'browser-own':
 		\Closte_Native\Alias_Registry::record($argv[2], (int) $argv[3], 'browser-test');
 		echo "owned\n";
+		break;
+
+	case 'browser-sync-status':
+		echo \Closte_Native\Sync_Service::state()['status'], "\n";
 		break;
 
 	case 'browser-user':

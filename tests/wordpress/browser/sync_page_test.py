@@ -10,6 +10,7 @@ page's HTML in target/browser/.
 Usage: /usr/bin/python3 tests/wordpress/browser/sync_page_test.py  (CLOSTE_E2E_DIR, default /tmp/closte-e2e)
 """
 
+import http.client
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -205,11 +207,183 @@ return out;
 """
 
 
-def test_page_renders(driver, check):
+def test_sync_flow(driver, check):
+    # ---------------------------------------------------------------- arrange
+    wp('browser-reset')
+    sim('POST', '/reset')
+    sim('POST', '/config', {'latency_ms': 0, 'api_keys': [STATE['CLOSTE_E2E_KEY']]})
+    sim('POST', '/domains', {'domains': [NETWORK, MAPPED, TWIN, OWNED_UNUSED, HAND_ADDED]})
+    wp('browser-record', MAPPED, '1')
+    wp('browser-own', OWNED_UNUSED, '1')
+
+    # ---------------------------------------------------------------- start page, by keyboard
     driver.get(BASE + PAGE)
-    check.true(driver.current_url.startswith(BASE + PAGE), 'logged in, on the page: ' + driver.current_url)
     check.equal('Closte Sync', driver.find_element(By.CSS_SELECTOR, '.wrap h1').text, 'the page heading')
-    check.true(present(driver, 'input[name="prune"]'), 'the start form')
+    check.equal([], present(driver, '[role="status"]'), 'nothing in progress yet')
+    # Sequential focus navigation starts where the user clicked: the heading, then Tab onwards.
+    driver.find_element(By.CSS_SELECTOR, '.wrap h1').click()
+    tab_to(driver, 'closte-native-prune').send_keys(Keys.SPACE)
+    check.true(driver.find_element(By.ID, 'closte-native-prune').is_selected(), 'Space ticks "also remove"')
+    tab_to(driver, 'closte-native-preview').send_keys(Keys.ENTER)
+
+    # ---------------------------------------------------------------- queued preview, in place
+    status = wait_for(lambda: present(driver, '#closte-native-sync-progress'), 'the progress region after Preview')[0]
+    check.equal('status', status.get_attribute('role'), 'the progress region is a status')
+    check.equal('polite', status.get_attribute('aria-live'), 'the progress region is announced politely')
+    check.true('closte_error' not in driver.current_url, 'the URL carries no error code: ' + driver.current_url)
+    check.contains('queued', status.text, 'the preview is queued')
+    check.true(present(driver, 'a.closte-native-sync-refresh'), 'a Refresh link for browsers without JavaScript')
+    check.true(present(driver, '.closte-native-sync-cancel button, .closte-native-sync-cancel input[type=submit]'), 'Cancel while queued')
+    check.equal([], present(driver, 'meta[http-equiv="refresh"]'), 'no full-page refresh')
+    driver.execute_script('window.closteNoNavigation = "same document";')
+
+    wp('run-queue')
+    wait_for(lambda: present(driver, 'table.closte-native-to-remove'), 'the plan replaces the progress region')
+    check.equal('same document', driver.execute_script('return window.closteNoNavigation || null'),
+                'the plan was shown without loading the page again')
+
+    # ---------------------------------------------------------------- the plan
+    check.equal([OWNED_UNUSED], names_in(driver, 'closte-native-to-remove'), 'To remove: exactly the owned unused alias')
+    check.true(TWIN in names_in(driver, 'closte-native-kept'), 'www.%s is kept' % MAPPED)
+    twin_reason = reason_of(driver, 'closte-native-kept', TWIN) or ''
+    check.true(MAPPED in twin_reason.replace(TWIN, ''), 'the twin reason names the used form: %r' % twin_reason)
+    check.equal([HAND_ADDED], names_in(driver, 'closte-native-unowned'), 'Not added by this plugin: the hand-added alias')
+    boxes = driver.find_elements(By.CSS_SELECTOR, 'table.closte-native-unowned input[type=checkbox]')
+    check.equal(1, len(boxes), 'one checkbox per unowned alias')
+    check.true(not boxes[0].is_selected(), 'unowned aliases are not ticked by default')
+    for table in driver.find_elements(By.CSS_SELECTOR, 'table.closte-native-table'):
+        check.true(table.find_elements(By.CSS_SELECTOR, 'thead th[scope="col"]'), 'each table has column headers')
+    typed = driver.find_element(By.ID, 'closte-native-typed')
+    check.equal('true', typed.get_attribute('required'), 'the typed confirmation is required')
+    label = driver.find_element(By.CSS_SELECTOR, 'label[for="closte-native-typed"]').text
+    check.contains('This removes 1 of 5 aliases (more than 10 %)', label, 'the typed confirmation says why')
+    check.contains('remove 1', label, 'and what to type')
+
+    # ---------------------------------------------------------------- 400 px: names wrap at dots and hyphens only
+    driver.set_window_size(400, 1000)
+    width = driver.execute_script('return window.innerWidth')
+    check.true(width <= 420, 'the window is narrow: %d px' % width)
+    cells = driver.execute_script(LINE_BREAKS_JS)
+    check.true(len(cells) >= 3, 'name cells measured: %r' % cells)
+    wrapped = 0
+    for cell in cells:
+        for pair in cell['breaks']:
+            check.true(pair[0] in '.-', 'at 400 px %r breaks only after a dot or hyphen, not at %r' % (cell['text'], pair))
+        check.true(not cell['overflow'], 'at 400 px %r fits its cell' % cell['text'])
+        wrapped += 1 if cell['breaks'] else 0
+    check.true(wrapped > 0, 'at least one long name wraps at 400 px (else this check proves nothing): %r' % cells)
+    for cell in cells:
+        check.equal(cell['text'].count('.') + cell['text'].count('-'), cell['wbr'], 'a <wbr> after each dot and hyphen of %r' % cell['text'])
+    driver.set_window_size(1280, 1000)
+
+    # ---------------------------------------------------------------- a refusal: shown once, beside its field
+    typed.send_keys('remove 9')
+    driver.find_element(By.ID, 'closte-native-run').click()
+    wait_for(lambda: present(driver, '#closte-native-typed-error'), 'the refusal beside the typed field')
+    check.true('closte_error' not in driver.current_url, 'the refusal is not in the URL: ' + driver.current_url)
+    check.contains('remove 1', driver.find_element(By.ID, 'closte-native-typed-error').text, 'the refusal names the phrase')
+    check.contains('closte-native-typed-error', driver.find_element(By.ID, 'closte-native-typed').get_attribute('aria-describedby') or '',
+                   'the field is described by its refusal')
+    driver.get(BASE + PAGE)
+    check.equal([], present(driver, '#closte-native-typed-error') + present(driver, '.closte-native-sync-error'), 'a refusal is shown once')
+    check.equal([OWNED_UNUSED], names_in(driver, 'closte-native-to-remove'), 'the plan is still there')
+
+    # ---------------------------------------------------------------- confirm, by keyboard
+    driver.find_element(By.ID, 'closte-native-typed').send_keys('remove 1')
+    tab_to(driver, 'closte-native-run').send_keys(Keys.ENTER)
+    status = wait_for(lambda: present(driver, '#closte-native-sync-progress'), 'the progress region after confirming')[0]
+    check.contains('queued', status.text, 'the run is queued')
+    driver.execute_script(r"""
+        window.closteNoNavigation = 'same document';
+        window.closteSeen = [];
+        const region = document.getElementById('closte-native-sync-progress');
+        new MutationObserver(() => window.closteSeen.push(region.textContent.trim()))
+            .observe(region, {subtree: true, childList: true, characterData: true});
+    """)
+    # Slow answers keep the run going across several polls.
+    sim('POST', '/config', {'latency_ms': 2500})
+    runner = wp_background('run-queue')
+    try:
+        wait_for(lambda: present(driver, 'table.closte-native-removed'), 'the report replaces the progress region', timeout=60)
+    finally:
+        out, err = runner.communicate(timeout=60)
+        sim('POST', '/config', {'latency_ms': 0})
+    check.equal(0, runner.returncode, 'run-queue: %s %s' % (out, err))
+    check.equal('same document', driver.execute_script('return window.closteNoNavigation || null'),
+                'progress and report were shown without loading the page again')
+    seen = driver.execute_script('return window.closteSeen')
+    check.true(any('queued' not in text for text in seen), 'the progress region changed in place while the job ran: %r' % seen)
+
+    # ---------------------------------------------------------------- the report
+    check.equal([OWNED_UNUSED], names_in(driver, 'closte-native-removed'), 'removed: the owned alias only')
+    domains = sim_domains()
+    check.true(OWNED_UNUSED not in domains, 'Closte no longer holds %s: %r' % (OWNED_UNUSED, domains))
+    for kept in (TWIN, HAND_ADDED, MAPPED):
+        check.true(kept in domains, 'Closte still holds %s: %r' % (kept, domains))
+
+
+def test_failed_preview_and_cancel(driver, check):
+    # A preview that cannot read Closte's list: no counts, the reason, and Retry.
+    wp('browser-reset')
+    sim('POST', '/reset')
+    sim('POST', '/config', {'latency_ms': 0, 'api_keys': ['another-key']})
+    driver.get(BASE + PAGE)
+    driver.find_element(By.ID, 'closte-native-prune').click()
+    driver.find_element(By.ID, 'closte-native-preview').click()
+    wait_for(lambda: present(driver, '#closte-native-sync-progress'), 'the progress region')
+    wp('run-queue')
+    unreachable = wait_for(lambda: present(driver, '.closte-native-sync-unreachable'), 'the failed preview')[0]
+    check.contains('CLOSTE_CLIENT_API_KEY', unreachable.text, 'the failed preview says why')
+    check.equal([], present(driver, 'table.closte-native-table'), 'a failed preview shows no tables of counts')
+    check.true(not re.search(r'\b0 to add\b', driver.find_element(By.CSS_SELECTOR, '.wrap').text), 'no 0-counts')
+    check.equal([], present(driver, '#closte-native-run'), 'nothing to run')
+    retry = driver.find_element(By.ID, 'closte-native-retry')
+    check.equal('1', driver.find_element(By.CSS_SELECTOR, '#closte-native-sync-retry input[name="prune"]').get_attribute('value'),
+                'Retry keeps the prune choice')
+
+    # Retry queues a new preview; Cancel drops it while it is queued.
+    sim('POST', '/config', {'api_keys': [STATE['CLOSTE_E2E_KEY']]})
+    retry.click()
+    wait_for(lambda: present(driver, '#closte-native-sync-progress'), 'the retried preview is queued')
+    driver.find_element(By.CSS_SELECTOR, '.closte-native-sync-cancel button, .closte-native-sync-cancel input[type=submit]').click()
+    wait_for(lambda: not present(driver, '#closte-native-sync-progress'), 'Cancel leaves the progress view')
+    wp('run-queue')
+    check.equal('idle', wp('browser-sync-status').strip(), 'the cancelled preview left no sync behind')
+
+
+def request(method, path, form=None, cookies=''):
+    """A plain request to the network (no browser), with the user's cookies."""
+    connection = http.client.HTTPConnection('127.0.0.1', int(STATE['CLOSTE_E2E_WEB_PORT']), timeout=60)
+    body = urllib.parse.urlencode(form or {}, doseq=True)
+    connection.request(method, path, body=body, headers={
+        'Host': NETWORK, 'Cookie': cookies, 'Content-Type': 'application/x-www-form-urlencoded'})
+    answer = connection.getresponse()
+    text = answer.read().decode(errors='replace')
+    connection.close()
+    return answer.status, text
+
+
+def test_entries_refuse_others(driver, check):
+    """Every entry (admin-post steps, the status endpoint) refuses a site administrator who is
+    not a super admin, and a super admin without a valid nonce."""
+    wp('browser-reset')
+    other = wp('browser-user', 'closte-browser-site-admin').strip()
+    admin = wp('cookies', '1').strip()
+    site_admin = wp('cookies', other).strip()
+    for step in ('preview', 'apply', 'discard', 'cancel'):
+        status, body = request('POST', '/wp-admin/admin-post.php', {'action': 'closte_native_sync', 'step': step, 'prune': '1'}, site_admin)
+        check.equal(403, status, 'admin-post step %s as a site administrator' % step)
+        check.contains('not allowed', body, 'step %s refused for the capability' % step)
+        status, body = request('POST', '/wp-admin/admin-post.php', {'action': 'closte_native_sync', 'step': step, '_wpnonce': 'forged'}, admin)
+        check.equal(403, status, 'admin-post step %s with a forged nonce' % step)
+        check.contains('link you followed has expired', body, 'step %s refused for the nonce' % step)
+    status, body = request('POST', '/wp-admin/admin-ajax.php', {'action': 'closte_native_sync_status', 'nonce': 'forged'}, site_admin)
+    check.equal(403, status, 'the status endpoint as a site administrator')
+    check.contains('not allowed', body, 'the status endpoint refused for the capability')
+    status, body = request('POST', '/wp-admin/admin-ajax.php', {'action': 'closte_native_sync_status', 'nonce': 'forged'}, admin)
+    check.equal(403, status, 'the status endpoint with a forged nonce')
+    check.contains('expired', body, 'the status endpoint refused for the nonce')
+    check.equal('idle', wp('browser-sync-status').strip(), 'no refused request changed the sync')
 
 
 def main():
@@ -220,7 +394,7 @@ def main():
     current = None
     try:
         log_in(driver)
-        for test in (test_page_renders,):
+        for test in (test_sync_flow, test_failed_preview_and_cancel, test_entries_refuse_others):
             current = test.__name__
             t0 = time.time()
             test(driver, check)
