@@ -288,6 +288,17 @@ def test_sync_flow(driver, check):
     check.equal([], present(driver, '#closte-native-typed-error') + present(driver, '.closte-native-sync-error'), 'a refusal is shown once')
     check.equal([OWNED_UNUSED], names_in(driver, 'closte-native-to-remove'), 'the plan is still there')
 
+    # ---------------------------------------------------------------- ticking an unowned alias asks for its own phrase
+    unowned_field = driver.find_element(By.ID, 'closte-native-unowned-typed')
+    check.true(unowned_field.get_attribute('required') is None, 'no unowned phrase needed while nothing is ticked')
+    box = driver.find_element(By.CSS_SELECTOR, 'table.closte-native-unowned input[type=checkbox]')
+    box.send_keys(Keys.SPACE)
+    check.equal('true', unowned_field.get_attribute('required'), 'a ticked unowned alias makes its phrase required')
+    check.contains('"remove 1 unowned"', driver.find_element(By.CSS_SELECTOR, 'label[for="closte-native-unowned-typed"]').text,
+                   'the label names the exact phrase for one ticked alias')
+    box.send_keys(Keys.SPACE)
+    check.true(unowned_field.get_attribute('required') is None, 'unticked again: no phrase needed')
+
     # ---------------------------------------------------------------- confirm, by keyboard
     driver.find_element(By.ID, 'closte-native-typed').send_keys('remove 1')
     tab_to(driver, 'closte-native-run').send_keys(Keys.ENTER)
@@ -363,6 +374,21 @@ def request(method, path, form=None, cookies=''):
     return answer.status, text
 
 
+def test_nothing_to_change(driver, check):
+    """Closte already holds what the network uses: no run is offered."""
+    wp('browser-reset')
+    sim('POST', '/reset')
+    sim('POST', '/config', {'latency_ms': 0, 'api_keys': [STATE['CLOSTE_E2E_KEY']]})
+    sim('POST', '/domains', {'domains': [NETWORK]})
+    driver.get(BASE + PAGE)
+    driver.find_element(By.ID, 'closte-native-preview').click()
+    wait_for(lambda: present(driver, '#closte-native-sync-progress'), 'the progress region')
+    wp('run-queue')
+    wait_for(lambda: present(driver, '.closte-native-nothing'), 'Nothing to change')
+    check.equal([], present(driver, '#closte-native-run'), 'no Run button when there is nothing to do')
+    check.equal([], present(driver, '#closte-native-sync-confirm'), 'no confirmation form either')
+
+
 def test_entries_refuse_others(driver, check):
     """Every entry (admin-post steps, the status endpoint) refuses a site administrator who is
     not a super admin, and a super admin without a valid nonce."""
@@ -394,7 +420,7 @@ def main():
     current = None
     try:
         log_in(driver)
-        for test in (test_sync_flow, test_failed_preview_and_cancel, test_entries_refuse_others):
+        for test in (test_sync_flow, test_failed_preview_and_cancel, test_nothing_to_change, test_entries_refuse_others):
             current = test.__name__
             t0 = time.time()
             test(driver, check)
