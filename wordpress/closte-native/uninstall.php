@@ -26,8 +26,7 @@ global $wpdb;
 // includes/class-alias-registry.php (closte_native_alias_), class-retry-queue.php
 // (closte_native_intent_), class-sync-service.php (closte_native_sync_state), and
 // compat/src/SslEndpoints.php (site transient closte_ssl_endpoint_<hash of the API URL>, with its
-// timeout). With a persistent object cache that transient lives in the cache alone, not here: it
-// expires within a day (SslEndpoints::REMEMBER_SECS).
+// timeout).
 $closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_'];
 foreach ($closte_native_prefixes as $closte_native_prefix) {
 	$closte_native_like = $wpdb->esc_like($closte_native_prefix) . '%';
@@ -38,6 +37,17 @@ foreach ($closte_native_prefixes as $closte_native_prefix) {
 		wp_cache_delete($closte_native_row->site_id . ':' . $closte_native_row->meta_key, 'site-options');
 		wp_cache_delete($closte_native_row->site_id . ':notoptions', 'site-options');
 	}
+}
+// With a persistent object cache the endpoint transient lives in the cache alone, out of the
+// query above: delete it by name for every API URL this process knows (the name rule of
+// SslEndpoints::storageKey(), on the URL as Settings::current() returns it). Another URL's
+// entry expires within a day (SslEndpoints::REMEMBER_SECS).
+$closte_native_urls = ['https://app.closte.com/api/client', ini_get('closte.api_url'), get_cfg_var('closte.api_url')];
+if (class_exists('Closte\\Compat\\Settings', false)) {
+	$closte_native_urls[] = \Closte\Compat\Settings::raw('closte.api_url');
+}
+foreach (array_unique(array_filter($closte_native_urls, 'is_string')) as $closte_native_url) {
+	delete_site_transient('closte_ssl_endpoint_' . substr(hash('sha256', rtrim(trim($closte_native_url), '/')), 0, 24));
 }
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
 

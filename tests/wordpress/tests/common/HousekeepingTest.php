@@ -77,16 +77,19 @@ final class HousekeepingTest extends E2eTestCase
 
     /**
      * Runs uninstall.php in this process (once per process: it defines WP_UNINSTALL_PLUGIN), so
-     * that what it leaves in the object cache shows.
+     * that what it leaves in the object cache shows. The uninstall runs as on a network with a
+     * persistent object cache (site transients in the cache alone), with database rows of ours
+     * from before: both kinds must go, and nothing else.
      */
     public function testUninstallRemovesOnlyWhatIsOursAndKeepsTheObjectCache(): void
     {
+        global $wpdb;
+        $wasInstalling = wp_installing(false); // an earlier test may leave it on: transients in the database
         // Ours, read once so the object cache holds them.
         update_site_option('closte_native_alias_owned.example', ['domain' => 'owned.example', 'site_id' => 1]);
-        $endpoint = 'closte_ssl_endpoint_' . substr(hash('sha256', 'http://example.invalid/api/client'), 0, 24);
-        set_site_transient($endpoint, '/ssl/install', 3600);
         $this->assertIsArray(get_site_option('closte_native_alias_owned.example'));
-        $this->assertSame('/ssl/install', get_site_transient($endpoint));
+        $stored = 'closte_ssl_endpoint_' . substr(hash('sha256', 'http://example.invalid/api/client'), 0, 24);
+        set_site_transient($stored, '/ssl/install', 3600);
         // Not ours, though named closte_: another plugin's transient and option; a cache entry.
         set_site_transient('closte_other', 'kept', 3600);
         update_site_option('closte_unrelated_setting', 'kept');
@@ -98,14 +101,24 @@ final class HousekeepingTest extends E2eTestCase
         Jobs::schedule(Retry_Queue::HOOK, 3600, ['add', 'retry.example', 1, 2, 'token']);
         standin_as_store(time() + 3600, 'someone_elses_hook', [], '');
         $this->assertNotFalse(wp_next_scheduled('closte_native_remove_renamed', $renamedArgs));
+        $rows = static fn (string $name): int => (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$wpdb->sitemeta} WHERE meta_key = %s", $name));
+        $this->assertSame(1, $rows("_site_transient_$stored"));
 
+        // From here on, as with a persistent object cache: the configured API URL's endpoint is
+        // remembered in the cache only.
+        $wasExternal = wp_using_ext_object_cache(true);
+        $cached = 'closte_ssl_endpoint_' . substr(hash('sha256', 'http://127.0.0.1:' . CLOSTE_E2E_SIM_PORT . '/api/client'), 0, 24);
+        set_site_transient($cached, '/ssl/install', 3600);
+        $this->assertSame('/ssl/install', wp_cache_get($cached, 'site-transient'));
         require_once ABSPATH . 'wp-admin/includes/plugin.php';
         try {
             $this->assertTrue(uninstall_plugin('closte-native/closte-native.php'));
 
             $this->assertFalse(get_site_option('closte_native_alias_owned.example'), 'gone, from the cache too');
-            $this->assertFalse(get_site_transient($endpoint));
-            $this->assertSame('kept', get_site_transient('closte_other'));
+            $this->assertSame(0, $rows("_site_transient_$stored"));
+            $this->assertSame(0, $rows("_site_transient_timeout_$stored"));
+            $this->assertFalse(wp_cache_get($cached, 'site-transient'), 'the endpoint kept in the object cache');
+            $this->assertSame(1, $rows('_site_transient_closte_other'), 'another plugin\'s transient stays');
             $this->assertSame('kept', get_site_option('closte_unrelated_setting'));
             $this->assertSame('kept', wp_cache_get('unrelated-entry', 'e2e-housekeeping'), 'the object cache is not flushed');
             $this->assertFalse(wp_next_scheduled('closte_native_remove_renamed', $renamedArgs), 'WP-Cron: the rename hook is unscheduled');
@@ -113,9 +126,11 @@ final class HousekeepingTest extends E2eTestCase
             $this->assertSame([], standin_as_jobs(Retry_Queue::HOOK, 'pending'));
             $this->assertCount(1, standin_as_jobs('someone_elses_hook', 'pending'));
         } finally {
+            wp_using_ext_object_cache($wasExternal);
             delete_site_transient('closte_other');
             delete_site_option('closte_unrelated_setting');
             wp_unschedule_hook('closte_native_remove_renamed');
+            wp_installing($wasInstalling);
         }
     }
 
