@@ -13,7 +13,7 @@ extract() {
     --keyword=_x:1,2c --keyword=_n:1,2 --add-comments=translators: \
     --package-name=closte-native --package-version="$(sed -n "s/^define('CLOSTE_NATIVE_VERSION', '\(.*\)');/\1/p" closte-native.php)" \
     --msgid-bugs-address=https://github.com/closte-native/closte/issues \
-    -o "$1" closte-native.php includes/*.php
+    -o "$1" closte-native.php $(find includes -name '*.php' | LC_ALL=C sort)
   sed -i 's/charset=CHARSET/charset=UTF-8/' "$1"
 }
 

@@ -34,22 +34,8 @@ define('CLOSTE_NATIVE_DIR', __DIR__);
 // shipped here (needs curl). The bootstrap defines nothing when the extension is there.
 require_once __DIR__ . '/compat/bootstrap.php';
 
-require_once __DIR__ . '/includes/class-logger.php';
-require_once __DIR__ . '/includes/class-sync-messages.php';
-require_once __DIR__ . '/includes/class-network-domains.php';
-require_once __DIR__ . '/includes/class-alias-registry.php';
-require_once __DIR__ . '/includes/class-jobs.php';
-require_once __DIR__ . '/includes/class-retry-queue.php';
-require_once __DIR__ . '/includes/class-certificate-watch.php';
-require_once __DIR__ . '/includes/class-alias-changes.php';
-require_once __DIR__ . '/includes/class-domain-hooks.php';
-require_once __DIR__ . '/includes/class-connection-test.php';
-require_once __DIR__ . '/includes/class-sync-service.php';
-require_once __DIR__ . '/includes/class-sync-page.php';
-require_once __DIR__ . '/includes/class-site-health.php';
-require_once __DIR__ . '/includes/class-status-report.php';
-require_once __DIR__ . '/includes/class-domain-report.php';
-require_once __DIR__ . '/includes/class-cli-command.php';
-require_once __DIR__ . '/includes/class-plugin.php';
+// Every class of the plugin loads on first use from includes/<role>/ (see the autoloader).
+require_once __DIR__ . '/includes/class-autoloader.php';
+\Closte_Native\Autoloader::register();
 
 \Closte_Native\Plugin::boot();

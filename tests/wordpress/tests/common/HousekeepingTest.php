@@ -3,7 +3,7 @@
 declare(strict_types=1);
 
 use Closte\Tests\E2e\E2eTestCase;
-use Closte_Native\Jobs;
+use Closte_Native\Background_Jobs;
 use Closte_Native\Logger;
 use Closte_Native\Plugin;
 use Closte_Native\Retry_Queue;
@@ -98,7 +98,7 @@ final class HousekeepingTest extends E2eTestCase
         $renamedArgs = ['old.example', 1, 'new.example'];
         wp_schedule_single_event(time() + 3600, 'closte_native_remove_renamed', $renamedArgs);
         standin_as_store(time() + 3600, 'closte_native_remove_renamed', ['old2.example', 1, 'new2.example'], '');
-        Jobs::schedule(Retry_Queue::HOOK, 3600, ['add', 'retry.example', 1, 2, 'token']);
+        Background_Jobs::schedule(Retry_Queue::HOOK, 3600, ['add', 'retry.example', 1, 2, 'token']);
         standin_as_store(time() + 3600, 'someone_elses_hook', [], '');
         $this->assertNotFalse(wp_next_scheduled('closte_native_remove_renamed', $renamedArgs));
         $rows = static fn (string $name): int => (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$wpdb->sitemeta} WHERE meta_key = %s", $name));

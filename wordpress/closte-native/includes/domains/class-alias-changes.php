@@ -50,7 +50,7 @@ final class Alias_Changes {
 			$record  = wu_get_domain($item_id);
 			$site_id = is_object($record) && method_exists($record, 'get_site_id') ? (int) $record->get_site_id() : 0;
 		}
-		Jobs::schedule(self::RENAMED_HOOK, 0, [$old, $site_id, (string) $new]);
+		Background_Jobs::schedule(self::RENAMED_HOOK, 0, [$old, $site_id, (string) $new]);
 	}
 
 	/**

@@ -47,7 +47,7 @@ final class Certificate_Watch {
 			Logger::log(sprintf('certificate request for %s failed (%s): %s', $domain, $ssl['error_kind'], $ssl['error']), 'warning', Logger::SSL_HANDLE);
 		}
 
-		Jobs::schedule(self::HOOK, self::check_interval(), [$domain, $site_id, 1]);
+		Background_Jobs::schedule(self::HOOK, self::check_interval(), [$domain, $site_id, 1]);
 	}
 
 	/**
@@ -99,7 +99,7 @@ final class Certificate_Watch {
 
 		$interval = self::check_interval();
 		Logger::log(sprintf('certificate for %s not active yet (%s, check %d/%d); next check in %d s', $domain, $reason, $check, $max, $interval), 'info', Logger::SSL_HANDLE);
-		Jobs::schedule(self::HOOK, $interval, [$domain, (int) $site_id, $check + 1]);
+		Background_Jobs::schedule(self::HOOK, $interval, [$domain, (int) $site_id, $check + 1]);
 	}
 
 	/**

@@ -13,7 +13,7 @@ defined('ABSPATH') || exit;
  * Every job is stored in Action Scheduler's tables (or WP-Cron without it), so it survives a
  * restart and runs on whichever web server of the network picks it up.
  */
-final class Jobs {
+final class Background_Jobs {
 
 	/** Action Scheduler group, shown in Tools > Scheduled Actions. */
 	const GROUP = 'closte';

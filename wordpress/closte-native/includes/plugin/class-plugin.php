@@ -21,8 +21,8 @@ defined('ABSPATH') || exit;
  *   replacing both stock objects; the legacy provider is not registered at all.
  * - 2.4.x (no registry): our Host_Provider on `wp_ultimo_host_providers_load`, with every
  *   callback of the stock Closte_Host_Provider detached.
- * The classes that extend Ultimate Multisite's are loaded only inside those hooks (this plugin
- * loads before Ultimate Multisite: plugins load in name order).
+ * The classes that extend Ultimate Multisite's are first named, and so autoloaded, only inside
+ * those hooks (this plugin loads before Ultimate Multisite: plugins load in name order).
  */
 final class Plugin {
 
@@ -126,7 +126,6 @@ final class Plugin {
 	 */
 	public static function register_registry_integration($registry): void {
 
-		require_once CLOSTE_NATIVE_DIR . '/includes/class-registry-integration.php';
 		$registry->register(new Registry_Integration());
 	}
 
@@ -138,7 +137,6 @@ final class Plugin {
 	 */
 	public static function register_registry_module($registry): void {
 
-		require_once CLOSTE_NATIVE_DIR . '/includes/class-registry-domain-mapping.php';
 		$registry->add_capability('closte', new Registry_Domain_Mapping());
 	}
 
@@ -153,8 +151,6 @@ final class Plugin {
 		}
 
 		self::detach_stock_integration();
-
-		require_once CLOSTE_NATIVE_DIR . '/includes/class-host-provider.php';
 
 		Host_Provider::get_instance();
 	}

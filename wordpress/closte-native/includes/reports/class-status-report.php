@@ -56,7 +56,7 @@ final class Status_Report {
 	private static function pending(string $hook): int {
 
 		if (function_exists('as_get_scheduled_actions')) {
-			return count(as_get_scheduled_actions(['hook' => $hook, 'group' => Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], 'ids'));
+			return count(as_get_scheduled_actions(['hook' => $hook, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], 'ids'));
 		}
 		$count = 0;
 		foreach ((array) _get_cron_array() as $events) {

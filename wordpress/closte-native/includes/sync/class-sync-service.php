@@ -203,7 +203,7 @@ final class Sync_Service {
 				}
 				$args = [(string) ($state['mode'] ?? ''), (string) ($state['run'] ?? '')];
 				if (function_exists('as_unschedule_all_actions')) {
-					as_unschedule_all_actions(self::JOB_HOOK, $args, Jobs::GROUP);
+					as_unschedule_all_actions(self::JOB_HOOK, $args, Background_Jobs::GROUP);
 				}
 				wp_clear_scheduled_hook(self::JOB_HOOK, $args);
 				if ('apply' === ($state['mode'] ?? '') && is_array($state['plan'] ?? null)) {
@@ -715,7 +715,7 @@ final class Sync_Service {
 				'heartbeat'    => time(),
 			]
 		);
-		Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
+		Background_Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
 
 		return true;
 	}

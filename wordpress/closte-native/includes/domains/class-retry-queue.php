@@ -63,7 +63,7 @@ final class Retry_Queue {
 		$max = self::max_attempts();
 		if ($attempt < $max) {
 			$delay = self::retry_delay($attempt);
-			Jobs::schedule(self::HOOK, $delay, [$operation, $domain, $site_id, $attempt + 1, $intent]);
+			Background_Jobs::schedule(self::HOOK, $delay, [$operation, $domain, $site_id, $attempt + 1, $intent]);
 			Logger::log(sprintf('%s_domain %s (site %d): rescheduled as attempt %d/%d in %d s', $operation, $domain, $site_id, $attempt + 1, $max, $delay), 'warning');
 			return;
 		}
