@@ -21,7 +21,8 @@ if (extension_loaded('closte') || function_exists('closte_add_domain') || !funct
     foreach ([
         'Exceptions', 'Text', 'Punycode', 'Version', 'DomainName', 'Settings', 'ErrorKind', 'Failure',
         'Answer', 'RetryAfter', 'Outcome', 'HttpRequest', 'HttpResponse', 'Sleep', 'CaBundle', 'Stats',
-        'SslEndpoints', 'Scheduler', 'Client', 'Jobs', 'Sync', 'Api',
+        'SslEndpoints', 'Scheduler', 'Client/Request', 'Client/Ssl', 'Client/Operations', 'Client', 'Jobs',
+        'Sync', 'Api',
     ] as $file) {
         require_once __DIR__ . "/src/$file.php";
     }
