@@ -17,24 +17,28 @@ final class PlainHttpApiUrlTest extends E2eTestCase
     private const MESSAGE = 'closte.api_url must use https:// (http:// only for a loopback host: 127.0.0.0/8, [::1] or localhost), '
         . 'because the API key would otherwise travel in cleartext: "' . self::URL . '"';
 
-    private static function setApiUrl(?string $url): void
+    /**
+     * Sets closte.api_url for this process and returns the value it replaces (the harness points
+     * it at the simulator at runtime, so "restore" must put that value back, not php.ini's).
+     */
+    private static function setApiUrl(string $url): string
     {
         if ('php' === CLOSTE_E2E_IMPL) {
-            null === $url ? \Closte\Compat\Settings::restore('closte.api_url') : \Closte\Compat\Settings::set('closte.api_url', $url);
-        } else {
-            null === $url ? ini_restore('closte.api_url') : ini_set('closte.api_url', $url);
+            return (string) \Closte\Compat\Settings::set('closte.api_url', $url);
         }
+        return (string) ini_set('closte.api_url', $url);
     }
 
     public function testTheWizardAndSiteHealthShowWhyAPlainHttpUrlIsRefused(): void
     {
-        self::setApiUrl(self::URL);
+        $simulator = self::setApiUrl(self::URL);
         try {
             $wizard = Connection_Test::run();
             $health = Site_Health::connection_test();
         } finally {
-            self::setApiUrl(null);
+            self::setApiUrl($simulator);
         }
+        $this->assertStringStartsWith('http://127.0.0.1:', $simulator, 'the simulator\'s URL is back for the tests that follow');
 
         $this->assertInstanceOf(\WP_Error::class, $wizard);
         $this->assertSame('closte-not-configured', $wizard->get_error_code());
