@@ -9,8 +9,10 @@
 //! - `client`: the Closte client API: endpoints, one request function with deadline, cap and
 //!   retry, answer decoding, the failure classifier, outcomes, SSL-endpoint cache, reconcile;
 //! - `transport`: the rustls configuration and counting connector of the shared HTTP client;
-//! - `runtime`: the one accessor of the tokio runtime and HTTP client, with its fork rules;
-//! - `fork`: every process-wide lock is free in a forked child (pthread_atfork);
+//! - `runtime`: the one accessor of the tokio runtime and HTTP client, with its fork rules and
+//!   the list of every process-wide lock a fork must find free;
+//! - `fork`: the pthread_atfork handlers that take those locks before a fork and free them in
+//!   parent and child (it depends on no other module);
 //! - `jobs`: the per-process table of non-blocking jobs;
 //! - `stats`: process-wide counters.
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::config::Settings;
+use crate::fork::ProcessLocks;
 
 /// What could not be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +142,26 @@ pub(crate) fn hold_for_fork() -> Box<dyn std::any::Any> {
     Box::new(ENGINE.lock().unwrap_or_else(|p| p.into_inner()))
 }
 
+/// Every process-wide lock of this crate, which the fork handlers take before each fork: job
+/// table, SSL cache, runtime accessor. No code path holds one of them while taking another, so
+/// this order cannot deadlock with a runtime thread. Listed here, where the threads that could
+/// hold them are started, so that `crate::fork` depends on nothing in the crate.
+struct EveryLock;
+
+impl ProcessLocks for EveryLock {
+    fn hold() -> Vec<Box<dyn std::any::Any>> {
+        vec![
+            crate::jobs::hold_for_fork(),
+            crate::client::ssl_cache::hold_for_fork(),
+            hold_for_fork(),
+        ]
+    }
+}
+
 /// The runtime handle and the shared client, building (or rebuilding after fork) as needed.
 pub fn acquire(settings: &Settings) -> Result<(Handle, reqwest::Client), StartError> {
     // Before the first thread exists: from now on a fork must not find a lock taken.
-    crate::fork::install_handlers();
+    crate::fork::install_handlers::<EveryLock>();
     let mut guard = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
     let pid = std::process::id();
     if guard.as_ref().is_some_and(|engine| engine.pid != pid) {
@@ -300,5 +317,79 @@ mod tests {
             0,
             "the runtime's threads end at shutdown"
         );
+    }
+}
+
+// `cfg(test)` on its own line: cargo-mutants skips what it marks, and mutated this module
+// under `cfg(all(test, unix))`.
+#[cfg(test)]
+#[cfg(unix)]
+mod fork_tests {
+    use super::EveryLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Takes every lock the handlers must cover, as a runtime thread would.
+    fn hold_all() -> Vec<Box<dyn std::any::Any>> {
+        vec![
+            crate::jobs::hold_for_fork(),
+            crate::client::ssl_cache::hold_for_fork(),
+            super::hold_for_fork(),
+        ]
+    }
+
+    #[test]
+    fn a_child_forked_while_another_thread_holds_the_locks_finds_them_free() {
+        crate::fork::install_handlers::<EveryLock>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let holder = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let guards = hold_all();
+                    std::thread::sleep(Duration::from_millis(2));
+                    drop(guards);
+                    std::thread::yield_now();
+                }
+            })
+        };
+        let mut hung = 0;
+        for _ in 0..20 {
+            if hung > 0 {
+                break; // one is proof enough
+            }
+            // SAFETY: the child only takes and drops this crate's mutexes (which the handlers
+            // left free) and leaves with _exit, running nothing else of the test harness.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                drop(hold_all());
+                // SAFETY: ends the child at once, without the parent's atexit work.
+                unsafe { libc::_exit(0) };
+            }
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let mut status = 0;
+            loop {
+                // SAFETY: waits for our own child; status is a valid out pointer.
+                let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                if done == pid {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    // SAFETY: kills and reaps our own hung child.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                        libc::waitpid(pid, &mut status, 0);
+                    }
+                    hung += 1;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        holder.join().unwrap();
+        assert_eq!(hung, 0, "children that found a lock taken for ever");
     }
 }
