@@ -97,7 +97,7 @@ install_for() {
     { rm -f "$ext_dir/closte.so"; echo "install-extension: $file does not load into PHP $version" >&2; return 1; }
   ini_text="; priority=20
 ; closte: Closte host integration for Ultimate Multisite. Every setting is listed with its default;
-; uncomment one to change it (the project's README, \"Configuration\", explains each).
+; uncomment one to change it (the project's docs/operator-guide.md, \"Configuration\", explains each).
 extension=closte.so
 ; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; closte.api_key is a fallback.
 $settings

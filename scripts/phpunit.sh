@@ -6,7 +6,7 @@
 # Usage: scripts/phpunit.sh extension|php [PHPUnit arguments...]
 #   extension  loads CLOSTE_SO (the release .so under test)
 #   php        loads no closte extension: the plugin's PHP implementation, with curl and intl;
-#              the group native-only is left out (README, "Tests")
+#              the group native-only is left out (docs/testing.md)
 # Environment: PHP (default php), PHPUNIT (default /usr/bin/phpunit), CLOSTE_SO, CLOSTE_SIM,
 # CLOSTE_TEST_HOOKS_SO (the debug .so with the test-hooks feature, for the panic tests).
 set -euo pipefail

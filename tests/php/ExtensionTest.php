@@ -67,11 +67,11 @@ final class ExtensionTest extends ClosteTestCase
         ], self::registeredDefaults());
     }
 
-    public function testTheReadmeAndTheInstallerFollowTheRegisteredDefaults(): void
+    public function testTheOperatorGuideAndTheInstallerFollowTheRegisteredDefaults(): void
     {
         $registered = self::registeredDefaults();
-        $readme = (string) file_get_contents(dirname(__DIR__, 2) . '/README.md');
-        preg_match_all('/^\| `(closte\.[a-z_]+)` \| (.*?) \|/m', $readme, $rows, PREG_SET_ORDER);
+        $guide = (string) file_get_contents(dirname(__DIR__, 2) . '/docs/operator-guide.md');
+        preg_match_all('/^\| `(closte\.[a-z_]+)` \| (.*?) \|/m', $guide, $rows, PREG_SET_ORDER);
         $documented = [];
         foreach ($rows as [, $name, $default]) {
             // "(empty)" or "`value`", plus a note for the user agent.
@@ -81,7 +81,7 @@ final class ExtensionTest extends ClosteTestCase
         $expected['closte.user_agent'] = 'closte-php/<version>'; // the documented effective value of ''
         ksort($expected);
         ksort($documented);
-        $this->assertSame($expected, $documented, 'README.md, "Configuration": one row per setting with its default');
+        $this->assertSame($expected, $documented, 'docs/operator-guide.md, "Configuration": one row per setting with its default');
 
         // The installer writes the ini from the loaded extension's own defaults.
         $script = (string) file_get_contents(dirname(__DIR__, 2) . '/scripts/install-extension.sh');

@@ -82,7 +82,7 @@ def wp_background(*args):
 
 
 def sim(method, path, body=None):
-    """The simulator's control API (README: The Closte simulator)."""
+    """The simulator's control API (docs/simulator.md)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request('http://127.0.0.1:%s/__sim%s' % (STATE['CLOSTE_E2E_SIM_PORT'], path),
                                      data=data, method=method, headers={'Content-Type': 'application/json'})
