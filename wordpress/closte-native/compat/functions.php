@@ -10,7 +10,7 @@ declare(strict_types=1);
 
 use Closte\Compat\Api;
 use Closte\Compat\DomainName;
-use Closte\Compat\Jobs;
+use Closte\Compat\JobTable;
 use Closte\Compat\Settings;
 use Closte\Compat\Stats;
 use Closte\Compat\Sync;
@@ -78,7 +78,7 @@ function closte_wait(array $job_ids = [], float $timeout = 30.0): array
 
 function closte_pending(): int
 {
-    return Jobs::pending();
+    return JobTable::pending();
 }
 
 function closte_sync(array $domains, ?array $options = null): array

@@ -196,12 +196,12 @@ final class Answer
         if (self::looksLikeHtml($body)) {
             return 'Closte answered with an HTML page instead of JSON';
         }
-        return sprintf('Closte answered with malformed JSON (%d bytes, starts "%s")', strlen($body), Text::escape(Text::lossy(substr($body, 0, 60))));
+        return sprintf('Closte answered with malformed JSON (%d bytes, starts "%s")', strlen($body), Escape::debug(Utf8::lossy(substr($body, 0, 60))));
     }
 
     private static function looksLikeHtml(string $body): bool
     {
-        $head = ltrim(strtolower(Text::lossy(substr($body, 0, 256))));
+        $head = ltrim(strtolower(Utf8::lossy(substr($body, 0, 256))));
         return str_starts_with($head, '<!doctype html') || str_starts_with($head, '<html') || str_contains($head, '<body');
     }
 
@@ -218,6 +218,6 @@ final class Answer
 
     private static function cap(string $text): string
     {
-        return Text::truncate(Text::lossy($text), self::MAX_MESSAGE_CHARS);
+        return Utf8::truncate(Utf8::lossy($text), self::MAX_MESSAGE_CHARS);
     }
 }

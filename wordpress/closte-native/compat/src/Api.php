@@ -52,14 +52,14 @@ final class Api
         if (!in_array($operation, Client::OPERATIONS, true)) {
             throw new ClosteException(sprintf(
                 'unknown operation "%s": expected one of %s',
-                Text::escape($operation),
+                Escape::debug($operation),
                 implode(', ', Client::OPERATIONS)
             ), 4);
         }
         $name = DomainName::parse($domain);
         $client = self::client();
         $takesSiteId = $operation === 'add_domain' || $operation === 'remove_domain';
-        return Jobs::submit($client, $operation, $name, $takesSiteId ? $siteId : null);
+        return JobTable::submit($client, $operation, $name, $takesSiteId ? $siteId : null);
     }
 
     public static function wait(array $jobIds, float $timeout): array
@@ -77,6 +77,6 @@ final class Api
                 $ids[] = max(0, $id);
             }
         }
-        return Jobs::wait($ids, $timeout);
+        return JobTable::wait($ids, $timeout);
     }
 }

@@ -30,7 +30,7 @@ final class DomainName
     public static function parse(string $input): self
     {
         $problem = null;
-        $valid = Text::validUtf8Prefix($input);
+        $valid = Utf8::validPrefix($input);
         if ($valid < strlen($input)) {
             $problem = "not valid UTF-8 (bad byte at offset $valid)";
         } else {
@@ -40,7 +40,7 @@ final class DomainName
                 $problem = $p->getMessage();
             }
         }
-        $shown = Text::truncate(Text::escape($input), 80);
+        $shown = Utf8::truncate(Escape::debug($input), 80);
         throw new InvalidDomainException("invalid domain \"$shown\": $problem", 1);
     }
 
@@ -69,9 +69,9 @@ final class DomainName
             throw new Problem(sprintf('the input is %d bytes long, far beyond a host name', strlen($input)));
         }
         // Structural checks on the raw text, so the message points at what the operator typed.
-        $chars = Text::chars($input);
+        $chars = Utf8::chars($input);
         foreach ($chars as $position => $char) {
-            $point = Text::codePoint($char);
+            $point = Utf8::codePoint($char);
             if ($point <= 0x1F || ($point >= 0x7F && $point <= 0x9F) || self::isInvisible($point)) {
                 throw new Problem("control character at position $position");
             }
@@ -89,7 +89,7 @@ final class DomainName
         if ($scheme !== false) {
             throw new Problem(sprintf(
                 'it is a URL with scheme "%s://"; give the bare host name',
-                Text::truncate(substr($input, 0, $scheme), 16)
+                Utf8::truncate(substr($input, 0, $scheme), 16)
             ));
         }
         foreach ($chars as $position => $char) {
@@ -110,7 +110,7 @@ final class DomainName
             if (filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false) {
                 throw new Problem("\"$host\" is an IP address, not a domain name");
             }
-            throw new Problem(sprintf('contains a port (":%s"); give the host name', Text::truncate(substr($input, $colon + 1), 8)));
+            throw new Problem(sprintf('contains a port (":%s"); give the host name', Utf8::truncate(substr($input, $colon + 1), 8)));
         }
         $withoutRoot = str_ends_with($input, '.') ? substr($input, 0, -1) : $input;
         if (filter_var($withoutRoot, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false) {
@@ -135,7 +135,7 @@ final class DomainName
                 ? 'a wildcard needs at least two labels after "*." (like *.example.com)'
                 : "\"$last\" has a single label; a mapped domain needs a dot (like example.com)");
         }
-        if (Text::isDigits($last)) {
+        if (Ascii::isDigits($last)) {
             throw new Problem("top-level label \"$last\" is all digits");
         }
         $name = $wildcard ? "*.$ascii" : $ascii;
@@ -155,7 +155,7 @@ final class DomainName
             $ascii = strtolower($name);
             foreach (explode('.', $ascii) as $label) {
                 if (str_starts_with($label, 'xn--') && self::unicodeOfAceLabel($label) === null) {
-                    throw new Problem(sprintf('label "%s" is not a valid internationalised name (IDNA/UTS 46)', Text::truncate($label, 40)));
+                    throw new Problem(sprintf('label "%s" is not a valid internationalised name (IDNA/UTS 46)', Utf8::truncate($label, 40)));
                 }
             }
         } else {
@@ -219,10 +219,10 @@ final class DomainName
         $labels = preg_split('/[.。．｡]/u', $name) ?: [$name];
         foreach ($labels as $label) {
             if (self::uts46ToAscii($label) === null) {
-                return Text::truncate($label, 40);
+                return Utf8::truncate($label, 40);
             }
         }
-        return Text::truncate($name, 40);
+        return Utf8::truncate($name, 40);
     }
 
     private static function checkLabel(string $label): void
@@ -233,12 +233,12 @@ final class DomainName
         if (preg_match('/[^a-zA-Z0-9-]/u', $label, $bad) === 1) {
             throw new Problem(sprintf(
                 'label "%s" contains %s (allowed: letters, digits, hyphen)',
-                Text::truncate($label, 40),
+                Utf8::truncate($label, 40),
                 self::describe($bad[0])
             ));
         }
         if (strlen($label) > self::MAX_LABEL_LEN) {
-            throw new Problem(sprintf('label "%s" is %d characters long (at most %d)', Text::truncate($label, 20), strlen($label), self::MAX_LABEL_LEN));
+            throw new Problem(sprintf('label "%s" is %d characters long (at most %d)', Utf8::truncate($label, 20), strlen($label), self::MAX_LABEL_LEN));
         }
         if ($label[0] === '-' || $label[strlen($label) - 1] === '-') {
             throw new Problem("label \"$label\" starts or ends with a hyphen");
@@ -263,8 +263,8 @@ final class DomainName
     {
         foreach (preg_split('/[.。．｡]/u', $name) ?: [] as $label) {
             $seen = [];
-            foreach (Text::chars($label) as $char) {
-                $script = self::scriptOf(Text::codePoint($char));
+            foreach (Utf8::chars($label) as $char) {
+                $script = self::scriptOf(Utf8::codePoint($char));
                 if ($script !== null && !in_array($script, $seen, true)) {
                     $seen[] = $script;
                 }
@@ -272,7 +272,7 @@ final class DomainName
             if (count($seen) > 1) {
                 throw new Problem(sprintf(
                     'label "%s" mixes %s letters (a look-alike of another name)',
-                    Text::truncate($label, 40),
+                    Utf8::truncate($label, 40),
                     implode(' and ', $seen)
                 ));
             }
@@ -295,7 +295,7 @@ final class DomainName
 
     private static function describe(string $char): string
     {
-        $point = Text::codePoint($char);
+        $point = Utf8::codePoint($char);
         return $point > 0x20 && $point < 0x7F ? "'$char'" : sprintf('U+%04X', $point);
     }
 }

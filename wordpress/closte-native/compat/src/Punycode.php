@@ -76,7 +76,7 @@ final class Punycode
             array_splice($output, $i, 0, [$n]);
             $i++;
         }
-        $text = implode('', array_map([Text::class, 'fromCodePoint'], $output));
+        $text = implode('', array_map([Utf8::class, 'fromCodePoint'], $output));
         $hasNonAscii = max($output ?: [0]) >= 0x80;
         // Upper case, controls, separators and symbols never survive IDNA mapping.
         if (!$hasNonAscii || preg_match('/[\p{Lu}\p{C}\p{Z}\p{S}\p{P}]/u', str_replace('-', '', $text)) === 1) {

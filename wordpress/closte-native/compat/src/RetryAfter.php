@@ -18,7 +18,7 @@ final class RetryAfter
     public static function parse(string $value, int $now): ?int
     {
         $value = trim($value);
-        if ($value !== '' && Text::isDigits($value)) {
+        if ($value !== '' && Ascii::isDigits($value)) {
             return strlen(ltrim($value, '0')) > 18 ? PHP_INT_MAX : (int) $value;
         }
         $at = self::httpDate($value);
@@ -36,7 +36,7 @@ final class RetryAfter
                 return null;
             }
             [$day, $month, $year] = $date;
-            if (!Text::isDigits($year)) {
+            if (!Ascii::isDigits($year)) {
                 return null;
             }
             $year = (int) $year;
@@ -47,7 +47,7 @@ final class RetryAfter
         } else {
             return null;
         }
-        if (!Text::isDigits((string) $year) || !Text::isDigits($day) || (int) $day < 1 || (int) $day > 31) {
+        if (!Ascii::isDigits((string) $year) || !Ascii::isDigits($day) || (int) $day < 1 || (int) $day > 31) {
             return null;
         }
         $monthIndex = array_search($month, self::MONTHS, true);
@@ -56,7 +56,7 @@ final class RetryAfter
             return null;
         }
         foreach ($hms as $part) {
-            if (!Text::isDigits($part)) {
+            if (!Ascii::isDigits($part)) {
                 return null;
             }
         }

@@ -194,7 +194,7 @@ final class Settings
 
     private static function parseApiUrl(string $raw): string
     {
-        $shown = Text::escape($raw);
+        $shown = Escape::debug($raw);
         $lower = strtolower($raw);
         if (str_starts_with($lower, 'https://')) {
             $rest = substr($raw, 8);
@@ -263,7 +263,7 @@ final class Settings
                 '%s must be a number of seconds above 0 and at most %s, got "%s"',
                 $key,
                 self::MAX_TIMEOUT_SECS,
-                Text::escape($raw)
+                Escape::debug($raw)
             ), 2);
         }
         return $secs;
@@ -278,7 +278,7 @@ final class Settings
                 $key,
                 $min,
                 $max,
-                Text::escape($raw)
+                Escape::debug($raw)
             ), 2);
         }
         return $secs;
@@ -292,7 +292,7 @@ final class Settings
                 $key,
                 $min,
                 $max,
-                Text::escape($raw)
+                Escape::debug($raw)
             ), 2);
         }
         return (int) $raw;

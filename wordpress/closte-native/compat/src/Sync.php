@@ -191,7 +191,7 @@ final class Sync
                 default:
                     throw new ClosteException(sprintf(
                         'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty or progress',
-                        Text::escape((string) $key)
+                        Escape::debug((string) $key)
                     ), 4);
             }
         }

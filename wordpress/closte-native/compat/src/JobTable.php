@@ -1,7 +1,7 @@
 <?php
 /**
- * closte_enqueue / closte_wait / closte_pending of the PHP implementation, and the drain at
- * the end of the request.
+ * The per-process job table of the PHP implementation (jobs.rs in the extension):
+ * closte_enqueue / closte_wait / closte_pending, and the drain at the end of the request.
  *
  * The difference from the extension: PHP has no thread to run a job while the script goes on.
  * A job starts its first request at once (closte_enqueue pumps the loop without waiting) and
@@ -17,7 +17,7 @@ declare(strict_types=1);
 
 namespace Closte\Compat;
 
-final class Jobs
+final class JobTable
 {
     /** @var array<int, array{operation: string, domain: string, site_id: ?int, started: float, task: int, outcome: ?Outcome}> */
     private static array $entries = [];

@@ -1,7 +1,7 @@
 <?php
 /**
- * Text helpers shared by the PHP implementation: UTF-8 splitting without mbstring, and the
- * escaping and shortening the extension applies to every input it quotes in a message.
+ * UTF-8 without mbstring (which managed hosts do not always load): validation, lossy
+ * decoding, characters and code points, and shortening by characters.
  *
  * @package Closte_Native
  */
@@ -10,7 +10,7 @@ declare(strict_types=1);
 
 namespace Closte\Compat;
 
-final class Text
+final class Utf8
 {
     /** One well-formed UTF-8 sequence (RFC 3629), for validation without mbstring. */
     private const UTF8_CHAR = '(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]'
@@ -18,7 +18,7 @@ final class Text
         . '|[\xF1-\xF3][\x80-\xBF]{3}|\xF4[\x80-\x8F][\x80-\xBF]{2})';
 
     /** Length in bytes of the longest valid UTF-8 prefix of $bytes. */
-    public static function validUtf8Prefix(string $bytes): int
+    public static function validPrefix(string $bytes): int
     {
         preg_match('/\A' . self::UTF8_CHAR . '*+/', $bytes, $match);
         return strlen($match[0] ?? '');
@@ -71,53 +71,10 @@ final class Text
             . chr(0x80 | (($point >> 6) & 0x3F)) . chr(0x80 | ($point & 0x3F));
     }
 
-    /** True for a non-empty run of ASCII digits (ctype is not always loaded). */
-    public static function isDigits(string $text): bool
-    {
-        return preg_match('/^[0-9]+$/D', $text) === 1;
-    }
-
-    /** Characters in valid UTF-8 $text. */
-    public static function length(string $text): int
-    {
-        return (int) preg_match_all('/./us', $text);
-    }
-
     /** $text cut after $max characters, with "…" when cut. */
     public static function truncate(string $text, int $max): string
     {
         $chars = self::chars($text);
         return count($chars) <= $max ? $text : implode('', array_slice($chars, 0, $max)) . '…';
-    }
-
-    /**
-     * Quotes, backslashes and invisible characters escaped the way the extension's messages
-     * show them (`\n`, `\"`, `\u{200b}`), so a message or log line never carries them raw.
-     */
-    public static function escape(string $text): string
-    {
-        $out = '';
-        foreach (self::chars(self::lossy($text)) as $char) {
-            $out .= match ($char) {
-                "\0" => '\\0',
-                "\t" => '\\t',
-                "\r" => '\\r',
-                "\n" => '\\n',
-                '\\' => '\\\\',
-                '"' => '\\"',
-                "'" => "\\'",
-                default => self::isPrintable($char) ? $char : sprintf('\\u{%x}', self::codePoint($char)),
-            };
-        }
-        return $out;
-    }
-
-    private static function isPrintable(string $char): bool
-    {
-        if ($char === ' ') {
-            return true;
-        }
-        // Controls, format characters (zero-width, bidi), separators and unassigned points.
-        return preg_match('/^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}]$/u', $char) !== 1;
     }
 }
