@@ -11,6 +11,7 @@ declare(strict_types=1);
 use Closte\Compat\Api;
 use Closte\Compat\DomainName;
 use Closte\Compat\JobTable;
+use Closte\Compat\Operation;
 use Closte\Compat\Settings;
 use Closte\Compat\Stats;
 use Closte\Compat\Sync;
@@ -18,22 +19,22 @@ use Closte\Compat\Version;
 
 function closte_add_domain(string $domain, int $site_id = 0): array
 {
-    return Api::domainCall('add_domain', $domain, $site_id);
+    return Api::domainCall(Operation::AddDomain, $domain, $site_id);
 }
 
 function closte_remove_domain(string $domain, int $site_id = 0): array
 {
-    return Api::domainCall('remove_domain', $domain, $site_id);
+    return Api::domainCall(Operation::RemoveDomain, $domain, $site_id);
 }
 
 function closte_request_ssl(string $domain): array
 {
-    return Api::domainCall('request_ssl', $domain, null);
+    return Api::domainCall(Operation::RequestSsl, $domain, null);
 }
 
 function closte_ssl_status(string $domain): array
 {
-    return Api::domainCall('ssl_status', $domain, null);
+    return Api::domainCall(Operation::SslStatus, $domain, null);
 }
 
 function closte_list_domains(): array

@@ -30,7 +30,7 @@ final class Api
         return new Client($settings, $key);
     }
 
-    public static function domainCall(string $operation, string $domain, ?int $siteId): array
+    public static function domainCall(Operation $operation, string $domain, ?int $siteId): array
     {
         $name = DomainName::parse($domain);
         $client = self::client();
@@ -47,19 +47,19 @@ final class Api
         return Scheduler::get()->run(self::client()->testConnection())->toArray();
     }
 
-    public static function enqueue(string $operation, string $domain, int $siteId): int
+    public static function enqueue(string $operationName, string $domain, int $siteId): int
     {
-        if (!in_array($operation, Client::OPERATIONS, true)) {
+        $operation = Operation::onOneDomain($operationName);
+        if ($operation === null) {
             throw new ClosteException(sprintf(
                 'unknown operation "%s": expected one of %s',
-                Escape::debug($operation),
-                implode(', ', Client::OPERATIONS)
+                Escape::debug($operationName),
+                implode(', ', array_map(static fn (Operation $known): string => $known->value, Operation::ON_ONE_DOMAIN))
             ), 4);
         }
         $name = DomainName::parse($domain);
         $client = self::client();
-        $takesSiteId = $operation === 'add_domain' || $operation === 'remove_domain';
-        return JobTable::submit($client, $operation, $name, $takesSiteId ? $siteId : null);
+        return JobTable::submit($client, $operation, $name, $operation->takesSiteId() ? $siteId : null);
     }
 
     public static function wait(array $jobIds, float $timeout): array

@@ -18,8 +18,6 @@ final class DomainName
     public const MAX_LABEL_LEN = 63;
     public const MAX_NAME_LEN = 253;
     private const MAX_INPUT_LEN = 1024;
-    /** UTS 46 errors the extension's IDNA settings do not apply (hyphens and DNS lengths are checked apart). */
-    private const IGNORED_IDNA_ERRORS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20; // empty label, label/domain too long, hyphens
     private const DOTS = ['.', '。', '．', '｡'];
 
     private function __construct(public readonly string $name, public readonly bool $wildcard)
@@ -194,7 +192,7 @@ final class DomainName
         $flags = IDNA_NONTRANSITIONAL_TO_ASCII | IDNA_USE_STD3_RULES | IDNA_CHECK_BIDI | IDNA_CHECK_CONTEXTJ;
         $info = [];
         idn_to_ascii($name, $flags, INTL_IDNA_VARIANT_UTS46, $info);
-        if (!isset($info['result']) || ($info['errors'] & ~self::IGNORED_IDNA_ERRORS) !== 0 || $info['result'] === '') {
+        if (!isset($info['result']) || ($info['errors'] & ~self::ignoredIdnaErrors()) !== 0 || $info['result'] === '') {
             return null;
         }
         return $info['result'];
@@ -209,7 +207,7 @@ final class DomainName
             }
             $info = [];
             idn_to_utf8($label, IDNA_NONTRANSITIONAL_TO_UNICODE | IDNA_USE_STD3_RULES, INTL_IDNA_VARIANT_UTS46, $info);
-            return isset($info['result']) && ($info['errors'] & ~self::IGNORED_IDNA_ERRORS) === 0 ? $info['result'] : null;
+            return isset($info['result']) && ($info['errors'] & ~self::ignoredIdnaErrors()) === 0 ? $info['result'] : null;
         }
         return Punycode::decode(substr($label, 4));
     }
@@ -297,6 +295,17 @@ final class DomainName
     {
         $point = Utf8::codePoint($char);
         return $point > 0x20 && $point < 0x7F ? "'$char'" : sprintf('U+%04X', $point);
+    }
+
+    /**
+     * UTS 46 errors the extension's IDNA settings do not apply (hyphens and DNS lengths are
+     * checked apart). A method, not a constant: intl defines these names, and a class constant
+     * naming them would fail the whole class on a server without intl.
+     */
+    private static function ignoredIdnaErrors(): int
+    {
+        return IDNA_ERROR_EMPTY_LABEL | IDNA_ERROR_LABEL_TOO_LONG | IDNA_ERROR_DOMAIN_NAME_TOO_LONG
+            | IDNA_ERROR_LEADING_HYPHEN | IDNA_ERROR_TRAILING_HYPHEN | IDNA_ERROR_HYPHEN_3_4;
     }
 }
 

@@ -19,14 +19,14 @@ namespace Closte\Compat;
 
 final class JobTable
 {
-    /** @var array<int, array{operation: string, domain: string, site_id: ?int, started: float, task: int, outcome: ?Outcome}> */
+    /** @var array<int, array{operation: Operation, domain: string, site_id: ?int, started: float, task: int, outcome: ?Outcome}> */
     private static array $entries = [];
     private static int $nextId = 1;
     private static int $running = 0;
     private static ?int $pid = null;
     private static bool $drainRegistered = false;
 
-    public static function submit(Client $client, string $operation, DomainName $domain, ?int $siteId): int
+    public static function submit(Client $client, Operation $operation, DomainName $domain, ?int $siteId): int
     {
         self::forgetInheritedJobs();
         $id = self::$nextId++;
@@ -41,7 +41,7 @@ final class JobTable
                 $outcome = yield from $client->run($operation, $domain);
             } catch (\Throwable $error) {
                 $outcome = new Outcome($operation, $domain->name);
-                $outcome->failWith('failed', ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
+                $outcome->failWith(State::Failed, ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
             } finally {
                 self::$running--;
             }
@@ -141,21 +141,21 @@ final class JobTable
                 $scheduler->cancel($entry['task']);
                 $lines[] = sprintf(
                     'closte: %s %s%s (job %d) was not finished when the request ended (%.1f s drain): aborted, re-queue it',
-                    $entry['operation'],
+                    $entry['operation']->value,
                     $entry['domain'],
                     $site,
                     $id,
                     $timeout
                 );
-            } elseif (!$entry['outcome']->ok) {
+            } elseif (!$entry['outcome']->ok()) {
                 $lines[] = sprintf(
                     'closte: %s %s%s (job %d) failed and its result was never collected: %s %s',
-                    $entry['operation'],
+                    $entry['operation']->value,
                     $entry['domain'],
                     $site,
                     $id,
-                    $entry['outcome']->errorKind ?? 'unknown',
-                    $entry['outcome']->error ?? ''
+                    $entry['outcome']->errorKind() ?? 'unknown',
+                    $entry['outcome']->error() ?? ''
                 );
             }
         }

@@ -14,27 +14,79 @@ namespace Closte\Compat;
 
 final class Outcome
 {
-    public bool $ok = false;
-    public string $state = 'failed';
-    public int $status = 0;
-    public ?string $error = null;
-    public ?string $errorKind = null;
-    public bool $retryable = false;
-    public int $attempts = 0;
-    public float $elapsedMs = 0.0;
-    /** @var array<mixed>|null */
-    public ?array $response = null;
-    public ?string $endpoint = null;
+    private bool $ok = false;
+    private State $state = State::Failed;
+    /** HTTP status of the last answer, 0 when there was none. */
+    private int $status = 0;
+    private ?string $error = null;
+    private ?string $errorKind = null;
+    private bool $retryable = false;
+    /** HTTP attempts spent on this operation (retries and confirmations included). */
+    private int $attempts = 0;
+    private float $elapsedMs = 0.0;
+    /** @var array<mixed>|null Closte's decoded JSON answer, when there was one */
+    private ?array $response = null;
+    /** The endpoint path that produced the answer. */
+    private ?string $endpoint = null;
     /** @var list<string>|null list_domains only */
-    public ?array $domains = null;
+    private ?array $domains = null;
     /** add_domain only: the nested certificate request */
-    public ?Outcome $ssl = null;
+    private ?Outcome $ssl = null;
 
-    public function __construct(public readonly string $operation, public readonly ?string $domain)
+    public function __construct(public readonly Operation $operation, public readonly ?string $domain)
     {
     }
 
-    public function succeed(string $state, int $status, ?array $response): void
+    public function ok(): bool
+    {
+        return $this->ok;
+    }
+
+    public function error(): ?string
+    {
+        return $this->error;
+    }
+
+    public function errorKind(): ?string
+    {
+        return $this->errorKind;
+    }
+
+    /** @return list<string>|null the aliases a list_domains found */
+    public function domains(): ?array
+    {
+        return $this->domains;
+    }
+
+    // The metadata the client fills in; success and failure change only below.
+
+    public function addAttempts(int $attempts): void
+    {
+        $this->attempts += $attempts;
+    }
+
+    public function setElapsedMs(float $elapsedMs): void
+    {
+        $this->elapsedMs = $elapsedMs;
+    }
+
+    public function setEndpoint(?string $endpoint): void
+    {
+        $this->endpoint = $endpoint;
+    }
+
+    /** @param list<string> $domains */
+    public function setDomains(array $domains): void
+    {
+        $this->domains = $domains;
+    }
+
+    public function setSsl(Outcome $ssl): void
+    {
+        $this->ssl = $ssl;
+    }
+
+    public function succeed(State $state, int $status, ?array $response): void
     {
         $this->ok = true;
         $this->state = $state;
@@ -45,7 +97,7 @@ final class Outcome
         $this->retryable = false;
     }
 
-    public function succeedWith(string $state, Answer $answer): void
+    public function succeedWith(State $state, Answer $answer): void
     {
         $this->succeed($state, $answer->status, $answer->body);
     }
@@ -53,7 +105,7 @@ final class Outcome
     public function fail(Failure $failure): void
     {
         $this->ok = false;
-        $this->state = 'failed';
+        $this->state = State::Failed;
         $this->status = $failure->status;
         $this->error = $failure->message;
         $this->errorKind = $failure->kind;
@@ -62,7 +114,7 @@ final class Outcome
     }
 
     /** A failure that is ours, not Closte's (no SSL endpoint exists, a job failed). */
-    public function failWith(string $state, string $kind, string $message): void
+    public function failWith(State $state, string $kind, string $message): void
     {
         $this->ok = false;
         $this->state = $state;
@@ -74,9 +126,9 @@ final class Outcome
     /** The result array, keys in the extension's order; `site_id` when given. */
     public function toArray(?int $siteId = null): array
     {
-        $array = self::shape($this->ok, $this->operation, $this->domain, $siteId, $this->state, $this->status, $this->error, $this->errorKind, $this->retryable, $this->attempts, $this->elapsedMs, $this->endpoint);
+        $array = self::shape($this->ok, $this->operation->value, $this->domain, $siteId, $this->state->value, $this->status, $this->error, $this->errorKind, $this->retryable, $this->attempts, $this->elapsedMs, $this->endpoint);
         $array['response'] = $this->response;
-        if ($this->operation === 'add_domain') {
+        if ($this->operation === Operation::AddDomain) {
             $array['ssl'] = $this->ssl?->toArray();
         }
         if ($this->domains !== null) {
@@ -86,11 +138,11 @@ final class Outcome
     }
 
     /** closte_wait's entry for a job not finished (`pending`) or an id naming no job (`unknown`). */
-    public static function placeholder(?string $operation, ?string $domain, ?int $siteId, ?float $pendingForMs): array
+    public static function placeholder(?Operation $operation, ?string $domain, ?int $siteId, ?float $pendingForMs): array
     {
         $array = self::shape(
             false,
-            $operation ?? 'unknown',
+            $operation?->value ?? 'unknown',
             $domain,
             $siteId,
             $pendingForMs === null ? 'unknown' : 'pending',
@@ -103,7 +155,7 @@ final class Outcome
             null
         );
         $array['response'] = null;
-        if ($operation === 'add_domain') {
+        if ($operation === Operation::AddDomain) {
             $array['ssl'] = null;
         }
         return $array;

@@ -39,7 +39,7 @@ final class Sync
         $started = microtime(true);
         $scheduler = Scheduler::get();
         $listing = $scheduler->run($client->listDomains());
-        $plan = self::plan($listing->ok ? ($listing->domains ?? []) : null, $desired, $parsed);
+        $plan = self::plan($listing->ok() ? ($listing->domains() ?? []) : null, $desired, $parsed);
         $results = [];
         if (!$parsed['dry_run']) {
             $queue = [];
@@ -229,9 +229,9 @@ final class Sync
         $perDomain = [];
         foreach ($results as $outcome) {
             $name = (string) $outcome->domain;
-            if (!$outcome->ok) {
+            if (!$outcome->ok()) {
                 $failed[] = $name;
-            } elseif ($outcome->operation === 'add_domain') {
+            } elseif ($outcome->operation === Operation::AddDomain) {
                 $added[] = $name;
             } else {
                 $removed[] = $name;
@@ -241,7 +241,7 @@ final class Sync
         $kept = $plan['kept'];
         ksort($kept, SORT_STRING);
         return [
-            'ok' => $failed === [] && ($listing->ok || $results !== []),
+            'ok' => $failed === [] && ($listing->ok() || $results !== []),
             'prune' => $options['prune'],
             'dry_run' => $options['dry_run'],
             'concurrency' => $options['concurrency'],

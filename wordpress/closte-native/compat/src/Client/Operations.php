@@ -15,20 +15,20 @@ use Closte\Compat\Answer;
 use Closte\Compat\DomainName;
 use Closte\Compat\ErrorKind;
 use Closte\Compat\Failure;
+use Closte\Compat\Operation;
 use Closte\Compat\Outcome;
+use Closte\Compat\State;
 
 trait Operations
 {
-    public const OPERATIONS = ['add_domain', 'remove_domain', 'request_ssl', 'ssl_status'];
-
     /** Runs one domain operation (what closte_enqueue accepts). */
-    public function run(string $operation, DomainName $domain): \Generator
+    public function run(Operation $operation, DomainName $domain): \Generator
     {
         return match ($operation) {
-            'add_domain' => $this->addDomain($domain),
-            'remove_domain' => $this->removeDomain($domain),
-            'request_ssl' => $this->requestSsl($domain),
-            'ssl_status' => $this->sslStatus($domain),
+            Operation::AddDomain => $this->addDomain($domain),
+            Operation::RemoveDomain => $this->removeDomain($domain),
+            Operation::RequestSsl => $this->requestSsl($domain),
+            Operation::SslStatus => $this->sslStatus($domain),
         };
     }
 
@@ -36,11 +36,11 @@ trait Operations
     public function addDomain(DomainName $domain): \Generator
     {
         $started = microtime(true);
-        $outcome = yield from $this->changeAlias('add_domain', '/adddomainalias', $domain);
-        if ($outcome->ok) {
-            $outcome->ssl = yield from $this->requestSsl($domain);
+        $outcome = yield from $this->changeAlias(Operation::AddDomain, '/adddomainalias', $domain);
+        if ($outcome->ok()) {
+            $outcome->setSsl(yield from $this->requestSsl($domain));
         }
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 
@@ -48,8 +48,8 @@ trait Operations
     public function removeDomain(DomainName $domain): \Generator
     {
         $started = microtime(true);
-        $outcome = yield from $this->changeAlias('remove_domain', '/deletedomainalias', $domain);
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome = yield from $this->changeAlias(Operation::RemoveDomain, '/deletedomainalias', $domain);
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 
@@ -57,20 +57,21 @@ trait Operations
      * Add and remove: one exchange, Closte's idempotent refusal ("already exists" / "not
      * found") read as success, anything unclear settled with /getdomains.
      */
-    private function changeAlias(string $operation, string $path, DomainName $domain): \Generator
+    private function changeAlias(Operation $operation, string $path, DomainName $domain): \Generator
     {
-        $adding = $operation === 'add_domain';
+        $adding = $operation === Operation::AddDomain;
         $outcome = new Outcome($operation, $domain->name);
-        $outcome->endpoint = $path;
-        [$result, $outcome->attempts] = yield from $this->exchange('POST', $path, ['domain' => $domain->name, 'wildcard' => $domain->wildcard ? '1' : '0']);
+        $outcome->setEndpoint($path);
+        [$result, $attempts] = yield from $this->exchange('POST', $path, ['domain' => $domain->name, 'wildcard' => $domain->wildcard ? '1' : '0']);
+        $outcome->addAttempts($attempts);
         if ($result instanceof Answer) {
             if ($result->success) {
-                $outcome->succeedWith($adding ? 'added' : 'removed', $result);
+                $outcome->succeedWith($adding ? State::Added : State::Removed, $result);
                 return $outcome;
             }
             $says = $adding ? ErrorKind::saysAlreadyExists(...) : ErrorKind::saysNotFound(...);
             if ($result->error !== null && $says($result->error)) {
-                $outcome->succeedWith($adding ? 'already_exists' : 'not_present', $result);
+                $outcome->succeedWith($adding ? State::AlreadyExists : State::NotPresent, $result);
                 return $outcome;
             }
         }
@@ -92,18 +93,18 @@ trait Operations
             return;
         }
         [$listing, $attempts] = yield from $this->exchange('GET', '/getdomains', []);
-        $outcome->attempts += $attempts;
+        $outcome->addAttempts($attempts);
         if (!$listing instanceof Answer || !$listing->success) {
             return;
         }
         $present = in_array($domain->name, self::extractDomains($listing->body), true);
         if ($present === $wantPresent) {
-            $outcome->succeed($wantPresent ? 'already_exists' : 'not_present', $failure->status, $failure->body);
+            $outcome->succeed($wantPresent ? State::AlreadyExists : State::NotPresent, $failure->status, $failure->body);
         }
     }
 
     /** The common ending of an operation: a success answer is $state, anything else a failure. */
-    private static function settle(Outcome $outcome, Answer|Failure $result, string $state): void
+    private static function settle(Outcome $outcome, Answer|Failure $result, State $state): void
     {
         if ($result instanceof Answer && $result->success) {
             $outcome->succeedWith($state, $result);
@@ -122,17 +123,18 @@ trait Operations
     public function listDomains(): \Generator
     {
         $started = microtime(true);
-        $outcome = new Outcome('list_domains', null);
-        $outcome->endpoint = '/getdomains';
-        [$result, $outcome->attempts] = yield from $this->exchange('GET', '/getdomains', []);
+        $outcome = new Outcome(Operation::ListDomains, null);
+        $outcome->setEndpoint('/getdomains');
+        [$result, $attempts] = yield from $this->exchange('GET', '/getdomains', []);
+        $outcome->addAttempts($attempts);
         if ($result instanceof Answer && $result->success) {
-            $outcome->domains = self::extractDomains($result->body);
+            $outcome->setDomains(self::extractDomains($result->body));
             unset($result->body['domains']); // the names are in `domains`
-            $outcome->succeedWith('listed', $result);
+            $outcome->succeedWith(State::Listed, $result);
         } else {
             $outcome->fail(self::asFailure($result));
         }
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 
@@ -143,15 +145,16 @@ trait Operations
     public function testConnection(): \Generator
     {
         $started = microtime(true);
-        $outcome = new Outcome('test_connection', null);
-        $outcome->endpoint = '/adddomainalias';
-        [$result, $outcome->attempts] = yield from $this->exchange('POST', '/adddomainalias', ['domain' => '', 'wildcard' => '0']);
+        $outcome = new Outcome(Operation::TestConnection, null);
+        $outcome->setEndpoint('/adddomainalias');
+        [$result, $attempts] = yield from $this->exchange('POST', '/adddomainalias', ['domain' => '', 'wildcard' => '0']);
+        $outcome->addAttempts($attempts);
         if ($result instanceof Answer && ($result->success || str_starts_with((string) $result->error, 'Invalid or empty domain'))) {
-            $outcome->succeedWith('authorized', $result);
+            $outcome->succeedWith(State::Authorized, $result);
         } else {
             $outcome->fail(self::asFailure($result));
         }
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 

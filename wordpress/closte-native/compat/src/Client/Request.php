@@ -28,8 +28,31 @@ trait Request
     private const BACKOFF_CAP = 5.0;
     /** A Retry-After longer than this ends the call as rate_limited (a queue retries later). */
     public const MAX_RETRY_AFTER_SECS = 30;
+    /** libcurl's error numbers that PHP's curl extension does not define, by libcurl's names. */
+    private const CURLE_SSL_ENGINE_INITFAILED = 66;
+    private const CURLE_SSL_SHUTDOWN_FAILED = 80;
+    private const CURLE_SSL_CRL_BADFILE = 82;
+    private const CURLE_SSL_ISSUER_ERROR = 83;
+    private const CURLE_SSL_INVALIDCERTSTATUS = 91;
+    private const CURLE_SSL_CLIENTCERT = 98;
     /** curl errors that are TLS failures: a certificate that failed will fail again. */
-    private const TLS_ERRORS = [35, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98];
+    private const TLS_ERRORS = [
+        CURLE_SSL_CONNECT_ERROR,
+        CURLE_SSL_ENGINE_NOTFOUND,
+        CURLE_SSL_ENGINE_SETFAILED,
+        CURLE_SSL_CERTPROBLEM,
+        CURLE_SSL_CIPHER,
+        CURLE_SSL_CACERT, // libcurl's CURLE_PEER_FAILED_VERIFICATION
+        CURLE_FTP_SSL_FAILED, // libcurl's CURLE_USE_SSL_FAILED
+        self::CURLE_SSL_ENGINE_INITFAILED,
+        CURLE_SSL_CACERT_BADFILE,
+        self::CURLE_SSL_SHUTDOWN_FAILED,
+        self::CURLE_SSL_CRL_BADFILE,
+        self::CURLE_SSL_ISSUER_ERROR,
+        CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+        self::CURLE_SSL_INVALIDCERTSTATUS,
+        self::CURLE_SSL_CLIENTCERT,
+    ];
 
     /**
      * Sends one endpoint, retrying what is safe to retry.
@@ -67,7 +90,7 @@ trait Request
         }
         if ($response->errno !== 0) {
             $kind = match (true) {
-                $response->errno === 28 => ErrorKind::TIMEOUT,
+                $response->errno === CURLE_OPERATION_TIMEDOUT => ErrorKind::TIMEOUT,
                 in_array($response->errno, self::TLS_ERRORS, true) && !self::isResetDuringHandshake($response->error) => ErrorKind::TLS,
                 default => ErrorKind::NETWORK,
             };

@@ -15,9 +15,11 @@ use Closte\Compat\Answer;
 use Closte\Compat\DomainName;
 use Closte\Compat\ErrorKind;
 use Closte\Compat\Failure;
+use Closte\Compat\Operation;
 use Closte\Compat\Outcome;
 use Closte\Compat\Sleep;
 use Closte\Compat\SslEndpoints;
+use Closte\Compat\State;
 
 trait Ssl
 {
@@ -28,7 +30,7 @@ trait Ssl
     public function requestSsl(DomainName $domain): \Generator
     {
         $started = microtime(true);
-        $outcome = new Outcome('request_ssl', $domain->name);
+        $outcome = new Outcome(Operation::RequestSsl, $domain->name);
         $url = $this->settings->apiUrl;
         $known = SslEndpoints::get($url);
         if ($known === null) {
@@ -48,11 +50,12 @@ trait Ssl
         } elseif ($known === false) {
             self::noSslEndpoint($outcome);
         } else {
-            [$result, $outcome->attempts] = yield from $this->exchange('POST', $known, self::sslFields($domain));
-            $outcome->endpoint = $known;
-            self::settle($outcome, $result, 'requested');
+            [$result, $attempts] = yield from $this->exchange('POST', $known, self::sslFields($domain));
+            $outcome->addAttempts($attempts);
+            $outcome->setEndpoint($known);
+            self::settle($outcome, $result, State::Requested);
         }
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 
@@ -60,8 +63,8 @@ trait Ssl
     {
         foreach (self::SSL_ENDPOINT_CANDIDATES as $path) {
             [$result, $attempts] = yield from $this->exchange('POST', $path, self::sslFields($domain));
-            $outcome->attempts += $attempts;
-            $outcome->endpoint = $path;
+            $outcome->addAttempts($attempts);
+            $outcome->setEndpoint($path);
             if ($result instanceof Failure && in_array($result->status, [404, 405], true)) {
                 continue;
             }
@@ -72,7 +75,7 @@ trait Ssl
                 SslEndpoints::remember($this->settings->apiUrl, $path);
             }
             // Without proof either way nothing is remembered; the next call probes again.
-            self::settle($outcome, $result, 'requested');
+            self::settle($outcome, $result, State::Requested);
             return;
         }
         SslEndpoints::remember($this->settings->apiUrl, null);
@@ -92,8 +95,8 @@ trait Ssl
 
     private static function noSslEndpoint(Outcome $outcome): void
     {
-        $outcome->endpoint = null;
-        $outcome->failWith('no_endpoint', ErrorKind::NOT_FOUND, sprintf(
+        $outcome->setEndpoint(null);
+        $outcome->failWith(State::NoEndpoint, ErrorKind::NOT_FOUND, sprintf(
             "Closte exposes none of the SSL endpoints %s; Closte issues the Let's Encrypt certificate itself once the alias exists and DNS points at the app",
             implode(', ', self::SSL_ENDPOINT_CANDIDATES)
         ));
@@ -108,11 +111,12 @@ trait Ssl
     public function sslStatus(DomainName $domain): \Generator
     {
         $started = microtime(true);
-        $outcome = new Outcome('ssl_status', $domain->name);
-        $outcome->endpoint = '/ssl/status';
-        [$result, $outcome->attempts] = yield from $this->exchange('POST', '/ssl/status', ['domain' => $domain->name]);
-        self::settle($outcome, $result, 'checked');
-        $outcome->elapsedMs = (microtime(true) - $started) * 1000;
+        $outcome = new Outcome(Operation::SslStatus, $domain->name);
+        $outcome->setEndpoint('/ssl/status');
+        [$result, $attempts] = yield from $this->exchange('POST', '/ssl/status', ['domain' => $domain->name]);
+        $outcome->addAttempts($attempts);
+        self::settle($outcome, $result, State::Checked);
+        $outcome->setElapsedMs((microtime(true) - $started) * 1000);
         return $outcome;
     }
 }
