@@ -23,8 +23,8 @@ defined('WP_UNINSTALL_PLUGIN') || exit;
 global $wpdb;
 
 // The prefixes of everything the plugin keeps in the network options (wp_sitemeta). Names:
-// includes/class-alias-registry.php (closte_native_alias_), class-retry-queue.php
-// (closte_native_intent_), class-sync-service.php (closte_native_sync_state), and
+// includes/domains/class-alias-registry.php (closte_native_alias_), class-change-intents.php
+// (closte_native_intent_), includes/sync/class-sync-state.php (closte_native_sync_state), and
 // compat/src/SslEndpoints.php (site transient closte_ssl_endpoint_<hash of the API URL>, with its
 // timeout).
 $closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_'];
@@ -52,8 +52,8 @@ foreach (array_unique(array_filter($closte_native_urls, 'is_string')) as $closte
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
 
 // Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
-// The hooks: Retry_Queue::HOOK, Certificate_Watch::HOOK, Sync_Service::JOB_HOOK and
-// Alias_Changes::RENAMED_HOOK (includes/, every one scheduled through Jobs::schedule()).
+// The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK, Sync_State::JOB_HOOK and
+// Alias_Changes::RENAMED_HOOK (includes/, every one scheduled through Background_Jobs::schedule()).
 $closte_native_hooks = ['closte_native_retry', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed'];
 if (function_exists('as_unschedule_all_actions')) {
 	as_unschedule_all_actions('', [], 'closte');

@@ -114,7 +114,7 @@ switch ($command) {
 				'wu_add_domain'       => $owners,
 				'closte_native_retry' => has_action('closte_native_retry'),
 				'extension'           => extension_loaded('closte'),
-				'implementation'      => \Closte_Native\Plugin::implementation(),
+				'implementation'      => \Closte_Native\Implementation::current(),
 			]
 		), "\n";
 		break;
@@ -238,7 +238,7 @@ switch ($command) {
 		break;
 
 	case 'browser-sync-status':
-		echo \Closte_Native\Sync_Service::state()['status'], "\n";
+		echo \Closte_Native\Sync_State::get()['status'], "\n";
 		break;
 
 	case 'browser-user':

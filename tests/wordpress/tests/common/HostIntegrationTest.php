@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\E2e\E2eTestCase;
 use Closte_Native\Certificate_Watch;
-use Closte_Native\Retry_Queue;
+use Closte_Native\Alias_Changes;
 
 /**
  * closte-native in a real WordPress 6.1 multisite (MariaDB, Debian's wordpress package) with the
@@ -154,7 +154,7 @@ final class HostIntegrationTest extends E2eTestCase
             $this->assertSame([], $this->sim->domains());
             $this->assertStringContainsString('add_domain outage.example (site 1): FAILED state=failed status=503', $this->log());
             $this->assertStringContainsString('rescheduled as attempt 2/6', $this->log());
-            $retry = $this->pendingJobs(Retry_Queue::HOOK);
+            $retry = $this->pendingJobs(Alias_Changes::RETRY_HOOK);
             $this->assertCount(1, $retry);
             $this->assertSame(['add', 'outage.example', 1, 2], array_slice($retry[0]['args'], 0, 4));
 
@@ -171,7 +171,7 @@ final class HostIntegrationTest extends E2eTestCase
             $this->assertSame(['outage.example'], $this->sim->domains(), 'the alias exists after recovery: ' . $run['stdout'] . $this->log());
             $this->assertStringContainsString('add_domain outage.example (site 1): OK state=added status=200 attempts=1', $this->log());
             $this->assertStringContainsString('retry, attempt 3/6', $this->log());
-            $this->assertSame([], $this->pendingJobs(Retry_Queue::HOOK));
+            $this->assertSame([], $this->pendingJobs(Alias_Changes::RETRY_HOOK));
         } finally {
             remove_filter('closte_native_retry_base_delay', $fast);
         }
@@ -188,7 +188,7 @@ final class HostIntegrationTest extends E2eTestCase
                 $this->runQueue(3600);
             }
             $this->assertStringContainsString('add_domain never.example (site 1): gave up after 3 attempts; last error (network)', $this->log());
-            $this->assertSame([], $this->pendingJobs(Retry_Queue::HOOK));
+            $this->assertSame([], $this->pendingJobs(Alias_Changes::RETRY_HOOK));
         } finally {
             remove_filter('closte_native_retry_base_delay', $fast);
             remove_filter('closte_native_max_attempts', $three);
@@ -203,7 +203,7 @@ final class HostIntegrationTest extends E2eTestCase
             $this->sim->fault(['kind' => 'status', 'status' => 503, 'count' => 3]);
             $id = Standin_Domain_Manager::create_domain('changed-mind.example', 1);
             $this->runQueue();
-            $this->assertCount(1, $this->pendingJobs(Retry_Queue::HOOK));
+            $this->assertCount(1, $this->pendingJobs(Alias_Changes::RETRY_HOOK));
             Standin_Domain_Manager::delete_domain($id);
             $this->runQueue(3600);
             $this->assertSame([], $this->sim->domains(), 'the stale add retry did not re-add the alias');
@@ -221,7 +221,7 @@ final class HostIntegrationTest extends E2eTestCase
         $this->runQueue();
         $this->assertStringContainsString('error_kind=auth retryable=no error="Invalid API Key"', $this->log());
         $this->assertStringContainsString('Closte refused the API key: check CLOSTE_CLIENT_API_KEY', $this->log());
-        $this->assertSame([], $this->pendingJobs(Retry_Queue::HOOK));
+        $this->assertSame([], $this->pendingJobs(Alias_Changes::RETRY_HOOK));
     }
 
     public function testWizardTestConnectionOverHttp(): void

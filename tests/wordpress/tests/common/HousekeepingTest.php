@@ -5,8 +5,8 @@ declare(strict_types=1);
 use Closte\Tests\E2e\E2eTestCase;
 use Closte_Native\Background_Jobs;
 use Closte_Native\Logger;
-use Closte_Native\Plugin;
-use Closte_Native\Retry_Queue;
+use Closte_Native\Implementation;
+use Closte_Native\Alias_Changes;
 
 /**
  * Keeping the operator's data and key safe around the edges: the key wherever the
@@ -41,9 +41,9 @@ final class HousekeepingTest extends E2eTestCase
 
     public function testAKeyHandedToTheImplementationAtRuntimeIsRedactedFromTheLog(): void
     {
-        // What Plugin::use_api_key does with a key from Ultimate Multisite's credential store: an
+        // What Implementation::use_api_key does with a key from Ultimate Multisite's credential store: an
         // INI setting of the extension, Settings::set() of the PHP implementation.
-        Plugin::use_api_key(self::HANDED_OVER_KEY);
+        Implementation::use_api_key(self::HANDED_OVER_KEY);
         try {
             Logger::log('runtime probe ' . self::HANDED_OVER_KEY . ' end');
         } finally {
@@ -98,7 +98,7 @@ final class HousekeepingTest extends E2eTestCase
         $renamedArgs = ['old.example', 1, 'new.example'];
         wp_schedule_single_event(time() + 3600, 'closte_native_remove_renamed', $renamedArgs);
         standin_as_store(time() + 3600, 'closte_native_remove_renamed', ['old2.example', 1, 'new2.example'], '');
-        Background_Jobs::schedule(Retry_Queue::HOOK, 3600, ['add', 'retry.example', 1, 2, 'token']);
+        Background_Jobs::schedule(Alias_Changes::RETRY_HOOK, 3600, ['add', 'retry.example', 1, 2, 'token']);
         standin_as_store(time() + 3600, 'someone_elses_hook', [], '');
         $this->assertNotFalse(wp_next_scheduled('closte_native_remove_renamed', $renamedArgs));
         $rows = static fn (string $name): int => (int) $wpdb->get_var($wpdb->prepare("SELECT COUNT(*) FROM {$wpdb->sitemeta} WHERE meta_key = %s", $name));
@@ -123,7 +123,7 @@ final class HousekeepingTest extends E2eTestCase
             $this->assertSame('kept', wp_cache_get('unrelated-entry', 'e2e-housekeeping'), 'the object cache is not flushed');
             $this->assertFalse(wp_next_scheduled('closte_native_remove_renamed', $renamedArgs), 'WP-Cron: the rename hook is unscheduled');
             $this->assertSame([], standin_as_jobs('closte_native_remove_renamed', 'pending'), 'a job scheduled without our group too');
-            $this->assertSame([], standin_as_jobs(Retry_Queue::HOOK, 'pending'));
+            $this->assertSame([], standin_as_jobs(Alias_Changes::RETRY_HOOK, 'pending'));
             $this->assertCount(1, standin_as_jobs('someone_elses_hook', 'pending'));
         } finally {
             wp_using_ext_object_cache($wasExternal);

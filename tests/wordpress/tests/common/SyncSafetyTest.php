@@ -7,7 +7,9 @@ use Closte_Native\Alias_Registry;
 use Closte_Native\Network_Domains;
 use Closte_Native\Sync_Page;
 use Closte_Native\Sync_Messages;
+use Closte_Native\Sync_Plan;
 use Closte_Native\Sync_Service;
+use Closte_Native\Sync_State;
 
 /**
  * Nothing we do may take a live customer domain off Closte by mistake: truthful lists, a prune
@@ -57,7 +59,7 @@ final class SyncSafetyTest extends E2eTestCase
     {
         $this->assertTrue(Sync_Service::request_preview($prune));
         $this->runSyncJob();
-        $state = Sync_Service::state();
+        $state = Sync_State::get();
         $this->assertSame('planned', $state['status'], json_encode($state));
         return $state['plan'];
     }
@@ -80,9 +82,9 @@ final class SyncSafetyTest extends E2eTestCase
     private function applyNow(array $plan, ?string $typed = null, array $unowned = []): array
     {
         $typed ??= $plan['needs_typed'] ? $plan['typed_phrase'] : '';
-        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $typed, $unowned, [] === $unowned ? '' : Sync_Service::unowned_phrase(count($unowned))));
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $typed, $unowned, [] === $unowned ? '' : Sync_Plan::unowned_phrase(count($unowned))));
         $this->runSyncJob();
-        $state = Sync_Service::state();
+        $state = Sync_State::get();
         $this->assertSame('done', $state['status'], json_encode($state));
         return $state['report'];
     }
@@ -126,16 +128,16 @@ final class SyncSafetyTest extends E2eTestCase
             $this->assertSame(302, $post['status'], substr($post['body'], 0, 300));
             $this->assertSame([], $this->sim->requests(), 'the admin request itself asks Closte nothing: the work is a background job');
             wp_cache_flush();
-            $this->assertSame('queued', Sync_Service::state()['status']);
+            $this->assertSame('queued', Sync_State::get()['status']);
 
             // The protection filter lives in this process; the job runs here too.
             $this->runSyncJob();
-            $plan = Sync_Service::state()['plan'];
+            $plan = Sync_State::get()['plan'];
             $this->assertSame(['stale-1.example', 'stale-2.example'], array_keys($plan['to_remove']));
             $this->assertSame(['missing.example'], array_keys($plan['to_add']));
             $this->assertSame(['*.' . CLOSTE_E2E_NETWORK, 'operator-extra.example', 'www.' . CLOSTE_E2E_NETWORK], array_keys($plan['kept']));
             $this->assertStringContainsString('added by this plugin for site 1', Sync_Messages::text($plan['to_remove']['stale-1.example']));
-            $this->assertSame(Sync_Service::confirmation_token($plan), $plan['token']);
+            $this->assertSame(Sync_Plan::confirmation_token($plan), $plan['token']);
             $this->assertSame(['/getdomains'], array_column($this->sim->requests(), 'path'), 'the preview changed nothing');
 
             // 2 of Closte's 8 aliases is more than 10 %: the phrase must be typed.
@@ -143,17 +145,17 @@ final class SyncSafetyTest extends E2eTestCase
             $untyped = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $plan['id'], 'token' => $plan['token']]);
             $this->assertSame(302, $untyped['status']);
             wp_cache_flush();
-            $this->assertSame('planned', Sync_Service::state()['status'], 'refused: nothing queued');
+            $this->assertSame('planned', Sync_State::get()['status'], 'refused: nothing queued');
             $wrongToken = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $plan['id'], 'token' => '2-000000000000', 'typed' => 'remove 2']);
             $this->assertSame(302, $wrongToken['status']);
             wp_cache_flush();
-            $this->assertSame('planned', Sync_Service::state()['status'], 'a token for another set is refused');
+            $this->assertSame('planned', Sync_State::get()['status'], 'a token for another set is refused');
             $this->assertSame([], $this->requestsTo('/deletedomainalias'));
 
             $apply = $this->webRequest('POST', '/wp-admin/admin-post.php', ['action' => 'closte_native_sync', '_wpnonce' => $nonce[1], 'step' => 'apply', 'plan' => $plan['id'], 'token' => $plan['token'], 'typed' => 'remove 2']);
             $this->assertSame(302, $apply['status']);
             $this->runSyncJob();
-            $report = Sync_Service::state()['report'];
+            $report = Sync_State::get()['report'];
             $this->assertSame(array_keys($plan['to_remove']), $report['removed'], 'removed exactly the previewed set');
             $this->assertSame(['missing.example'], $report['added']);
             $this->assertSame([
@@ -249,7 +251,7 @@ final class SyncSafetyTest extends E2eTestCase
         $run = $this->wpCli(['run-queue'], true, ['CLOSTE_E2E_WITHOUT_UM' => '1']);
         $this->assertSame(0, $run['exit'], $run['stderr']);
         wp_cache_flush();
-        $plan = Sync_Service::state()['plan'];
+        $plan = Sync_State::get()['plan'];
         $this->assertFalse($plan['prune']);
         $this->assertSame([], $plan['to_remove']);
         $this->assertStringContainsString('Ultimate Multisite is not loaded', implode(' ', $this->texts($plan['warnings'])));
@@ -321,7 +323,7 @@ final class SyncSafetyTest extends E2eTestCase
         $untyped = Sync_Service::request_apply($plan['id'], $plan['token']);
         $this->assertInstanceOf(WP_Error::class, $untyped);
         $this->assertSame('closte-sync-typed', $untyped->get_error_code());
-        $fewer = Sync_Service::request_apply($plan['id'], Sync_Service::names_token(array_slice(array_keys($plan['to_remove']), 1)), 'remove 30');
+        $fewer = Sync_Service::request_apply($plan['id'], Sync_Plan::names_token(array_slice(array_keys($plan['to_remove']), 1)), 'remove 30');
         $this->assertSame('closte-sync-mismatch', $fewer->get_error_code());
         $stalePlan = Sync_Service::request_apply('another-plan', $plan['token'], 'remove 30');
         $this->assertSame('closte-sync-stale', $stalePlan->get_error_code());
@@ -338,8 +340,8 @@ final class SyncSafetyTest extends E2eTestCase
         $second = Sync_Service::request_preview(true);
         $this->assertInstanceOf(WP_Error::class, $second);
         $this->assertSame('closte-sync-busy', $second->get_error_code());
-        $this->assertCount(1, $this->pendingJobs(Sync_Service::JOB_HOOK));
-        $this->assertFalse(Sync_Service::state()['prune'], 'the first request stands');
+        $this->assertCount(1, $this->pendingJobs(Sync_State::JOB_HOOK));
+        $this->assertFalse(Sync_State::get()['prune'], 'the first request stands');
     }
 
     public function testAnInvalidSiteDomainBlocksRemovalsAndIsReportedNotFatal(): void
@@ -359,7 +361,7 @@ final class SyncSafetyTest extends E2eTestCase
             $this->assertSame([], $plan['to_remove']);
             $this->assertSame([], $plan['unowned']);
             if (! $prune) {
-                Sync_Service::discard();
+                Sync_State::discard();
             }
         }
         $report = $this->applyNow($plan);
@@ -394,7 +396,7 @@ final class SyncSafetyTest extends E2eTestCase
             $wpdb->site = $site;
             $wpdb->suppress_errors($suppress);
         }
-        $plan = Sync_Service::state()['plan'];
+        $plan = Sync_State::get()['plan'];
         $this->assertFalse($plan['prune']);
         $this->assertSame([], $plan['to_remove']);
         $this->assertStringContainsString("the network's own domains (wp_site) could not be read", implode(' ', $this->texts($plan['warnings'])));
@@ -465,12 +467,12 @@ final class SyncSafetyTest extends E2eTestCase
     {
         $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK]]);
         $this->insertRecords(['cli-1.example', 'cli-2.example']);
-        $plan = Sync_Service::preview(false);
+        $plan = Sync_Plan::preview(false);
         $whileRunning = null;
         $report = Sync_Service::apply_now($plan, [], static function () use (&$whileRunning): void {
             if (null === $whileRunning) {
                 wp_cache_flush();
-                $whileRunning = ['state' => Sync_Service::state()['status'], 'preview' => Sync_Service::request_preview(true)];
+                $whileRunning = ['state' => Sync_State::get()['status'], 'preview' => Sync_Service::request_preview(true)];
             }
         });
         $this->assertIsArray($report);
@@ -478,8 +480,8 @@ final class SyncSafetyTest extends E2eTestCase
         $this->assertInstanceOf(WP_Error::class, $whileRunning['preview']);
         $this->assertSame('closte-sync-busy', $whileRunning['preview']->get_error_code(), 'and refuses a second sync meanwhile');
         wp_cache_flush();
-        $this->assertSame('done', Sync_Service::state()['status']);
-        $this->assertSame(['cli-1.example', 'cli-2.example'], Sync_Service::state()['report']['added']);
+        $this->assertSame('done', Sync_State::get()['status']);
+        $this->assertSame(['cli-1.example', 'cli-2.example'], Sync_State::get()['report']['added']);
         // And the command line refuses while the page's sync is queued.
         $this->assertTrue(Sync_Service::request_preview(false));
         $this->assertInstanceOf(WP_Error::class, Sync_Service::apply_now($plan));
@@ -512,7 +514,7 @@ final class SyncSafetyTest extends E2eTestCase
             Standin_Domain_Manager::rename_domain($id, 'after-rename.example');
             $this->assertSame([], $this->pendingJobs(\Closte_Native\Alias_Changes::RENAMED_HOOK), 'no removal of the old name queued');
             // A retry queued before the switch was turned off does nothing when it runs.
-            do_action(\Closte_Native\Retry_Queue::HOOK, 'add', 'queued-earlier.example', 1, 2, \Closte_Native\Retry_Queue::record_intent('add', 'queued-earlier.example'));
+            do_action(\Closte_Native\Alias_Changes::RETRY_HOOK, 'add', 'queued-earlier.example', 1, 2, \Closte_Native\Change_Intents::record('add', 'queued-earlier.example'));
             $this->assertSame([], $this->requestsTo('/adddomainalias', 'queued-earlier.example'));
             $this->assertStringContainsString('retry 2 dropped: the Closte integration is disabled', $this->log());
         } finally {

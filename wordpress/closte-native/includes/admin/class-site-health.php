@@ -57,7 +57,7 @@ final class Site_Health {
 			'test'  => [self::class, 'api_key_test'],
 		];
 
-		if (null !== Plugin::implementation()) {
+		if (null !== Implementation::current()) {
 			$tests['async']['closte_native_connection'] = [
 				'label'             => __('Closte connection', 'closte-native'),
 				'test'              => rest_url(self::REST_NAMESPACE . self::REST_ROUTE),
@@ -73,8 +73,8 @@ final class Site_Health {
 	/** Asks Closte whether it accepts the key; changes nothing (the wizard's test connection). */
 	public static function connection_test(): array {
 
-		if (null === Plugin::implementation()) {
-			return self::result('closte_native_connection', 'critical', __('Closte Native is inactive', 'closte-native'), Plugin::implementation_note());
+		if (null === Implementation::current()) {
+			return self::result('closte_native_connection', 'critical', __('Closte Native is inactive', 'closte-native'), Implementation::note());
 		}
 		$answer = Connection_Test::run();
 		if (is_wp_error($answer)) {
@@ -97,14 +97,14 @@ final class Site_Health {
 		$status = [
 			'extension' => 'good',
 			'php'       => 'recommended',
-		][ (string) Plugin::implementation() ] ?? 'critical';
+		][ (string) Implementation::current() ] ?? 'critical';
 		$labels = [
 			'good'        => __('Closte Native runs on the closte PHP extension', 'closte-native'),
 			'recommended' => __('Closte Native runs on its built-in PHP implementation', 'closte-native'),
 			'critical'    => __('Closte Native is inactive', 'closte-native'),
 		];
 
-		return self::result('closte_native_implementation', $status, $labels[ $status ], Plugin::implementation_note());
+		return self::result('closte_native_implementation', $status, $labels[ $status ], Implementation::note());
 	}
 
 	/**
@@ -114,12 +114,12 @@ final class Site_Health {
 	 */
 	public static function api_key_test(): array {
 
-		if (null === Plugin::implementation()) {
+		if (null === Implementation::current()) {
 			return self::result(
 				'closte_native_api_key',
 				'critical',
 				__('The Closte API key cannot be checked: Closte Native is inactive', 'closte-native'),
-				Plugin::implementation_note()
+				Implementation::note()
 			);
 		}
 		$present = closte_detect();
@@ -212,7 +212,7 @@ final class Site_Health {
 		$info['closte_native'] = [
 			'label'       => __('Closte', 'closte-native'),
 			// Site Health prints a section's description as HTML, unescaped.
-			'description' => esc_html(Plugin::implementation_note()),
+			'description' => esc_html(Implementation::note()),
 			'fields'      => $fields,
 		];
 
@@ -222,14 +222,14 @@ final class Site_Health {
 	/** Which generation of Ultimate Multisite the plugin integrates with, if any. */
 	private static function ultimate_multisite_generation(): string {
 
-		if (class_exists(Plugin::REGISTRY_CLASS)) {
-			return __('2.5 or later (integration registry)', 'closte-native');
+		switch (Ultimate_Multisite::generation()) {
+			case '2.5':
+				return __('2.5 or later (integration registry)', 'closte-native');
+			case '2.4':
+				return __('2.4 (host providers)', 'closte-native');
+			default:
+				return __('Not active', 'closte-native');
 		}
-		if (class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider')) {
-			return __('2.4 (host providers)', 'closte-native');
-		}
-
-		return __('Not active', 'closte-native');
 	}
 
 	private static function result(string $test, string $status, string $label, string $description): array {

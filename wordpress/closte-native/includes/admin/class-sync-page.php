@@ -83,10 +83,10 @@ final class Sync_Page {
 
 		$step = sanitize_key(wp_unslash($_POST['step'] ?? 'preview'));
 		if ('discard' === $step) {
-			Sync_Service::discard();
+			Sync_State::discard();
 			$outcome = true;
 		} elseif ('cancel' === $step) {
-			$outcome = Sync_Service::cancel();
+			$outcome = Sync_State::cancel();
 		} elseif ('apply' === $step) {
 			$outcome = Sync_Service::request_apply(
 				sanitize_text_field(wp_unslash($_POST['plan'] ?? '')),
@@ -115,12 +115,12 @@ final class Sync_Page {
 		if (false === check_ajax_referer(self::AJAX_ACTION, 'nonce', false)) {
 			wp_send_json_error(['message' => __('The link you followed has expired. Reload the page.', 'closte-native')], 403);
 		}
-		$state    = Sync_Service::state();
+		$state    = Sync_State::get();
 		$progress = is_array($state['progress'] ?? null) ? $state['progress'] : ['done' => 0, 'total' => 0];
 		wp_send_json_success(
 			[
 				'status'      => $state['status'],
-				'busy'        => Sync_Service::is_busy($state),
+				'busy'        => Sync_State::is_busy($state),
 				'cancellable' => 'queued' === $state['status'],
 				'done'        => (int) ($progress['done'] ?? 0),
 				'total'       => (int) ($progress['total'] ?? 0),
@@ -148,8 +148,8 @@ final class Sync_Page {
 
 	public static function render(): void {
 
-		$state = Sync_Service::state();
-		$busy  = Sync_Service::is_busy($state);
+		$state = Sync_State::get();
+		$busy  = Sync_State::is_busy($state);
 		$flash = self::take_flash();
 		$plan  = 'planned' === $state['status'] && is_array($state['plan'] ?? null) ? $state['plan'] : null;
 
@@ -176,7 +176,7 @@ final class Sync_Page {
 			} elseif ('failed' === $state['status']) {
 				/* translators: %s: what went wrong */
 				printf('<div class="notice notice-error closte-native-sync-report"><p>%s</p></div>', esc_html(sprintf(__('The sync did not run to the end: %s', 'closte-native'), $state['error'] ?? '')));
-			} elseif (in_array($state['status'], Sync_Service::BUSY, true)) {
+			} elseif (in_array($state['status'], Sync_State::BUSY, true)) {
 				/* translators: %s: date and time */
 				printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html(sprintf(__('The sync requested at %s gave no sign of life for an hour and is considered stopped. Check that Action Scheduler (or WP-Cron) runs, then start again.', 'closte-native'), gmdate('Y-m-d H:i', (int) ($state['requested_at'] ?? 0)) . ' UTC')));
 			}
@@ -276,7 +276,7 @@ final class Sync_Page {
 		$offer_run = [] !== $plan['to_add'] || [] !== $plan['to_remove'] || $tickable;
 		$field_of  = null === $flash ? null : (self::FIELD_OF[ $flash['code'] ] ?? null);
 
-		printf('<p class="closte-native-plan-summary">%s</p>', esc_html(Sync_Service::plan_summary($plan)));
+		printf('<p class="closte-native-plan-summary">%s</p>', esc_html(Sync_Messages::plan_summary($plan)));
 		if ($offer_run) {
 			// The tables sit inside the form: the unowned checkboxes are part of the confirmation.
 			self::open_form('apply', 'closte-native-sync-confirm');
@@ -321,7 +321,7 @@ final class Sync_Page {
 					/* translators: 1: how many are ticked, 2: the phrase, e.g. "remove 2 unowned" */
 					_n('You ticked %1$d alias this plugin did not add. Type "%2$s" to confirm its removal:', 'You ticked %1$d aliases this plugin did not add. Type "%2$s" to confirm their removal:', $n, 'closte-native'),
 					$n,
-					Sync_Service::unowned_phrase($n)
+					Sync_Plan::unowned_phrase($n)
 				);
 			}
 			self::typed_field(
@@ -330,7 +330,7 @@ final class Sync_Page {
 				sprintf(
 					/* translators: %s: the phrase for one alias, e.g. "remove 1 unowned" */
 					__('Only if you tick aliases under "Not added by this plugin": type the phrase for their number (for one, "%s") to confirm their removal:', 'closte-native'),
-					Sync_Service::unowned_phrase(1)
+					Sync_Plan::unowned_phrase(1)
 				),
 				false,
 				'closte-native-unowned-typed' === $field_of ? $flash['message'] : '',

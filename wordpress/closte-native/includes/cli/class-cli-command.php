@@ -89,7 +89,7 @@ final class Cli_Command {
 			\WP_CLI\Utils\format_items('table', $rows, ['field', 'value']);
 		}
 		if (null === $report['implementation']) {
-			\WP_CLI::error(Plugin::implementation_note(), self::FAILED);
+			\WP_CLI::error(Implementation::note(), self::FAILED);
 		}
 		if (! $report['key_configured']) {
 			\WP_CLI::error(__('No Closte API key is configured: define CLOSTE_CLIENT_API_KEY in wp-config.php (Closte does this for you) or set closte.api_key.', 'closte-native'), self::FAILED);
@@ -180,11 +180,11 @@ final class Cli_Command {
 			\WP_CLI::error(__('--confirm-unowned confirms the names given with --remove-unowned; none were given.', 'closte-native'), self::REFUSED);
 		}
 		self::require_implementation();
-		if (Sync_Service::is_busy(Sync_Service::state())) {
+		if (Sync_State::is_busy(Sync_State::get())) {
 			\WP_CLI::error(__('A sync is already queued or running (Network Admin > Settings > Closte Sync); nothing was changed.', 'closte-native'), self::REFUSED);
 		}
 
-		$plan = self::guarded(static fn () => Sync_Service::preview($prune));
+		$plan = self::guarded(static fn () => Sync_Plan::preview($prune));
 		if (! $plan['listing_ok']) {
 			/* translators: %s: why */
 			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s Nothing was changed.', 'closte-native'), $plan['listing']), $plan['listing_may_pass'] ? self::RETRY_LATER : self::FAILED);
@@ -199,8 +199,8 @@ final class Cli_Command {
 			/* translators: %s: alias names */
 			\WP_CLI::error(sprintf(__('--remove-unowned takes only aliases the preview lists as unowned; not: %s. Nothing was changed.', 'closte-native'), implode(', ', array_map([Logger::class, 'one_line'], $not_unowned))), self::REFUSED);
 		}
-		$token         = Sync_Service::confirmation_token($plan);
-		$unowned_token = [] === $unowned ? null : Sync_Service::names_token($unowned);
+		$token         = Sync_Plan::confirmation_token($plan);
+		$unowned_token = [] === $unowned ? null : Sync_Plan::names_token($unowned);
 		if ($dry_run) {
 			if ($prune && [] !== $plan['to_remove']) {
 				/* translators: %s: the confirmation code */
@@ -342,8 +342,8 @@ final class Cli_Command {
 
 	private static function require_implementation(): void {
 
-		if (null === Plugin::implementation()) {
-			\WP_CLI::error(Plugin::implementation_note(), self::FAILED);
+		if (null === Implementation::current()) {
+			\WP_CLI::error(Implementation::note(), self::FAILED);
 		}
 	}
 
@@ -402,6 +402,6 @@ final class Cli_Command {
 			/* translators: %s: what is missing */
 			\WP_CLI::warning(sprintf(__('The network\'s list is incomplete, so nothing can be removed: %s', 'closte-native'), Logger::one_line(Sync_Messages::text($warning))));
 		}
-		\WP_CLI::log(Sync_Service::plan_summary($plan));
+		\WP_CLI::log(Sync_Messages::plan_summary($plan));
 	}
 }

@@ -19,9 +19,13 @@ final class Alias_Changes {
 	/** Action Scheduler hook removing the old alias of a renamed domain record: args (old domain, site_id, new domain). */
 	const RENAMED_HOOK = 'closte_native_remove_renamed';
 
+	/** Action Scheduler hook of a rescheduled add/remove: args (operation, domain, site_id, attempt, intent). */
+	const RETRY_HOOK = 'closte_native_retry';
+
 	public static function register(): void {
 
 		add_action(self::RENAMED_HOOK, [self::class, 'remove_renamed'], 10, 3);
+		add_action(self::RETRY_HOOK, [self::class, 'run_retry'], 10, 5);
 		// Ultimate Multisite (BerlinDB) fires this synchronously when a domain record's name is
 		// set: with an empty old value on creation, with the old name on a rename. It only
 		// queues wu_add_domain for the new name; the old alias would stay on Closte for ever.
@@ -41,7 +45,7 @@ final class Alias_Changes {
 		if (! is_string($old) || '' === trim($old) || Network_Domains::normalise($old) === Network_Domains::normalise((string) $new)) {
 			return;
 		}
-		if (! Plugin::integration_enabled()) {
+		if (! Ultimate_Multisite::integration_enabled()) {
 			// Ultimate Multisite sends no domain event to a disabled integration; neither do we.
 			return;
 		}
@@ -97,7 +101,7 @@ final class Alias_Changes {
 			return null;
 		}
 
-		$intent = Retry_Queue::record_intent($operation, $domain);
+		$intent = Change_Intents::record($operation, $domain);
 
 		return self::execute($operation, $domain, $site_id, 1, $intent, $source);
 	}
@@ -142,19 +146,19 @@ final class Alias_Changes {
 
 	public static function execute(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $source): ?array {
 
-		$max     = Retry_Queue::max_attempts();
+		$max     = Retry_Policy::max_attempts();
 		$context = sprintf('%s, attempt %d/%d', $source, $attempt, $max);
 
 		if ('remove' === $operation) {
 			$blocker = self::removal_blocker($domain);
 			if (null !== $blocker && ! $blocker['retry']) {
 				Logger::log(sprintf('remove_domain %s (site %d): left in place on Closte: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'info');
-				Retry_Queue::end_intent($domain, $intent);
+				Change_Intents::end($domain, $intent);
 				return null;
 			}
 			if (null !== $blocker) {
 				Logger::log(sprintf('remove_domain %s (site %d): not removed yet: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'warning');
-				Retry_Queue::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
+				self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
 				return null;
 			}
 		}
@@ -163,15 +167,15 @@ final class Alias_Changes {
 			$result = 'add' === $operation ? closte_add_domain($domain, $site_id) : closte_remove_domain($domain, $site_id);
 		} catch (\Closte\InvalidDomainException $e) {
 			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
-			Retry_Queue::end_intent($domain, $intent);
+			Change_Intents::end($domain, $intent);
 			return null;
 		} catch (\Closte\ConfigurationException $e) {
 			Logger::log(sprintf('%s_domain %s (site %d): not sent to Closte, configuration: %s (%s)', $operation, $domain, $site_id, $e->getMessage(), $context), 'error');
-			Retry_Queue::end_intent($domain, $intent);
+			Change_Intents::end($domain, $intent);
 			return null;
 		} catch (\Throwable $e) {
 			Logger::log(sprintf('%s_domain %s (site %d): %s: %s (%s)', $operation, $domain, $site_id, get_class($e), $e->getMessage(), $context), 'error');
-			Retry_Queue::end_intent($domain, $intent);
+			Change_Intents::end($domain, $intent);
 			return null;
 		}
 
@@ -180,7 +184,7 @@ final class Alias_Changes {
 
 		if ($result['ok']) {
 			self::record_ownership($operation, $result, $domain, $site_id, $source);
-			Retry_Queue::end_intent($domain, $intent);
+			Change_Intents::end($domain, $intent);
 			if ('add' === $operation) {
 				Certificate_Watch::follow($result, $site_id);
 			}
@@ -192,12 +196,57 @@ final class Alias_Changes {
 				? 'Closte refused the API key: check CLOSTE_CLIENT_API_KEY in wp-config.php.'
 				: 'Not retried: the same request would fail again.';
 			Logger::log(sprintf('%s_domain %s (site %d): %s', $operation, $domain, $site_id, $hint), 'error');
-			Retry_Queue::end_intent($domain, $intent);
+			Change_Intents::end($domain, $intent);
 		} else {
-			Retry_Queue::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, sprintf('(%s): %s', $result['error_kind'], $result['error']));
+			self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, sprintf('(%s): %s', $result['error_kind'], $result['error']));
 		}
 
 		return $result;
+	}
+
+	/**
+	 * Action Scheduler callback of a rescheduled add/remove.
+	 *
+	 * @param string $operation add|remove.
+	 * @param string $domain    Domain.
+	 * @param int    $site_id   Site id.
+	 * @param int    $attempt   This attempt's number.
+	 * @param string $intent    The intent token the job belongs to.
+	 */
+	public static function run_retry($operation, $domain, $site_id = 0, $attempt = 2, $intent = ''): void {
+
+		$operation = (string) $operation;
+		$domain    = (string) $domain;
+		$current   = Change_Intents::current($domain);
+
+		if (null === $current || ($current['token'] ?? '') !== (string) $intent) {
+			// The domain was mapped or unmapped again since: that newer operation decides (its
+			// row is gone once it has ended, so a missing row means the same).
+			Logger::log(sprintf('%s_domain %s (site %d): retry %d dropped, superseded by a later %s', $operation, $domain, (int) $site_id, (int) $attempt, null !== $current ? ($current['operation'] ?? '?') : 'operation that has ended'));
+			return;
+		}
+
+		if (! Ultimate_Multisite::integration_enabled()) {
+			Logger::log(sprintf('%s_domain %s (site %d): retry %d dropped: the Closte integration is disabled in Ultimate Multisite', $operation, $domain, (int) $site_id, (int) $attempt), 'warning');
+			Change_Intents::end($domain, (string) $intent);
+			return;
+		}
+
+		self::execute($operation, $domain, (int) $site_id, (int) $attempt, (string) $intent, 'retry');
+	}
+
+	/** Reschedules a retryable failure, or ends the chain after the last attempt. */
+	private static function retry_or_give_up(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $last_error): void {
+
+		$max = Retry_Policy::max_attempts();
+		if ($attempt < $max) {
+			$delay = Retry_Policy::delay($attempt);
+			Background_Jobs::schedule(self::RETRY_HOOK, $delay, [$operation, $domain, $site_id, $attempt + 1, $intent]);
+			Logger::log(sprintf('%s_domain %s (site %d): rescheduled as attempt %d/%d in %d s', $operation, $domain, $site_id, $attempt + 1, $max, $delay), 'warning');
+			return;
+		}
+		Logger::log(sprintf('%s_domain %s (site %d): gave up after %d attempts; last error %s', $operation, $domain, $site_id, $attempt, $last_error), 'error');
+		Change_Intents::end($domain, $intent);
 	}
 
 	/**

@@ -63,7 +63,7 @@ final class Certificate_Watch {
 		$check  = (int) $check;
 		$max    = max(1, (int) apply_filters('closte_native_ssl_check_max_tries', 20));
 
-		if (! Plugin::integration_enabled()) {
+		if (! Ultimate_Multisite::integration_enabled()) {
 			Logger::log(sprintf('certificate check for %s dropped: the Closte integration is disabled in Ultimate Multisite', $domain), 'info', Logger::SSL_HANDLE);
 			return;
 		}

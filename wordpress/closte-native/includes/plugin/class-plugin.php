@@ -23,14 +23,21 @@ defined('ABSPATH') || exit;
  *   callback of the stock Closte_Host_Provider detached.
  * The classes that extend Ultimate Multisite's are first named, and so autoloaded, only inside
  * those hooks (this plugin loads before Ultimate Multisite: plugins load in name order).
+ *
+ * Plugin is wiring only and nothing calls it. Calls go one way, down this list, never back
+ * (no two classes call each other; checked with grep on `Name::` and `new Name`):
+ * - Plugin -> adapters (Host_Provider, Registry_Integration, Registry_Domain_Mapping), admin
+ *   screens (Site_Health, Sync_Page, Connection_Test, Missing_Implementation_Notice),
+ *   Cli_Command, and the registrations of Alias_Changes, Certificate_Watch, Sync_Service;
+ * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Changes;
+ * - Cli_Command, Sync_Page, Site_Health -> Status_Report, Domain_Report, Sync_Service;
+ * - Status_Report -> Alias_Changes, Certificate_Watch, Sync_State (their hooks and state);
+ * - Alias_Changes -> Change_Intents, Retry_Policy, Certificate_Watch, Alias_Registry;
+ * - Sync_Service -> Sync_Plan, Sync_State; Sync_Plan -> Alias_Registry, Network_Domains;
+ * - Alias_Registry, Change_Intents -> Network_Domains -> Sync_Messages -> Logger;
+ * - leaves: Implementation, Ultimate_Multisite, Background_Jobs, Retry_Policy, Logger.
  */
 final class Plugin {
-
-	/** The stock 2.4 integration this plugin replaces. */
-	const STOCK_CLASS = 'WP_Ultimo\\Integrations\\Host_Providers\\Closte_Host_Provider';
-
-	/** Present from Ultimate Multisite 2.5 on. */
-	const REGISTRY_CLASS = 'WP_Ultimo\\Integrations\\Integration_Registry';
 
 	/**
 	 * Called once, when the plugin file loads.
@@ -42,9 +49,9 @@ final class Plugin {
 		Site_Health::register();
 		Cli_Command::register(); // also without an implementation: `wp closte status` says why
 
-		if (null === self::implementation()) {
-			add_action('network_admin_notices', [self::class, 'missing_extension_notice']);
-			add_action('admin_post_' . self::DISMISS_ACTION, [self::class, 'dismiss_notice']);
+		if (null === Implementation::current()) {
+			add_action('network_admin_notices', [Missing_Implementation_Notice::class, 'render']);
+			add_action('admin_post_' . Missing_Implementation_Notice::DISMISS_ACTION, [Missing_Implementation_Notice::class, 'dismiss']);
 			return;
 		}
 
@@ -52,7 +59,6 @@ final class Plugin {
 		// rename hook run whether or not Ultimate Multisite loaded its integrations in that
 		// request, so a job scheduled before a restart is never dropped.
 		Alias_Changes::register();
-		Retry_Queue::register();
 		Certificate_Watch::register();
 		Sync_Service::register();
 		Sync_Page::register();
@@ -61,62 +67,6 @@ final class Plugin {
 		add_action('wu_register_integrations', [self::class, 'register_registry_integration']);
 		add_action('wu_register_capabilities', [self::class, 'register_registry_module'], 20);
 		add_action('wp_ultimo_host_providers_load', [self::class, 'register_legacy_provider']);
-	}
-
-	/**
-	 * Which closte implementation answers: 'extension', 'php' (compat/, loaded when the
-	 * extension is not), or null when neither is usable (no extension and no curl).
-	 */
-	public static function implementation(): ?string {
-
-		if (! function_exists('closte_add_domain') || ! function_exists('closte_normalize_domain')) {
-			return null;
-		}
-
-		return extension_loaded('closte') ? 'extension' : 'php';
-	}
-
-	/**
-	 * True when the operator enabled the Closte integration in Ultimate Multisite (the switch
-	 * both generations keep in the network option wu_host_integrations_enabled). While it is
-	 * off, Ultimate Multisite sends no domain event, and our own handlers (renames, retries,
-	 * certificate checks) schedule nothing either.
-	 */
-	public static function integration_enabled(): bool {
-
-		$enabled = get_network_option(null, 'wu_host_integrations_enabled', []);
-
-		return is_array($enabled) && ! empty($enabled['closte']);
-	}
-
-	/**
-	 * Hands a key held only by Ultimate Multisite's credential store to the implementation, for
-	 * this request: an INI setting of the extension, the equivalent setting of the PHP one.
-	 *
-	 * @param string $key The API key.
-	 */
-	public static function use_api_key(string $key): void {
-
-		if ('extension' === self::implementation()) {
-			ini_set('closte.api_key', $key); // phpcs:ignore WordPress.PHP.IniSet -- the extension's own setting, for this request
-		} elseif ('php' === self::implementation()) {
-			\Closte\Compat\Settings::set('closte.api_key', $key);
-		}
-	}
-
-	/**
-	 * One line for the operator: which implementation runs, and what the extension would add.
-	 */
-	public static function implementation_note(): string {
-
-		switch (self::implementation()) {
-			case 'extension':
-				return __('Runs on the native closte PHP extension.', 'closte-native');
-			case 'php':
-				return __('Runs on the built-in PHP implementation (same behaviour). The closte PHP extension would add work that goes on between requests, connections kept across requests and faster bulk syncs.', 'closte-native');
-			default:
-				return __('Inactive: neither the closte PHP extension nor PHP\'s curl extension is loaded.', 'closte-native');
-		}
 	}
 
 	/**
@@ -146,7 +96,7 @@ final class Plugin {
 	 */
 	public static function register_legacy_provider(): void {
 
-		if (class_exists(self::REGISTRY_CLASS) || ! class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider')) {
+		if ('2.4' !== Ultimate_Multisite::generation()) {
 			return;
 		}
 
@@ -163,11 +113,11 @@ final class Plugin {
 	 */
 	private static function detach_stock_integration(): void {
 
-		if (! class_exists(self::STOCK_CLASS, false)) {
+		if (! class_exists(Ultimate_Multisite::STOCK_CLASS, false)) {
 			return;
 		}
 
-		$stock = call_user_func([self::STOCK_CLASS, 'get_instance']);
+		$stock = call_user_func([Ultimate_Multisite::STOCK_CLASS, 'get_instance']);
 
 		foreach (array_keys(Domain_Hooks::HOOKS) as $hook) {
 			self::remove_object_callbacks($hook, $stock);
@@ -200,12 +150,6 @@ final class Plugin {
 		}
 	}
 
-	/** admin-post action that dismisses the missing-extension notice for the current user. */
-	const DISMISS_ACTION = 'closte_native_dismiss_notice';
-
-	/** User meta: the plugin version whose notice the user dismissed. */
-	const DISMISSED_META = 'closte_native_notice_dismissed';
-
 	/**
 	 * Translations from this plugin's languages/ folder, wherever the plugin is installed
 	 * (plugins/ or mu-plugins/), for the current locale.
@@ -214,69 +158,5 @@ final class Plugin {
 
 		unload_textdomain('closte-native');
 		load_textdomain('closte-native', CLOSTE_NATIVE_DIR . '/languages/closte-native-' . determine_locale() . '.mo');
-	}
-
-	/**
-	 * Which integration handles domains while the extension is missing, in the operator's words.
-	 */
-	public static function who_handles_domains(): string {
-
-		if (! class_exists('WP_Ultimo\\Integrations\\Host_Providers\\Base_Host_Provider') && ! class_exists('WP_Ultimo\\Integrations\\Integration')) {
-			return __('Ultimate Multisite is not active, so no integration maps domains on Closte.', 'closte-native');
-		}
-		$enabled = get_network_option(null, 'wu_host_integrations_enabled', []);
-		if (is_array($enabled) && ! empty($enabled['closte'])) {
-			return __('Ultimate Multisite\'s built-in Closte integration handles mapped domains, as before (without retries, and probing the SSL endpoint on every domain).', 'closte-native');
-		}
-
-		return __('No Closte integration is enabled in Ultimate Multisite, so mapped domains are not sent to Closte.', 'closte-native');
-	}
-
-	/**
-	 * Network admin notice shown when the extension is missing: accurate (the stock integration
-	 * may well be handling domains), actionable on managed hosting, and dismissible per user.
-	 * Its X (WordPress's `is-dismissible`) only hides it on the page, so a small script makes the
-	 * X also post the dismissal the link makes: whoever closes the notice does not see it again
-	 * on the next page. The link stays for browsers without JavaScript.
-	 */
-	public static function missing_extension_notice(): void {
-
-		if (! current_user_can('manage_network_options')) {
-			return;
-		}
-		if (CLOSTE_NATIVE_VERSION === get_user_meta(get_current_user_id(), self::DISMISSED_META, true)) {
-			return;
-		}
-
-		$nonce   = wp_create_nonce(self::DISMISS_ACTION);
-		$dismiss = add_query_arg(['action' => self::DISMISS_ACTION, '_wpnonce' => $nonce], admin_url('admin-post.php'));
-		printf(
-			'<div class="notice notice-warning is-dismissible closte-native-missing-extension"><p><strong>%s</strong> %s %s</p><p>%s</p><p><a href="%s">%s</a></p></div>',
-			esc_html__('Closte Native is inactive:', 'closte-native'),
-			esc_html__('neither the "closte" PHP extension nor PHP\'s curl extension (which its built-in PHP implementation needs) is loaded on this server.', 'closte-native'),
-			esc_html(self::who_handles_domains()),
-			esc_html__('On Closte hosting, ask Closte support to enable the "closte" or the "curl" PHP extension for your app. On a server you manage, install either (see the plugin\'s README) and restart PHP. "php --ri closte" or "php --ri curl" confirms it is loaded.', 'closte-native'),
-			esc_url($dismiss),
-			esc_html__('Do not show this again', 'closte-native')
-		);
-		// The X is added by WordPress's common.js after the page loads: listen on the document.
-		wp_print_inline_script_tag(
-			sprintf(
-				'document.addEventListener("click",function(e){if(!e.target.closest(".closte-native-missing-extension .notice-dismiss")){return;}var f=new FormData(),d=%s;Object.keys(d).forEach(function(k){f.append(k,d[k]);});fetch(%s,{method:"POST",body:f,credentials:"same-origin",redirect:"manual"});});',
-				wp_json_encode(['action' => self::DISMISS_ACTION, '_wpnonce' => $nonce]),
-				wp_json_encode(admin_url('admin-post.php'))
-			)
-		);
-	}
-
-	public static function dismiss_notice(): void {
-
-		if (! current_user_can('manage_network_options')) {
-			wp_die(esc_html__('Sorry, you are not allowed to do that.', 'closte-native'), 403);
-		}
-		check_admin_referer(self::DISMISS_ACTION);
-		update_user_meta(get_current_user_id(), self::DISMISSED_META, CLOSTE_NATIVE_VERSION);
-		wp_safe_redirect(wp_get_referer() ? wp_get_referer() : network_admin_url());
-		exit;
 	}
 }

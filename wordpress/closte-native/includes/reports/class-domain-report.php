@@ -43,7 +43,7 @@ final class Domain_Report {
 		return [
 			'rows'       => array_values($rows),
 			'listing_ok' => (bool) $listing['ok'],
-			'listing'    => $listing['ok'] ? '' : Sync_Service::explain_failure($listing),
+			'listing'    => $listing['ok'] ? '' : Sync_Messages::explain_failure($listing),
 			'result'     => $listing,
 			'problems'   => array_map([Sync_Messages::class, 'text'], $sources['problems']),
 		];

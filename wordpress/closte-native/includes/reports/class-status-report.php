@@ -18,9 +18,9 @@ final class Status_Report {
 
 	/** The plugin's queued hooks, each a kind of waiting work. */
 	const QUEUED_HOOKS = [
-		'retries'            => Retry_Queue::HOOK,
+		'retries'            => Alias_Changes::RETRY_HOOK,
 		'certificate_checks' => Certificate_Watch::HOOK,
-		'sync_jobs'          => Sync_Service::JOB_HOOK,
+		'sync_jobs'          => Sync_State::JOB_HOOK,
 	];
 
 	/**
@@ -30,13 +30,13 @@ final class Status_Report {
 	 */
 	public static function collect(): array {
 
-		$implementation = Plugin::implementation();
+		$implementation = Implementation::current();
 		$stats          = null !== $implementation ? closte_stats() : [];
 		$queued         = [];
 		foreach (self::QUEUED_HOOKS as $kind => $hook) {
 			$queued[ $kind ] = self::pending($hook);
 		}
-		$sync = Sync_Service::state();
+		$sync = Sync_State::get();
 
 		return [
 			'implementation' => $implementation,

@@ -12,7 +12,8 @@ defined('ABSPATH') || exit;
 /**
  * A plan is stored in a network option and read later, possibly by an operator with another
  * language: its reasons are codes with arguments (`['code' => 'twin', 'args' => ['a.com']]`),
- * and text() puts them into words in the language of whoever reads them.
+ * and text() puts them into words in the language of whoever reads them. The refusals of a
+ * request, failures, and a plan's one-line summary are put into words here too.
  */
 final class Sync_Messages {
 
@@ -129,5 +130,82 @@ final class Sync_Messages {
 	public static function join(array $reasons): string {
 
 		return implode('; ', array_map([self::class, 'text'], $reasons));
+	}
+
+	/**
+	 * Why a sync request was refused, in the words the page and the command show.
+	 *
+	 * @param string $code    closte-sync-busy|stale|mismatch|typed|unowned-typed|unowned-unknown|not-queued.
+	 * @param array  $context phrase: the phrase to type; names: the names not in the plan.
+	 */
+	public static function refusal(string $code, array $context = []): \WP_Error {
+
+		switch ($code) {
+			case 'closte-sync-busy':
+				$message = __('A sync is already queued or running; its progress is shown on this page.', 'closte-native');
+				break;
+			case 'closte-sync-stale':
+				$message = __('This preview is no longer current. Make a new preview and confirm that one.', 'closte-native');
+				break;
+			case 'closte-sync-mismatch':
+				$message = __('The confirmed removals differ from the preview. Nothing was changed; make a new preview.', 'closte-native');
+				break;
+			case 'closte-sync-typed':
+				/* translators: %s: the phrase to type, e.g. "remove 37" */
+				$message = sprintf(__('This sync removes many aliases. Type "%s" to confirm. Nothing was changed.', 'closte-native'), (string) ($context['phrase'] ?? ''));
+				break;
+			case 'closte-sync-unowned-typed':
+				/* translators: %s: the phrase to type, e.g. "remove 2 unowned" */
+				$message = sprintf(__('You ticked aliases this plugin did not add. Type "%s" to confirm their removal. Nothing was changed.', 'closte-native'), (string) ($context['phrase'] ?? ''));
+				break;
+			case 'closte-sync-unowned-unknown':
+				/* translators: %s: alias names */
+				$message = sprintf(__('Only aliases the preview lists as not added by this plugin can be ticked for removal (not: %s). Nothing was changed.', 'closte-native'), implode(', ', array_map([Logger::class, 'one_line'], (array) ($context['names'] ?? []))));
+				break;
+			case 'closte-sync-not-queued':
+				$message = __('Only a sync that is still waiting in the queue can be cancelled; this one has started or ended.', 'closte-native');
+				break;
+			default:
+				$message = __('The request was not accepted.', 'closte-native');
+		}
+
+		return new \WP_Error($code, $message);
+	}
+
+	/** A plan in one line, as the page and `wp closte sync` show it. */
+	public static function plan_summary(array $plan): string {
+
+		return sprintf(
+			/* translators: 1: to add, 2: to remove, 3: not added by this plugin, 4: unchanged, 5: aliases on Closte */
+			__('%1$d to add, %2$d to remove, %3$d not added by this plugin (left alone), %4$d already on Closte (Closte lists %5$d aliases).', 'closte-native'),
+			count($plan['to_add']),
+			count($plan['to_remove']),
+			count((array) ($plan['unowned'] ?? [])),
+			$plan['unchanged'],
+			$plan['listed']
+		);
+	}
+
+	/** A failed result in words an operator can act on. */
+	public static function explain_failure(array $result): string {
+
+		$text = sprintf('%s (%s, HTTP %d)', (string) ($result['error'] ?? ''), (string) ($result['error_kind'] ?? '?'), (int) ($result['status'] ?? 0));
+		if ('auth' === ($result['error_kind'] ?? '')) {
+			$text .= ' ' . __('Closte refused the API key. The key is the constant CLOSTE_CLIENT_API_KEY in wp-config.php (on Closte it is set from the Closte dashboard); check it there.', 'closte-native');
+		} elseif (! empty($result['retryable'])) {
+			$text .= ' ' . __('This may pass: try again in a few minutes.', 'closte-native');
+		}
+
+		return Logger::redact($text);
+	}
+
+	public static function explain_exception(\Throwable $e): string {
+
+		if ($e instanceof \Closte\ConfigurationException) {
+			/* translators: %s: the extension's message */
+			return sprintf(__('The closte extension is not configured: %s. On Closte the key is the constant CLOSTE_CLIENT_API_KEY in wp-config.php, set from the Closte dashboard.', 'closte-native'), $e->getMessage());
+		}
+
+		return get_class($e) . ': ' . $e->getMessage();
 	}
 }

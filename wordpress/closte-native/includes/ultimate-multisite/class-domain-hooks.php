@@ -84,7 +84,7 @@ final class Domain_Hooks {
 	/** The integration's description, shared by both generations. */
 	public static function description(): string {
 
-		return __('Closte is managed WordPress hosting on Google Cloud. Mapped domains become aliases of your Closte app and get a Let\'s Encrypt certificate (fast, retried, logged).', 'closte-native') . ' ' . Plugin::implementation_note();
+		return __('Closte is managed WordPress hosting on Google Cloud. Mapped domains become aliases of your Closte app and get a Let\'s Encrypt certificate (fast, retried, logged).', 'closte-native') . ' ' . Implementation::note();
 	}
 
 	/** Ultimate Multisite's Closte logo. */

@@ -50,7 +50,7 @@ class Registry_Integration extends Integration {
 		}
 		$key = trim($this->get_credential(self::KEY_CONSTANT));
 		if ('' !== $key) {
-			Plugin::use_api_key($key);
+			Implementation::use_api_key($key);
 		}
 	}
 
