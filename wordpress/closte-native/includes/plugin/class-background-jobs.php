@@ -30,4 +30,30 @@ final class Background_Jobs {
 
 		wp_schedule_single_event(time() + $delay, $hook, $args);
 	}
+
+	/**
+	 * Drops the pending jobs of $hook with exactly $args, wherever they were queued (both, as a
+	 * job queued before Action Scheduler was loaded sits in WP-Cron).
+	 */
+	public static function unschedule(string $hook, array $args): void {
+
+		if (function_exists('as_unschedule_all_actions')) {
+			as_unschedule_all_actions($hook, $args, self::GROUP);
+		}
+		wp_clear_scheduled_hook($hook, $args);
+	}
+
+	/** How many jobs of $hook are pending: in Action Scheduler, or in WP-Cron where it is not loaded. */
+	public static function pending(string $hook): int {
+
+		if (function_exists('as_get_scheduled_actions')) {
+			return count(as_get_scheduled_actions(['hook' => $hook, 'group' => self::GROUP, 'status' => 'pending', 'per_page' => -1], 'ids'));
+		}
+		$count = 0;
+		foreach ((array) _get_cron_array() as $events) {
+			$count += count($events[ $hook ] ?? []);
+		}
+
+		return $count;
+	}
 }

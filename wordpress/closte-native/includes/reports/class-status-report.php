@@ -34,7 +34,7 @@ final class Status_Report {
 		$stats          = null !== $implementation ? closte_stats() : [];
 		$queued         = [];
 		foreach (self::QUEUED_HOOKS as $kind => $hook) {
-			$queued[ $kind ] = self::pending($hook);
+			$queued[ $kind ] = Background_Jobs::pending($hook);
 		}
 		$sync = Sync_State::get();
 
@@ -50,19 +50,5 @@ final class Status_Report {
 			'queued'         => $queued,
 			'sync'           => (string) $sync['status'],
 		];
-	}
-
-	/** Pending jobs of $hook in Action Scheduler, or in WP-Cron where it is not loaded. */
-	private static function pending(string $hook): int {
-
-		if (function_exists('as_get_scheduled_actions')) {
-			return count(as_get_scheduled_actions(['hook' => $hook, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], 'ids'));
-		}
-		$count = 0;
-		foreach ((array) _get_cron_array() as $events) {
-			$count += count($events[ $hook ] ?? []);
-		}
-
-		return $count;
 	}
 }

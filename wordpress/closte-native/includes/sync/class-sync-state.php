@@ -70,10 +70,7 @@ final class Sync_State {
 					return Sync_Messages::refusal('closte-sync-not-queued');
 				}
 				$args = [(string) ($state['mode'] ?? ''), (string) ($state['run'] ?? '')];
-				if (function_exists('as_unschedule_all_actions')) {
-					as_unschedule_all_actions(self::JOB_HOOK, $args, Background_Jobs::GROUP);
-				}
-				wp_clear_scheduled_hook(self::JOB_HOOK, $args);
+				Background_Jobs::unschedule(self::JOB_HOOK, $args);
 				if ('apply' === ($state['mode'] ?? '') && is_array($state['plan'] ?? null)) {
 					update_site_option(self::OPTION, ['status' => 'planned', 'plan' => $state['plan'], 'finished_at' => (int) ($state['plan']['created_at'] ?? time())]);
 				} else {
