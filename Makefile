@@ -117,7 +117,7 @@ mutants-diff: ## mutation testing of the lines the last commit changed in closte
 	scripts/mutants.sh --in-diff HEAD~1
 
 # The edit-and-test loop, without e2e, FPM, the matrix, dist and mutants (docs/testing.md).
-check: build ## fmt, clippy, cargo test, PHPUnit on both implementations
+check: build ## fmt, clippy, cargo test, PHPUnit on both implementations (5-7 min here)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory cargo-test phpunit phpunit-php
