@@ -30,7 +30,8 @@ pub fn default_user_agent() -> String {
 /// One INI setting as PHP sees it: name, default (the INI string) and what it means. This table
 /// is the one place the defaults live: the extension registers its INI entries from it, the
 /// installer writes its ini file from what the loaded extension reports, and tests check that
-/// the typed defaults below, the registered entries and the README's table agree with it.
+/// the typed defaults below, the registered entries and the settings table of docs/operator-guide.md
+/// agree with it.
 #[derive(Debug, Clone, Copy)]
 pub struct SettingSpec {
     pub name: &'static CStr,
@@ -38,7 +39,7 @@ pub struct SettingSpec {
     pub meaning: &'static str,
 }
 
-/// Every setting, in the order phpinfo() and the README list them.
+/// Every setting, in the order phpinfo() and docs/operator-guide.md list them.
 pub const SETTINGS: [SettingSpec; 11] = [
     SettingSpec {
         name: c"closte.api_key",

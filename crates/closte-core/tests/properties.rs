@@ -1,6 +1,6 @@
 //! Property tests (proptest) of the two parsers that see untrusted input: the domain normaliser
 //! (operator/customer input) and the answer decoder (whatever comes back over the network).
-//! They run in `cargo test`; the longer coverage-guided runs are in fuzz/ (see README).
+//! They run in `cargo test`; the longer coverage-guided runs are in fuzz/ (see docs/fuzzing.md).
 
 use closte_core::client::answer::decode;
 use closte_core::client::error::ErrorKind;

@@ -4,7 +4,7 @@
 //! `/gettaskstatus`, the SSL endpoints with one of them real, `/ssl/status`), checks the
 //! `apikey`, keeps aliases in memory, and injects latency and faults. What it received is at
 //! `GET /__sim/requests` (the key shown only as valid/invalid/missing); the control API is
-//! described in the README. Run `closte-sim --help`.
+//! described in docs/simulator.md. Run `closte-sim --help`.
 
 mod conn;
 mod http;
