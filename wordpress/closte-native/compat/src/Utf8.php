@@ -71,6 +71,16 @@ final class Utf8
             . chr(0x80 | (($point >> 6) & 0x3F)) . chr(0x80 | ($point & 0x3F));
     }
 
+    /**
+     * Rust's str::trim: strips Unicode White_Space (U+00A0 no-break space, U+2003, U+3000, ...)
+     * from both ends, where PHP's trim() strips only ASCII and NUL. Valid UTF-8 $text.
+     */
+    public static function trim(string $text): string
+    {
+        $space = '[\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]';
+        return preg_replace("/\\A$space++|$space++\\z/u", '', $text) ?? $text;
+    }
+
     /** $text cut after $max characters, with "…" when cut. */
     public static function truncate(string $text, int $max): string
     {

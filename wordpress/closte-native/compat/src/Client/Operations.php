@@ -18,6 +18,7 @@ use Closte\Compat\Failure;
 use Closte\Compat\Operation;
 use Closte\Compat\Outcome;
 use Closte\Compat\State;
+use Closte\Compat\Utf8;
 
 trait Operations
 {
@@ -160,7 +161,8 @@ trait Operations
 
     /**
      * Names from a /getdomains answer: `domains` may hold strings or objects with a
-     * `domain`/`name`/`alias`/`domain_name` field. Lower-cased, trailing dot removed.
+     * `domain`/`name`/`alias`/`domain_name` field. Trimmed of Unicode whitespace, lower-cased
+     * (ASCII only), trailing dots removed: operations.rs's extract_domains.
      *
      * @return list<string>
      */
@@ -184,7 +186,8 @@ trait Operations
                 }
             }
             if ($name !== null) {
-                $name = strtolower(rtrim(trim($name), '.'));
+                // Rust's trim (Unicode whitespace, no NUL), so both implementations list one name.
+                $name = strtolower(rtrim(Utf8::trim($name), '.'));
                 if ($name !== '') {
                     $names[] = $name;
                 }
