@@ -19,10 +19,22 @@ namespace Closte\Compat;
 
 final class JobTable
 {
-    /** @var array<int, array{operation: Operation, domain: string, site_id: ?int, started: float, task: int, outcome: ?Outcome}> */
+    /** @var array<int, array{operation: Operation, domain: string, site_id: ?int, started: float, task: ?int, outcome: ?Outcome}> */
     private static array $entries = [];
+    /**
+     * Jobs waiting for one of the closte.concurrency slots, in submission order (ids
+     * $nextToStart to $nextId - 1): started when a running job ends, never polled, so that
+     * 10,000 waiting jobs cost nothing per loop round.
+     *
+     * @var array<int, array{0: \Closure(): \Generator, 1: int}> job id => [its coroutine, not
+     *      started yet; its concurrency limit (the settings it was submitted with)]
+     */
+    private static array $queue = [];
     private static int $nextId = 1;
+    private static int $nextToStart = 1;
     private static int $running = 0;
+    /** Jobs without an outcome yet: counted, not scanned, for closte_pending and the drain. */
+    private static int $unfinished = 0;
     private static ?int $pid = null;
     private static bool $drainRegistered = false;
 
@@ -30,13 +42,16 @@ final class JobTable
     {
         self::forgetInheritedJobs();
         $id = self::$nextId++;
-        $limit = max(1, $client->settings->concurrency);
-        $coroutine = (static function () use ($client, $operation, $domain, $id, $limit): \Generator {
-            // At most closte.concurrency jobs of this process talk to Closte at once.
-            while (self::$running >= $limit) {
-                yield new Sleep(0.002);
-            }
-            self::$running++;
+        self::$entries[$id] = [
+            'operation' => $operation,
+            'domain' => $domain->name,
+            'site_id' => $siteId,
+            'started' => microtime(true),
+            'task' => null,
+            'outcome' => null,
+        ];
+        self::$unfinished++;
+        $start = static function () use ($client, $operation, $domain, $id): \Generator {
             try {
                 $outcome = yield from $client->run($operation, $domain);
             } catch (\Throwable $error) {
@@ -45,22 +60,36 @@ final class JobTable
             } finally {
                 self::$running--;
             }
-            self::$entries[$id]['outcome'] = $outcome;
-        })();
-        self::$entries[$id] = [
-            'operation' => $operation,
-            'domain' => $domain->name,
-            'site_id' => $siteId,
-            'started' => microtime(true),
-            'task' => Scheduler::get()->spawn($coroutine),
-            'outcome' => null,
-        ];
+            if (isset(self::$entries[$id])) {
+                self::$entries[$id]['outcome'] = $outcome;
+                self::$unfinished--;
+            }
+            self::startQueued();
+        };
+        self::$queue[$id] = [$start, max(1, $client->settings->concurrency)];
         if (!self::$drainRegistered) {
             self::$drainRegistered = true;
             register_shutdown_function([self::class, 'drainAtShutdown']);
         }
+        self::startQueued();
         Scheduler::get()->pump(0.0); // sends the first request without waiting for it
         return $id;
+    }
+
+    /** At most closte.concurrency jobs of this process talk to Closte at once; the rest wait in line. */
+    private static function startQueued(): void
+    {
+        while (self::$nextToStart < self::$nextId) {
+            $id = self::$nextToStart;
+            [$start, $limit] = self::$queue[$id];
+            if (self::$running >= $limit) {
+                return;
+            }
+            unset(self::$queue[$id]);
+            self::$nextToStart++;
+            self::$running++;
+            self::$entries[$id]['task'] = Scheduler::get()->spawn($start());
+        }
     }
 
     public static function pending(): int
@@ -69,7 +98,7 @@ final class JobTable
         if (self::$entries !== []) {
             Scheduler::get()->pump(0.0);
         }
-        return self::unfinished();
+        return self::$unfinished;
     }
 
     /**
@@ -79,8 +108,12 @@ final class JobTable
     public static function wait(?array $ids, float $timeout): array
     {
         self::forgetInheritedJobs();
+        $all = $ids === null;
         $ids ??= array_keys(self::$entries);
-        $done = static function () use ($ids): bool {
+        $done = static function () use ($ids, $all): bool {
+            if ($all) {
+                return self::$unfinished === 0;
+            }
             foreach ($ids as $id) {
                 if (isset(self::$entries[$id]) && self::$entries[$id]['outcome'] === null) {
                     return false;
@@ -133,12 +166,17 @@ final class JobTable
             return [];
         }
         $scheduler = Scheduler::get();
-        $scheduler->pump(microtime(true) + $timeout, static fn (): bool => self::unfinished() === 0);
+        $scheduler->pump(microtime(true) + $timeout, static fn (): bool => self::$unfinished === 0);
+        // Nothing waiting in line may start while the running jobs are cancelled below.
+        self::$queue = [];
+        self::$nextToStart = self::$nextId;
         $lines = [];
         foreach (self::$entries as $id => $entry) {
             $site = $entry['site_id'] !== null ? " (site {$entry['site_id']})" : '';
             if ($entry['outcome'] === null) {
-                $scheduler->cancel($entry['task']);
+                if ($entry['task'] !== null) {
+                    $scheduler->cancel($entry['task']);
+                }
                 $lines[] = sprintf(
                     'closte: %s %s%s (job %d) was not finished when the request ended (%.1f s drain): aborted, re-queue it',
                     $entry['operation']->value,
@@ -160,13 +198,9 @@ final class JobTable
             }
         }
         self::$entries = [];
+        self::$running = 0;
+        self::$unfinished = 0;
         return $lines;
-    }
-
-    /** Jobs whose outcome has not arrived yet (no pumping). */
-    private static function unfinished(): int
-    {
-        return count(array_filter(self::$entries, static fn (array $e): bool => $e['outcome'] === null));
     }
 
     /** A forked child starts with an empty job table: the parent's jobs are the parent's. */
@@ -176,7 +210,10 @@ final class JobTable
         if (self::$pid !== $pid) {
             if (self::$pid !== null) {
                 self::$entries = [];
+                self::$queue = [];
+                self::$nextToStart = self::$nextId;
                 self::$running = 0;
+                self::$unfinished = 0;
             }
             self::$pid = $pid;
         }
