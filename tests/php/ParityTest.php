@@ -27,4 +27,50 @@ final class ParityTest extends ClosteTestCase
         $this->assertSame([], $plan['to_add']);
         $this->assertSame(['other.example.com'], $plan['to_remove']);
     }
+
+    /**
+     * @return iterable<string, array{string, bool}>
+     */
+    public static function retryAfterDates(): iterable
+    {
+        // An HTTP-date's numbers are digits: "+1" is no hour, so the whole date is ignored and
+        // the usual backoff retries; a valid date an hour ahead ends the call (over 30 s).
+        yield 'signed hour' => ['Fri, 01 Jan 2100 +1:00:00 GMT', true];
+        yield 'signed day' => ['Fri, +1 Jan 2100 01:00:00 GMT', true];
+        yield 'five-digit year' => ['Fri, 01 Jan 21000 01:00:00 GMT', true];
+        // The year 69 is long past (retry now), not 2069 as gmmktime() would read it.
+        yield 'year 0069' => ['Tue, 01 Jan 0069 00:00:00 GMT', true];
+        yield 'valid, far ahead' => ['Fri, 01 Jan 2100 01:00:00 GMT', false];
+    }
+
+    /** @dataProvider retryAfterDates */
+    public function testRetryAfterDatesAreReadAlike(string $date, bool $retried): void
+    {
+        $this->sim->fault(['kind' => 'status', 'status' => 503, 'path' => '/deletedomainalias', 'count' => 1, 'retry_after_raw' => $date]);
+        closte_remove_domain('gone.example.com');
+        $removes = array_filter($this->sim->requests(), static fn (array $r): bool => $r['path'] === '/deletedomainalias');
+        $this->assertCount($retried ? 2 : 1, $removes);
+    }
+
+    public function testAnSslCandidateAnsweringAStatusAbove599WithADomainRefusalIsTheEndpoint(): void
+    {
+        $sim = \Closte\Tests\Support\Simulator::start(CLOSTE_TEST_SIM, CLOSTE_TEST_KEY, ['--ssl-endpoint', '/installssl']);
+        try {
+            closte_test_ini('closte.api_url', $sim->apiUrl());
+            $sim->control('POST', '/domains', ['domains' => ['a.example.com']]);
+            $sim->fault(['kind' => 'status', 'status' => 600, 'error' => 'Invalid or empty domain: a.example.com', 'path' => '/ssl/install', 'count' => 1]);
+            $first = closte_request_ssl('a.example.com');
+            $this->assertFalse($first['ok']);
+            $this->assertSame(600, $first['status']);
+            $this->assertSame('invalid_domain', $first['error_kind']);
+            $this->assertSame('/ssl/install', $first['endpoint']);
+            // Proof judged by the kind alone (ssl.rs): the endpoint is remembered, not probed again.
+            $this->assertSame('/ssl/install', closte_stats()['ssl_endpoint']);
+            $second = closte_request_ssl('a.example.com');
+            $this->assertSame('/ssl/install', $second['endpoint']);
+            $this->assertSame(['/ssl/install', '/ssl/install'], array_column($sim->requests(), 'path'));
+        } finally {
+            $sim->stop();
+        }
+    }
 }

@@ -25,10 +25,10 @@ const MONTHS: [&str; 12] = [
 fn http_date(value: &str) -> Option<i64> {
     let parts: Vec<&str> = value.split_whitespace().collect();
     let (day, month, year, time) = match parts.as_slice() {
-        [_, day, month, year, time, "GMT"] => (*day, *month, year.parse::<i64>().ok()?, *time),
+        [_, day, month, year, time, "GMT"] => (*day, *month, number(year)?, *time),
         [_, date, time, "GMT"] => {
             let mut d = date.split('-');
-            let (day, month, year) = (d.next()?, d.next()?, d.next()?.parse::<i64>().ok()?);
+            let (day, month, year) = (d.next()?, d.next()?, number(d.next()?)?);
             // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
             let year = if year < 70 {
                 2000 + year
@@ -39,17 +39,28 @@ fn http_date(value: &str) -> Option<i64> {
             };
             (day, month, year, *time)
         }
-        [_, month, day, time, year] => (*day, *month, year.parse::<i64>().ok()?, *time),
+        [_, month, day, time, year] => (*day, *month, number(year)?, *time),
         _ => return None,
     };
-    let day: i64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    let day = number(day).filter(|d| (1..=31).contains(d))?;
     let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
-    let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
+    let mut hms = time.split(':').map(number);
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
     if hms.next().is_some() || h > 23 || m > 59 || s > 60 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// A date's number: one to four ASCII digits (RFC 9110 writes every part as 2DIGIT or 4DIGIT).
+/// No sign (`+1` is not an hour: the whole date is then invalid, as the PHP implementation
+/// decides too) and no longer run, so no year overflows the day count.
+fn number(text: &str) -> Option<i64> {
+    if (1..=4).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -136,6 +147,27 @@ mod tests {
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 25:00:00 GMT",
+        ] {
+            assert_eq!(parse(bad, rfc_example()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_number_of_a_date_is_one_to_four_digits_without_a_sign() {
+        assert_eq!(at("Thu, 01 Jan 1970 1:2:3 GMT"), Some(3723));
+        assert_eq!(at("Thu, 1 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(at("Thu, 02 Jan 1970 0000:00:00 GMT"), Some(86_400));
+        for bad in [
+            "Thu, 01 Jan 1970 +1:00:00 GMT",
+            "Thu, 01 Jan 1970 01:-0:00 GMT",
+            "Thu, 01 Jan 1970 01:00:+0 GMT",
+            "Thu, 01 Jan 1970 00000:00:00 GMT",
+            "Thu, 01 Jan 1970 :00:00 GMT",
+            "Thu, +1 Jan 1970 00:00:00 GMT",
+            "Thu, 01 Jan +1970 00:00:00 GMT",
+            "Thu, 01 Jan 19700 00:00:00 GMT",
+            "Thursday, 01-Jan-+70 00:00:00 GMT",
+            "Thu Jan  1 00:00:00 +1970",
         ] {
             assert_eq!(parse(bad, rfc_example()), None, "{bad}");
         }

@@ -30,40 +30,63 @@ final class RetryAfter
         $parts = preg_split('/\s+/', $value, -1, PREG_SPLIT_NO_EMPTY) ?: [];
         if (count($parts) === 6 && $parts[5] === 'GMT') {
             [, $day, $month, $year, $time] = $parts;
+            $year = self::number($year);
         } elseif (count($parts) === 4 && $parts[3] === 'GMT') {
             $date = explode('-', $parts[1]);
             if (count($date) < 3) {
                 return null;
             }
             [$day, $month, $year] = $date;
-            if (!Ascii::isDigits($year)) {
-                return null;
+            $year = self::number($year);
+            if ($year !== null) {
+                // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
+                $year = $year < 70 ? 2000 + $year : ($year < 100 ? 1900 + $year : $year);
             }
-            $year = (int) $year;
-            $year = $year < 70 ? 2000 + $year : ($year < 100 ? 1900 + $year : $year);
             $time = $parts[2];
         } elseif (count($parts) === 5) {
             [, $month, $day, $time, $year] = $parts;
+            $year = self::number($year);
         } else {
             return null;
         }
-        if (!Ascii::isDigits((string) $year) || !Ascii::isDigits($day) || (int) $day < 1 || (int) $day > 31) {
+        $day = self::number($day);
+        if ($year === null || $day === null || $day < 1 || $day > 31) {
             return null;
         }
         $monthIndex = array_search($month, self::MONTHS, true);
-        $hms = explode(':', $time);
-        if ($monthIndex === false || count($hms) !== 3) {
+        $hms = array_map([self::class, 'number'], explode(':', $time));
+        if ($monthIndex === false || count($hms) !== 3 || in_array(null, $hms, true)) {
             return null;
         }
-        foreach ($hms as $part) {
-            if (!Ascii::isDigits($part)) {
-                return null;
-            }
-        }
-        [$h, $m, $s] = array_map('intval', $hms);
+        [$h, $m, $s] = $hms;
         if ($h > 23 || $m > 59 || $s > 60) {
             return null;
         }
-        return gmmktime(0, 0, 0, $monthIndex + 1, (int) $day, (int) $year) + $h * 3600 + $m * 60 + $s;
+        return self::daysFromCivil($year, $monthIndex + 1, $day) * 86400 + $h * 3600 + $m * 60 + $s;
+    }
+
+    /**
+     * Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm, as
+     * retry_after.rs): not gmmktime(), which reads the years 0-100 as 1970-2069.
+     */
+    private static function daysFromCivil(int $year, int $month, int $day): int
+    {
+        $y = $month <= 2 ? $year - 1 : $year;
+        $era = intdiv($y >= 0 ? $y : $y - 399, 400);
+        $yoe = $y - $era * 400;
+        $mp = ($month + 9) % 12;
+        $doy = intdiv(153 * $mp + 2, 5) + $day - 1;
+        $doe = $yoe * 365 + intdiv($yoe, 4) - intdiv($yoe, 100) + $doy;
+        return $era * 146097 + $doe - 719468;
+    }
+
+    /**
+     * A date's number: one to four ASCII digits (RFC 9110 writes every part as 2DIGIT or
+     * 4DIGIT). No sign: `+1` is not an hour, the whole date is then invalid (retry_after.rs).
+     */
+    private static function number(string $text): ?int
+    {
+        $length = strlen($text);
+        return $length >= 1 && $length <= 4 && Ascii::isDigits($text) ? (int) $text : null;
     }
 }

@@ -84,13 +84,14 @@ trait Ssl
 
     /**
      * An answer other than 404/405 shows that an SSL endpoint exists, unless it could come from
-     * something in front of every path (auth check, rate limiter, gateway error).
+     * something in front of every path (auth check, rate limiter, gateway error: every 5xx is
+     * classified `server`). Judged by the kind alone, as ssl.rs does: a 6xx status with a domain
+     * refusal's text proves the endpoint as any 4xx refusal does.
      */
     private static function provesEndpointExists(Failure $failure): bool
     {
         return $failure->family === Failure::REJECTED
-            && !in_array($failure->kind, [ErrorKind::AUTH, ErrorKind::RATE_LIMITED, ErrorKind::SERVER], true)
-            && $failure->status < 500;
+            && !in_array($failure->kind, [ErrorKind::AUTH, ErrorKind::RATE_LIMITED, ErrorKind::SERVER], true);
     }
 
     private static function noSslEndpoint(Outcome $outcome): void
