@@ -26,7 +26,9 @@ fn domain_call(
     site_id: Option<i64>,
 ) -> PhpResult<ZBox<ZendHashTable>> {
     let domain = DomainName::parse_bytes(raw).or_throw()?;
-    let outcome = prepare()?.block_on(|c| async move { c.run(operation, &domain).await });
+    let call = prepare()?;
+    let domain = domain.refuse_api_host(&call.settings.api_url).or_throw()?;
+    let outcome = call.block_on(|c| async move { c.run(operation, &domain).await });
     outcome_array(&outcome, site_id)
 }
 

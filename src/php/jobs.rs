@@ -40,6 +40,7 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
         handle,
         client,
     } = prepare()?;
+    let domain = domain.refuse_api_host(&settings.api_url).or_throw()?;
     let name = domain.as_str().to_string();
     let site = op.takes_site_id().then_some(site_id);
     let id = JOBS.submit(

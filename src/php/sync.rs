@@ -34,7 +34,8 @@ pub fn closte_sync(
 ) -> PhpResult<ZBox<ZendHashTable>> {
     let empty = ZendHashTable::new();
     let parsed = parse_options(options.unwrap_or(&empty))?;
-    let desired = parse_domain_list(domains, "domains")?;
+    let api_url = call::settings()?.api_url;
+    let desired = parse_domain_list(domains, "domains", Some(&api_url))?;
     if parsed.sync.prune && desired.is_empty() && !parsed.allow_empty {
         return Err(argument(
             "refusing to prune against an empty domain list: it would remove every alias on \
@@ -101,14 +102,19 @@ fn name_set(value: &Zval, option: &str) -> PhpResult<BTreeSet<String>> {
     let list = value
         .array()
         .ok_or_else(|| argument(format!("option \"{option}\" must be an array of domains")))?;
-    Ok(parse_domain_list(list, option)?
+    Ok(parse_domain_list(list, option, None)?
         .into_iter()
         .map(|name| name.as_str().to_string())
         .collect())
 }
 
-/// Every name is checked before anything is sent; duplicates count once.
-fn parse_domain_list(list: &ZendHashTable, what: &str) -> PhpResult<Vec<DomainName>> {
+/// Every name is checked before anything is sent; duplicates count once. With `api_url`, the
+/// API's own host is refused too (the desired list; `protect` may name anything).
+fn parse_domain_list(
+    list: &ZendHashTable,
+    what: &str,
+    api_url: Option<&str>,
+) -> PhpResult<Vec<DomainName>> {
     let mut seen = BTreeSet::new();
     let mut names = Vec::new();
     for (index, (key, value)) in list.iter().enumerate() {
@@ -125,6 +131,10 @@ fn parse_domain_list(list: &ZendHashTable, what: &str) -> PhpResult<Vec<DomainNa
             return Err(argument(format!("{label} is not a string")));
         };
         let name = DomainName::parse_bytes(bytes)
+            .and_then(|name| match api_url {
+                Some(url) => name.refuse_api_host(url),
+                None => Ok(name),
+            })
             .map_err(|e| Labelled(&label, e))
             .or_throw()?;
         if seen.insert(name.as_str().to_string()) {

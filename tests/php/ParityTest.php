@@ -73,4 +73,39 @@ final class ParityTest extends ClosteTestCase
             $sim->stop();
         }
     }
+
+    public function testTheClosteApiHostIsRefusedAsAnAliasBeforeAnyRequest(): void
+    {
+        closte_test_ini('closte.api_url', 'https://API.closte-test.example.com./api/client');
+        $host = 'api.closte-test.example.com';
+        $message = "invalid domain \"$host\": it is the host of the Closte API itself (closte.api_url), not a site's domain";
+        $calls = [
+            'add' => static fn () => closte_add_domain($host, 3),
+            'remove' => static fn () => closte_remove_domain('API.closte-test.example.com.'),
+            'request_ssl' => static fn () => closte_request_ssl($host),
+            'ssl_status' => static fn () => closte_ssl_status($host),
+            'enqueue' => static fn () => closte_enqueue('add_domain', $host, 3),
+            'sync' => static fn () => closte_sync(['ok.example.com', $host], ['dry_run' => true]),
+        ];
+        foreach ($calls as $what => $call) {
+            try {
+                $call();
+                $this->fail("$what accepted the API host");
+            } catch (\Closte\InvalidDomainException $e) {
+                $this->assertSame(1, $e->getCode(), $what);
+                $this->assertSame($what === 'sync' ? "domains[1]: $message" : $message, $e->getMessage(), $what);
+            }
+        }
+        $this->assertSame(0, closte_pending());
+        $this->assertSame($host, closte_normalize_domain($host), 'only the calls that act refuse it');
+
+        closte_test_ini('closte.api_url', 'https://app.closte.com/api/client');
+        try {
+            closte_add_domain('App.Closte.com');
+            $this->fail('the default API host was accepted');
+        } catch (\Closte\InvalidDomainException $e) {
+            $this->assertStringStartsWith('invalid domain "app.closte.com": it is the host of the Closte API itself', $e->getMessage());
+        }
+        $this->assertSame([], $this->sim->requests());
+    }
 }

@@ -65,6 +65,22 @@ impl DomainName {
             &self.name
         }
     }
+
+    /// Refuses the host of `api_url` (closte.api_url, the Closte API itself) as an alias: it is
+    /// never a site's domain, and mapping it to the app would be a mistake no call should send.
+    /// Compared in normal form, so `APP.closte.com.` is the same host.
+    pub fn refuse_api_host(self, api_url: &str) -> Result<Self, InvalidDomain> {
+        let api_host = reqwest::Url::parse(api_url)
+            .ok()
+            .and_then(|url| url.host_str().and_then(|host| Self::parse(host).ok()));
+        if api_host.as_ref() == Some(&self) {
+            return Err(InvalidDomain {
+                shown: self.name,
+                problem: DomainProblem::ApiHost,
+            });
+        }
+        Ok(self)
+    }
 }
 
 impl fmt::Display for DomainName {
@@ -104,6 +120,7 @@ pub enum DomainProblem {
     Idna { label: String },
     FullWidth { character: char },
     MixedScript { label: String, scripts: String },
+    ApiHost,
 }
 
 impl fmt::Display for DomainProblem {
@@ -177,6 +194,10 @@ impl fmt::Display for DomainProblem {
             Self::MixedScript { label, scripts } => write!(
                 f,
                 "label \"{label}\" mixes {scripts} letters (a look-alike of another name)"
+            ),
+            Self::ApiHost => write!(
+                f,
+                "it is the host of the Closte API itself (closte.api_url), not a site's domain"
             ),
         }
     }
@@ -490,6 +511,41 @@ fn truncate(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_host_is_refused_in_any_spelling_and_nothing_else_is() {
+        let api = "https://App.Closte.com:8443/api/client";
+        for input in ["app.closte.com", "APP.closte.com.", "App.Closte.Com"] {
+            let error = DomainName::parse(input)
+                .unwrap()
+                .refuse_api_host(api)
+                .unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "invalid domain \"app.closte.com\": it is the host of the Closte API itself \
+                 (closte.api_url), not a site's domain",
+                "{input}"
+            );
+        }
+        for input in [
+            "www.app.closte.com",
+            "*.app.closte.com",
+            "closte.com",
+            "app.example.com",
+        ] {
+            let name = DomainName::parse(input).unwrap();
+            assert_eq!(name.clone().refuse_api_host(api), Ok(name), "{input}");
+        }
+        // An API on an IP address (the simulator, a proxy) or an unparsable URL matches no name.
+        let name = DomainName::parse("app.closte.com").unwrap();
+        for other in ["http://127.0.0.1:8099/api/client", "not a url"] {
+            assert_eq!(
+                name.clone().refuse_api_host(other),
+                Ok(name.clone()),
+                "{other}"
+            );
+        }
+    }
 
     #[test]
     fn an_input_of_exactly_the_input_limit_is_judged_by_the_other_rules() {

@@ -34,6 +34,7 @@ final class Api
     {
         $name = DomainName::parse($domain);
         $client = self::client();
+        $name = $name->refuseApiHost($client->settings->apiUrl);
         return Scheduler::get()->run($client->run($operation, $name))->toArray($siteId);
     }
 
@@ -59,6 +60,7 @@ final class Api
         }
         $name = DomainName::parse($domain);
         $client = self::client();
+        $name = $name->refuseApiHost($client->settings->apiUrl);
         return JobTable::submit($client, $operation, $name, $operation->takesSiteId() ? $siteId : null);
     }
 

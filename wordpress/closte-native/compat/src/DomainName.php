@@ -58,6 +58,23 @@ final class DomainName
         return $this->wildcard ? substr($this->name, 2) : $this->name;
     }
 
+    /**
+     * Refuses the host of $apiUrl (closte.api_url, the Closte API itself) as an alias: it is
+     * never a site's domain (domain.rs's refuse_api_host). Compared in normal form.
+     */
+    public function refuseApiHost(string $apiUrl): self
+    {
+        $host = parse_url($apiUrl, PHP_URL_HOST);
+        $apiHost = is_string($host) && $host !== '' ? self::tryParse($host) : null;
+        if ($apiHost !== null && $apiHost->name === $this->name) {
+            throw new InvalidDomainException(
+                "invalid domain \"{$this->name}\": it is the host of the Closte API itself (closte.api_url), not a site's domain",
+                1
+            );
+        }
+        return $this;
+    }
+
     private static function parseText(string $input): self
     {
         if ($input === '') {

@@ -28,7 +28,7 @@ final class Sync
     {
         $settings = Settings::current();
         $parsed = self::parseOptions($options ?? [], $settings);
-        $desired = self::parseList($domains, 'domains');
+        $desired = self::parseList($domains, 'domains', $settings->apiUrl);
         if ($parsed['prune'] && $desired === [] && !$parsed['allow_empty']) {
             throw new ClosteException(
                 "refusing to prune against an empty domain list: it would remove every alias on Closte; pass 'allow_empty' => true if that is really meant",
@@ -199,11 +199,12 @@ final class Sync
     }
 
     /**
-     * Every name is checked before anything is sent; duplicates count once.
+     * Every name is checked before anything is sent; duplicates count once. With $apiUrl, the
+     * API's own host is refused too (the desired list; `protect` may name anything).
      *
      * @return list<DomainName>
      */
-    private static function parseList(array $list, string $what): array
+    private static function parseList(array $list, string $what, ?string $apiUrl = null): array
     {
         $names = [];
         $index = 0;
@@ -215,6 +216,9 @@ final class Sync
             }
             try {
                 $name = DomainName::parse($value);
+                if ($apiUrl !== null) {
+                    $name = $name->refuseApiHost($apiUrl);
+                }
             } catch (InvalidDomainException $e) {
                 throw new InvalidDomainException("$label: " . $e->getMessage(), 1);
             }
