@@ -108,4 +108,58 @@ final class ParityTest extends ClosteTestCase
         }
         $this->assertSame([], $this->sim->requests());
     }
+
+    public function testArgumentsAreNeitherCoercedNorExtraEvenWithoutStrictTypes(): void
+    {
+        // The child's script has no strict_types: PHP would coerce "12" and 1.5 for a typed
+        // parameter of a user function and let extra arguments through.
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            closte_test_ini('closte.api_url', '$url');
+            \$calls = [
+                'float site id' => fn () => closte_add_domain('x.example.com', 1.5),
+                'numeric string site id' => fn () => closte_remove_domain('x.example.com', '12'),
+                'bool site id' => fn () => closte_add_domain('x.example.com', true),
+                'named numeric string' => fn () => closte_add_domain(domain: 'x.example.com', site_id: '3'),
+                'int domain' => fn () => closte_request_ssl(12),
+                'stringable domain' => fn () => closte_ssl_status(new class { public function __toString(): string { return 'x.example.com'; } }),
+                'int operation' => fn () => closte_enqueue(1, 'x.example.com'),
+                'string timeout' => fn () => closte_wait([], '1.5'),
+                'string list' => fn () => closte_sync('x.example.com'),
+                'extra argument' => fn () => closte_add_domain('x.example.com', 0, 1),
+                'extra on none' => fn () => closte_list_domains(1),
+                'extra on sync' => fn () => closte_sync(['x.example.com'], null, 1),
+            ];
+            foreach (\$calls as \$what => \$call) {
+                try {
+                    \$call();
+                    echo "\$what: accepted\n";
+                } catch (\Throwable \$e) {
+                    echo "\$what: ", get_class(\$e), "\n";
+                }
+            }
+            echo 'pending=', closte_pending(), "\n";
+            echo 'int timeout: ', count(closte_wait([], 0)), "\n";
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'error_reporting' => (string) E_ALL, 'display_errors' => 'stderr']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $this->assertSame('', $result['stderr'], 'no deprecation: nothing was coerced');
+        $this->assertSame(<<<'TEXT'
+            float site id: TypeError
+            numeric string site id: TypeError
+            bool site id: TypeError
+            named numeric string: TypeError
+            int domain: TypeError
+            stringable domain: TypeError
+            int operation: TypeError
+            string timeout: TypeError
+            string list: TypeError
+            extra argument: ArgumentCountError
+            extra on none: ArgumentCountError
+            extra on sync: ArgumentCountError
+            pending=0
+            int timeout: 0
+
+            TEXT, $result['stdout']);
+        $this->assertSame([], $this->sim->requests(), 'no request reached Closte');
+    }
 }

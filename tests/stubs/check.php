@@ -24,7 +24,10 @@ function describe_function(ReflectionFunctionAbstract $f): array
     foreach ($f->getParameters() as $p) {
         $params[] = [
             'name' => $p->getName(),
-            'type' => describe_type($p->getType()),
+            // The PHP implementation's parameters are untyped (it checks its arguments itself,
+            // without coercion, as the extension does) and name their type with #[Accepts].
+            'type' => describe_type($p->getType())
+                ?? (($p->getAttributes('Closte\\Compat\\Accepts')[0] ?? null)?->getArguments()[0] ?? null),
             'optional' => $p->isOptional(),
             'default' => $p->isDefaultValueAvailable() ? var_export($p->getDefaultValue(), true) : null,
             'by_ref' => $p->isPassedByReference(),

@@ -22,7 +22,7 @@ if (extension_loaded('closte') || function_exists('closte_add_domain') || !funct
         'Exceptions', 'Ascii', 'Utf8', 'Escape', 'Punycode', 'Version', 'DomainName', 'Settings',
         'ErrorKind', 'Failure', 'Answer', 'RetryAfter', 'Operation', 'State', 'Outcome', 'HttpRequest',
         'HttpResponse', 'Sleep', 'CaBundle', 'Stats', 'SslEndpoints', 'Scheduler', 'Client/Request',
-        'Client/Ssl', 'Client/Operations', 'Client', 'JobTable', 'Sync', 'Api',
+        'Client/Ssl', 'Client/Operations', 'Client', 'JobTable', 'Sync', 'Api', 'Arguments',
     ] as $file) {
         require_once __DIR__ . "/src/$file.php";
     }
