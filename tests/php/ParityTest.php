@@ -162,4 +162,13 @@ final class ParityTest extends ClosteTestCase
             TEXT, $result['stdout']);
         $this->assertSame([], $this->sim->requests(), 'no request reached Closte');
     }
+
+    public function testAnErrorTextOfUnicodeWhitespaceIsBlank(): void
+    {
+        $this->sim->fault(['kind' => 'status', 'status' => 422, 'error' => "\u{A0}\u{3000}", 'path' => '/ssl/status', 'count' => 1]);
+        $result = closte_ssl_status('x.example.com');
+        $this->assertFalse($result['ok']);
+        $this->assertStringNotContainsString("\u{A0}", (string) $result['error'], 'blank text counts as absent');
+        $this->assertSame(422, $result['status']);
+    }
 }

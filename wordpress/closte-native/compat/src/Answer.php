@@ -147,7 +147,7 @@ final class Answer
         return match (true) {
             is_bool($value) => $value,
             is_int($value), is_float($value) => $value != 0,
-            is_string($value) => in_array(strtolower(trim($value)), ['1', 'true', 'ok'], true),
+            is_string($value) => in_array(strtolower(Utf8::trim($value)), ['1', 'true', 'ok'], true),
             default => false,
         };
     }
@@ -164,7 +164,8 @@ final class Answer
             }
             $v = $value[$key];
             if (is_string($v)) {
-                if (trim($v) !== '') {
+                // Rust's trim: a text of no-break spaces is as blank as one of spaces.
+                if (Utf8::trim($v) !== '') {
                     return self::cap($v);
                 }
                 continue;
