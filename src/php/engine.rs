@@ -74,7 +74,8 @@ pub fn print_ini_entries(module: *mut ModuleEntry) {
     unsafe { display_ini_entries(module) };
 }
 
-/// The displayer of `closte.api_key`: phpinfo() shows whether a key is set, never the key.
+/// The displayer of every secret setting (`SettingSpec::secret`: the key, the proxy URL):
+/// phpinfo() shows whether it is set, never the value.
 ///
 /// # Safety
 /// Called by the engine with a valid INI entry.

@@ -7,44 +7,37 @@
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 
-use closte_core::config::{keys, ApiKey, ConfigError, SettingSpec, Settings, SETTINGS};
+use closte_core::config::{keys, ApiKey, ConfigError, Settings, SETTINGS};
 
 use super::engine;
 
 /// The constant Closte defines in wp-config.php on its hosting.
 pub const KEY_CONSTANT: &str = "CLOSTE_CLIENT_API_KEY";
 
-/// An INI entry from the settings table (closte_core::config::SETTINGS, where every default
-/// lives); `PHP_INI_ALL`, accepting any value (they are validated when read, by `Settings`).
-const fn entry(spec: &SettingSpec) -> IniEntryDef {
-    IniEntryDef {
-        on_modify: Some(engine::accept_ini_value),
-        ..IniEntryDef::new(spec.name, spec.default, IniEntryPermission::All)
+/// The INI entries, one per row of the settings table (closte_core::config::SETTINGS, where
+/// every default lives), in its order, then the end marker. Each is `PHP_INI_ALL` and accepts any
+/// value (values are validated when read, by `Settings`); every `secret` one is never displayed
+/// (phpinfo(), php --ri show only whether it is set).
+const fn entries() -> [IniEntryDef; SETTINGS.len() + 1] {
+    let mut entries = [IniEntryDef::end(); SETTINGS.len() + 1];
+    let mut index = 0;
+    while index < SETTINGS.len() {
+        let spec = &SETTINGS[index];
+        entries[index] = IniEntryDef {
+            on_modify: Some(engine::accept_ini_value),
+            displayer: if spec.secret {
+                Some(engine::masked_ini_displayer)
+            } else {
+                None
+            },
+            ..IniEntryDef::new(spec.name, spec.default, IniEntryPermission::All)
+        };
+        index += 1;
     }
+    entries
 }
 
-pub static INI_ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
-    // The key's value is never displayed (phpinfo(), php --ri).
-    IniEntryDef {
-        displayer: Some(engine::masked_ini_displayer),
-        ..entry(&SETTINGS[0])
-    },
-    entry(&SETTINGS[1]),
-    entry(&SETTINGS[2]),
-    entry(&SETTINGS[3]),
-    entry(&SETTINGS[4]),
-    entry(&SETTINGS[5]),
-    entry(&SETTINGS[6]),
-    // The proxy URL may carry the proxy's credentials: masked like the key.
-    IniEntryDef {
-        displayer: Some(engine::masked_ini_displayer),
-        ..entry(&SETTINGS[7])
-    },
-    entry(&SETTINGS[8]),
-    entry(&SETTINGS[9]),
-    entry(&SETTINGS[10]),
-    IniEntryDef::end(),
-]);
+pub static INI_ENTRIES: IniEntryDefs<{ SETTINGS.len() + 1 }> = IniEntryDefs::new(entries());
 
 /// Settings as the INI says now.
 pub fn current_settings() -> Result<Settings, ConfigError> {

@@ -27,15 +27,48 @@ pub fn default_user_agent() -> String {
     format!("closte-php/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// One INI setting as PHP sees it: name, default (the INI string) and what it means. This table
-/// is the one place the defaults live: the extension registers its INI entries from it, the
-/// installer writes its ini file from what the loaded extension reports, and tests check that
-/// the typed defaults below, the registered entries and the settings table of docs/operator-guide.md
-/// agree with it.
+/// What a setting accepts, as the parser enforces it: the numeric bounds live here and nowhere
+/// else (`Settings::from_lookup` reads them from [`SETTINGS`]), so the table, the messages and
+/// docs/settings.json cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bounds {
+    /// A text checked by the setting's own rule, described in words.
+    Text(&'static str),
+    /// A whole number from `min` to `max`, both included.
+    Whole { min: u32, max: u32 },
+    /// A number of seconds above `min` (excluded) and at most `max`.
+    SecondsAbove { min: f64, max: f64 },
+    /// A number of seconds from `min` to `max`, both included.
+    Seconds { min: f64, max: f64 },
+}
+
+impl Bounds {
+    /// The one-line description of what is accepted (docs/operator-guide.md's "accepts").
+    pub fn accepts(self) -> String {
+        match self {
+            Bounds::Text(text) => text.to_string(),
+            Bounds::Whole { min, max } => format!("whole number from {min} to {max}"),
+            Bounds::SecondsAbove { min, max } => {
+                format!("seconds above {min} and at most {max}")
+            }
+            Bounds::Seconds { min, max } => format!("seconds from {min} to {max}"),
+        }
+    }
+}
+
+/// One INI setting as PHP sees it: name, default (the INI string), what it accepts, whether its
+/// value is secret (never displayed: phpinfo() shows only whether it is set) and a one-line doc.
+/// This table is the one place these live: the extension registers its INI entries from it (and
+/// masks every secret one), the parser takes its bounds from it, the installer writes its ini
+/// file from what the loaded extension reports, and docs/settings.json is its machine-readable
+/// copy (a test here fails when that file is stale), against which PHPUnit checks the PHP
+/// implementation's settings and the settings table of docs/operator-guide.md.
 #[derive(Debug, Clone, Copy)]
 pub struct SettingSpec {
     pub name: &'static CStr,
     pub default: &'static CStr,
+    pub bounds: Bounds,
+    pub secret: bool,
     pub meaning: &'static str,
 }
 
@@ -44,60 +77,152 @@ pub const SETTINGS: [SettingSpec; 11] = [
     SettingSpec {
         name: c"closte.api_key",
         default: c"",
+        bounds: Bounds::Text("any text (trimmed; empty: no key)"),
+        secret: true,
         meaning: "fallback key when the constant CLOSTE_CLIENT_API_KEY is not defined",
     },
     SettingSpec {
         name: c"closte.api_url",
         default: c"https://app.closte.com/api/client",
+        bounds: Bounds::Text(
+            "https:// URL without query, fragment or credentials (http:// for a loopback host)",
+        ),
+        secret: false,
         meaning: "base URL of the Closte client API",
     },
     SettingSpec {
         name: c"closte.timeout",
         default: c"15",
+        bounds: Bounds::SecondsAbove {
+            min: 0.0,
+            max: MAX_TIMEOUT_SECS,
+        },
+        secret: false,
         meaning: "seconds for one HTTP attempt: connect, TLS, headers and body",
     },
     SettingSpec {
         name: c"closte.connect_timeout",
         default: c"5",
+        bounds: Bounds::SecondsAbove {
+            min: 0.0,
+            max: MAX_TIMEOUT_SECS,
+        },
+        secret: false,
         meaning: "seconds to establish the connection",
     },
     SettingSpec {
         name: c"closte.max_retries",
         default: c"2",
-        meaning: "extra attempts for retry-safe failures (0-10)",
+        bounds: Bounds::Whole {
+            min: 0,
+            max: MAX_RETRIES_LIMIT,
+        },
+        secret: false,
+        meaning: "extra attempts for retry-safe failures",
     },
     SettingSpec {
         name: c"closte.user_agent",
         default: c"",
+        bounds: Bounds::Text("text without control characters"),
+        secret: false,
         meaning: "User-Agent header (empty: closte-php/<version>)",
     },
     SettingSpec {
         name: c"closte.ca_file",
         default: c"",
+        bounds: Bounds::Text("path to a PEM file"),
+        secret: false,
         meaning: "extra PEM CA bundle trusted besides the system roots",
     },
     SettingSpec {
         name: c"closte.proxy",
         default: c"",
+        bounds: Bounds::Text("http:// or https:// URL with a host"),
+        // The URL may carry the proxy's credentials.
+        secret: true,
         meaning:
             "HTTP(S) proxy for Closte requests (empty: direct; HTTP_PROXY and the like are ignored)",
     },
     SettingSpec {
         name: c"closte.worker_threads",
         default: c"2",
-        meaning: "tokio worker threads, read when the runtime starts (1-16)",
+        bounds: Bounds::Whole {
+            min: 1,
+            max: MAX_WORKER_THREADS as u32,
+        },
+        secret: false,
+        meaning: "tokio worker threads, read when the runtime starts",
     },
     SettingSpec {
         name: c"closte.drain_timeout",
         default: c"5",
-        meaning: "seconds a request's unfinished closte_enqueue jobs get at request end (0-60)",
+        bounds: Bounds::Seconds {
+            min: 0.0,
+            max: MAX_DRAIN_TIMEOUT_SECS,
+        },
+        secret: false,
+        meaning: "seconds a request's unfinished closte_enqueue jobs get at request end",
     },
     SettingSpec {
         name: c"closte.concurrency",
         default: c"8",
-        meaning: "default concurrency of closte_sync (1-256)",
+        bounds: Bounds::Whole {
+            min: 1,
+            max: MAX_CONCURRENCY as u32,
+        },
+        secret: false,
+        meaning: "default concurrency of closte_sync",
     },
 ];
+
+/// The entry of `SETTINGS` named `key`.
+///
+/// # Panics
+/// When `key` is not in the table: a programming error that every test run reaches.
+pub fn spec(key: &str) -> &'static SettingSpec {
+    SETTINGS
+        .iter()
+        .find(|spec| spec.name.to_bytes() == key.as_bytes())
+        .unwrap_or_else(|| panic!("{key} is not in SETTINGS"))
+}
+
+/// docs/settings.json: the table for readers that are not Rust (PHPUnit checks the PHP
+/// implementation, the operator guide and the installer against it). A unit test fails when the
+/// committed file differs; `CLOSTE_WRITE_SETTINGS_JSON=1 cargo test -p closte-core settings_json`
+/// rewrites it.
+pub fn settings_json() -> String {
+    let rows: Vec<serde_json::Value> = SETTINGS
+        .iter()
+        .map(|spec| {
+            let mut row = serde_json::json!({
+                "name": spec.name.to_string_lossy(),
+                "default": spec.default.to_string_lossy(),
+                "secret": spec.secret,
+                "accepts": spec.bounds.accepts(),
+                "meaning": spec.meaning,
+            });
+            let bounds = match spec.bounds {
+                Bounds::Text(_) => None,
+                Bounds::Whole { min, max } => {
+                    Some(serde_json::json!({"kind": "whole", "min": min, "max": max}))
+                }
+                Bounds::SecondsAbove { min, max } => Some(
+                    serde_json::json!({"kind": "seconds", "min": min, "min_excluded": true, "max": max}),
+                ),
+                Bounds::Seconds { min, max } => Some(
+                    serde_json::json!({"kind": "seconds", "min": min, "min_excluded": false, "max": max}),
+                ),
+            };
+            if let Some(bounds) = bounds {
+                row["bounds"] = bounds;
+            }
+            row
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&rows).expect("plain JSON values");
+    text.push('\n');
+    text
+}
 
 /// The Closte API key. Its `Debug` and `Display` never show it; only [`ApiKey::expose`] does,
 /// and only the request builder calls that.
@@ -218,7 +343,7 @@ impl Settings {
             settings.connect_timeout = parse_seconds(keys::CONNECT_TIMEOUT, &raw)?;
         }
         if let Some(raw) = get(keys::MAX_RETRIES) {
-            settings.max_retries = parse_bounded(keys::MAX_RETRIES, &raw, 0, MAX_RETRIES_LIMIT)?;
+            settings.max_retries = parse_whole(keys::MAX_RETRIES, &raw)?;
         }
         if let Some(agent) = get(keys::USER_AGENT) {
             if agent.chars().any(|c| c.is_control()) {
@@ -236,16 +361,13 @@ impl Settings {
             settings.proxy = Some(parse_proxy(&raw)?);
         }
         if let Some(raw) = get(keys::WORKER_THREADS) {
-            let threads = parse_bounded(keys::WORKER_THREADS, &raw, 1, MAX_WORKER_THREADS as u32)?;
-            settings.worker_threads = threads as usize;
+            settings.worker_threads = parse_whole(keys::WORKER_THREADS, &raw)? as usize;
         }
         if let Some(raw) = get(keys::DRAIN_TIMEOUT) {
-            settings.drain_timeout =
-                parse_seconds_within(keys::DRAIN_TIMEOUT, &raw, 0.0, MAX_DRAIN_TIMEOUT_SECS)?;
+            settings.drain_timeout = parse_seconds(keys::DRAIN_TIMEOUT, &raw)?;
         }
         if let Some(raw) = get(keys::CONCURRENCY) {
-            let concurrency = parse_bounded(keys::CONCURRENCY, &raw, 1, MAX_CONCURRENCY as u32)?;
-            settings.concurrency = concurrency as usize;
+            settings.concurrency = parse_whole(keys::CONCURRENCY, &raw)? as usize;
         }
         Ok(settings)
     }
@@ -321,13 +443,25 @@ fn is_loopback_authority(authority: &str) -> bool {
     host == "localhost" || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A number of seconds within the bounds `SETTINGS` gives `key`.
 fn parse_seconds(key: &str, raw: &str) -> Result<Duration, ConfigError> {
-    match raw.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
-            Ok(Duration::from_secs_f64(secs))
-        }
+    // Not finite: NaN fails every comparison and infinity every (finite) maximum.
+    let secs = raw.parse::<f64>().ok();
+    let (accepted, expected) = match spec(key).bounds {
+        Bounds::SecondsAbove { min, max } => (
+            secs.is_some_and(|secs| secs > min && secs <= max),
+            format!("above {min} and at most {max}"),
+        ),
+        Bounds::Seconds { min, max } => (
+            secs.is_some_and(|secs| (min..=max).contains(&secs)),
+            format!("from {min} to {max}"),
+        ),
+        other => unreachable!("{key} is not a number of seconds: {other:?}"),
+    };
+    match secs {
+        Some(secs) if accepted => Ok(Duration::from_secs_f64(secs)),
         _ => Err(ConfigError(format!(
-            "{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, got \"{}\"",
+            "{key} must be a number of seconds {expected}, got \"{}\"",
             raw.escape_debug()
         ))),
     }
@@ -347,19 +481,11 @@ fn parse_proxy(raw: &str) -> Result<String, ConfigError> {
     Ok(raw.to_string())
 }
 
-fn parse_seconds_within(key: &str, raw: &str, min: f64, max: f64) -> Result<Duration, ConfigError> {
-    match raw.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && (min..=max).contains(&secs) => {
-            Ok(Duration::from_secs_f64(secs))
-        }
-        _ => Err(ConfigError(format!(
-            "{key} must be a number of seconds from {min} to {max}, got \"{}\"",
-            raw.escape_debug()
-        ))),
-    }
-}
-
-fn parse_bounded(key: &str, raw: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
+/// A whole number within the bounds `SETTINGS` gives `key`.
+fn parse_whole(key: &str, raw: &str) -> Result<u32, ConfigError> {
+    let Bounds::Whole { min, max } = spec(key).bounds else {
+        unreachable!("{key} is not a whole number")
+    };
     match raw.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ConfigError(format!(
@@ -408,6 +534,169 @@ mod tests {
             assert!(names.contains(&key), "{key} is in the table");
         }
         assert_eq!(names.len(), 11);
+    }
+
+    #[test]
+    fn the_table_says_what_each_setting_accepts_and_which_are_secret() {
+        let rows: Vec<(&str, String, bool)> = SETTINGS
+            .iter()
+            .map(|s| (s.name.to_str().unwrap(), s.bounds.accepts(), s.secret))
+            .collect();
+        let row =
+            |name: &'static str, accepts: &str, secret: bool| (name, accepts.to_string(), secret);
+        assert_eq!(
+            rows,
+            [
+                row("closte.api_key", "any text (trimmed; empty: no key)", true),
+                row(
+                    "closte.api_url",
+                    "https:// URL without query, fragment or credentials (http:// for a loopback host)",
+                    false
+                ),
+                row("closte.timeout", "seconds above 0 and at most 300", false),
+                row("closte.connect_timeout", "seconds above 0 and at most 300", false),
+                row("closte.max_retries", "whole number from 0 to 10", false),
+                row("closte.user_agent", "text without control characters", false),
+                row("closte.ca_file", "path to a PEM file", false),
+                row("closte.proxy", "http:// or https:// URL with a host", true),
+                row("closte.worker_threads", "whole number from 1 to 16", false),
+                row("closte.drain_timeout", "seconds from 0 to 60", false),
+                row("closte.concurrency", "whole number from 1 to 256", false),
+            ]
+        );
+        assert_eq!(spec("closte.concurrency").default, c"8");
+    }
+
+    #[test]
+    #[should_panic(expected = "closte.nothing is not in SETTINGS")]
+    fn a_name_outside_the_table_is_a_programming_error() {
+        spec("closte.nothing");
+    }
+
+    /// Each bound as the parser enforces it: a value on it and one just past it, for every
+    /// numeric setting of the table.
+    #[test]
+    fn every_bound_of_the_table_is_the_one_the_parser_enforces() {
+        let accepted = |key: &str, value: String| settings(&[(key, &value)]).is_ok();
+        let mut checked = 0;
+        for spec in SETTINGS {
+            let key = spec.name.to_str().unwrap();
+            match spec.bounds {
+                Bounds::Text(_) => continue,
+                Bounds::Whole { min, max } => {
+                    assert!(accepted(key, min.to_string()), "{key}={min}");
+                    assert!(accepted(key, max.to_string()), "{key}={max}");
+                    assert!(!accepted(key, (max + 1).to_string()), "{key}={}", max + 1);
+                    assert!(
+                        !accepted(key, (i64::from(min) - 1).to_string()),
+                        "{key} below {min}"
+                    );
+                }
+                Bounds::SecondsAbove { min, max } => {
+                    assert!(!accepted(key, min.to_string()), "{key}={min}");
+                    assert!(
+                        accepted(key, (min + 0.001).to_string()),
+                        "{key} above {min}"
+                    );
+                    assert!(accepted(key, max.to_string()), "{key}={max}");
+                    assert!(
+                        !accepted(key, (max + 0.001).to_string()),
+                        "{key} above {max}"
+                    );
+                }
+                Bounds::Seconds { min, max } => {
+                    assert!(accepted(key, min.to_string()), "{key}={min}");
+                    assert!(
+                        !accepted(key, (min - 0.001).to_string()),
+                        "{key} below {min}"
+                    );
+                    assert!(accepted(key, max.to_string()), "{key}={max}");
+                    assert!(
+                        !accepted(key, (max + 0.001).to_string()),
+                        "{key} above {max}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 6, "every numeric setting");
+        for key in [keys::TIMEOUT, keys::DRAIN_TIMEOUT] {
+            assert!(!accepted(key, "inf".into()), "{key}=inf");
+            assert!(!accepted(key, "NaN".into()), "{key}=NaN");
+        }
+        assert_eq!(
+            settings(&[(keys::TIMEOUT, "300.5")])
+                .unwrap_err()
+                .to_string(),
+            "closte.timeout must be a number of seconds above 0 and at most 300, got \"300.5\""
+        );
+        assert_eq!(
+            settings(&[(keys::DRAIN_TIMEOUT, "60.5")])
+                .unwrap_err()
+                .to_string(),
+            "closte.drain_timeout must be a number of seconds from 0 to 60, got \"60.5\""
+        );
+        assert_eq!(
+            settings(&[(keys::CONCURRENCY, "257")])
+                .unwrap_err()
+                .to_string(),
+            "closte.concurrency must be a whole number from 1 to 256, got \"257\""
+        );
+        let parsed = settings(&[
+            (keys::TIMEOUT, "300"),
+            (keys::DRAIN_TIMEOUT, "60"),
+            (keys::CONCURRENCY, "256"),
+            (keys::WORKER_THREADS, "16"),
+            (keys::MAX_RETRIES, "10"),
+        ])
+        .unwrap();
+        assert_eq!(parsed.timeout, Duration::from_secs(300));
+        assert_eq!(parsed.drain_timeout, Duration::from_secs(60));
+        assert_eq!(
+            (
+                parsed.concurrency,
+                parsed.worker_threads,
+                parsed.max_retries
+            ),
+            (256, 16, 10)
+        );
+    }
+
+    /// docs/settings.json is the table as committed; rewrite it with
+    /// `CLOSTE_WRITE_SETTINGS_JSON=1 cargo test -p closte-core settings_json`.
+    #[test]
+    fn settings_json_is_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/settings.json");
+        let rendered = settings_json();
+        if std::env::var_os("CLOSTE_WRITE_SETTINGS_JSON").is_some() {
+            std::fs::write(path, &rendered).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == rendered,
+            "docs/settings.json is stale: run CLOSTE_WRITE_SETTINGS_JSON=1 cargo test -p closte-core settings_json"
+        );
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&rendered).unwrap();
+        assert_eq!(rows.len(), SETTINGS.len());
+        assert_eq!(rows[1]["name"], "closte.api_url");
+        assert_eq!(rows[1]["default"], "https://app.closte.com/api/client");
+        assert_eq!(rows[7]["secret"], true);
+        assert_eq!(rows[8]["secret"], false);
+        assert_eq!(
+            rows[4]["bounds"],
+            serde_json::json!({"kind": "whole", "min": 0, "max": 10})
+        );
+        assert_eq!(
+            rows[2]["bounds"],
+            serde_json::json!({"kind": "seconds", "min": 0.0, "min_excluded": true, "max": 300.0})
+        );
+        assert_eq!(
+            rows[9]["bounds"],
+            serde_json::json!({"kind": "seconds", "min": 0.0, "min_excluded": false, "max": 60.0})
+        );
+        assert!(rows[0].get("bounds").is_none());
+        assert_eq!(rows[10]["accepts"], "whole number from 1 to 256");
+        assert_eq!(rows[10]["meaning"], "default concurrency of closte_sync");
     }
 
     #[test]
