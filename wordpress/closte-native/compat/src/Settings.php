@@ -115,7 +115,8 @@ final class Settings
             $settings->maxRetries = self::bounded('closte.max_retries', $raw, 0, self::MAX_RETRIES);
         }
         if (($agent = $get('closte.user_agent')) !== null) {
-            if (preg_match('/[\x00-\x1F\x7F]/', $agent) === 1) {
+            // Rust's char::is_control: C0, DEL and the C1 controls U+0080-U+009F (UTF-8 C2 80-9F).
+            if (preg_match('/[\x00-\x1F\x7F]|\xC2[\x80-\x9F]/', $agent) === 1) {
                 throw new ConfigurationException('closte.user_agent contains a control character', 2);
             }
             $settings->userAgent = $agent;
