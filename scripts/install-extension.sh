@@ -4,6 +4,8 @@
 # Usage (as root):
 #   scripts/install-extension.sh install [--so FILE]   build (unless --so) and install
 #   scripts/install-extension.sh uninstall             undo it
+#   scripts/install-extension.sh ini --so FILE         print the ini file it would write for FILE
+#                                                      (with PHP, default php; no root needed)
 # Environment: PHP_VERSION=8.4 picks one version; without it, install covers every installed
 # PHP (each /usr/bin/phpX.Y; building needs its php-configX.Y, from phpX.Y-dev) and uninstall
 # every version under /etc/php. --so FILE installs a prebuilt .so (from `make dist`, or a PIE
@@ -13,7 +15,8 @@
 #   - closte.so goes into that PHP's extension dir (PHP_EXTENSION_DIR);
 #   - /etc/php/X.Y/mods-available/closte.ini starts with `; priority=20`, loads the extension
 #     and lists every setting with its default, commented, read from the extension itself (the
-#     defaults come from one table in closte-core, so this file cannot disagree with PHP);
+#     defaults come from one table in closte-core, so this file cannot disagree with PHP), each
+#     under its one-line doc and what it accepts from docs/settings.json (that table's copy);
 #   - `phpenmod -v X.Y closte` enables it for every SAPI (cli, fpm, apache2);
 #   - without Debian's mods-available (another distribution) the ini goes to PHP's scan
 #     directory (PHP_CONFIG_FILE_SCAN_DIR) as 20-closte.ini instead.
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/.."
 # rerun ext-php-rs's build script, which looks for php on it, and rebuild the extension).
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 
-action=${1:?"usage: scripts/install-extension.sh install [--so FILE] | uninstall"}
+action=${1:?"usage: scripts/install-extension.sh install [--so FILE] | uninstall | ini --so FILE"}
 shift
 so=
 while [ $# -gt 0 ]; do
@@ -33,6 +36,34 @@ while [ $# -gt 0 ]; do
     *) echo "install-extension: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
+
+# The ini file's text for the extension FILE loaded into PHP binary $1: every setting with its
+# default as the loaded extension registers it (ini_get_all), each under a comment with its
+# one-line doc and what it accepts from docs/settings.json (the settings table's copy).
+ini_text_for() {
+  local php=$1 file=$2 settings
+  settings=$("$php" -n -d extension="$file" -r '
+    $table = is_file($argv[1]) ? json_decode((string) file_get_contents($argv[1]), true) : [];
+    $docs = array_column(is_array($table) ? $table : [], null, "name");
+    $registered = extension_loaded("closte") ? ini_get_all("closte", false) : false;
+    if (!is_array($registered)) { exit(1); }
+    foreach ($registered as $name => $default) {
+      if (isset($docs[$name])) { echo "; ", $docs[$name]["meaning"], "; accepts: ", $docs[$name]["accepts"], "\n"; }
+      echo ";$name = $default\n";
+    }' -- "$PWD/docs/settings.json") || return 1
+  printf '%s\n' "; priority=20
+; closte: Closte host integration for Ultimate Multisite. Every setting is listed with its default;
+; uncomment one to change it (the project's docs/operator-guide.md, \"Configuration\", explains each).
+extension=closte.so
+; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; closte.api_key is a fallback.
+$settings"
+}
+
+if [ "$action" = ini ]; then
+  [ -n "$so" ] || { echo "install-extension: ini needs --so FILE" >&2; exit 2; }
+  ini_text_for "${PHP:-php}" "$so" || { echo "install-extension: $so does not load into ${PHP:-php}" >&2; exit 1; }
+  exit 0
+fi
 
 installed_versions() {
   local binary
@@ -86,29 +117,21 @@ build_for() {
 }
 
 install_for() {
-  local version=$1 file=$2 ext_dir mods php settings ini_text ini_dir
+  local version=$1 file=$2 ext_dir mods php ini_text ini_dir
   [ -f "$file" ] || { echo "install-extension: no such file: $file" >&2; return 1; }
   php=$(php_of "$version")
   ext_dir=$("$php" -n -r 'echo PHP_EXTENSION_DIR;')
   mods=/etc/php/$version/mods-available
   install -m 0644 "$file" "$ext_dir/closte.so"
-  settings=$("$php" -n -d extension="$ext_dir/closte.so" -r '
-    foreach (ini_get_all("closte", false) as $name => $default) { echo ";$name = $default\n"; }') ||
+  ini_text=$(ini_text_for "$php" "$ext_dir/closte.so") ||
     { rm -f "$ext_dir/closte.so"; echo "install-extension: $file does not load into PHP $version" >&2; return 1; }
-  ini_text="; priority=20
-; closte: Closte host integration for Ultimate Multisite. Every setting is listed with its default;
-; uncomment one to change it (the project's docs/operator-guide.md, \"Configuration\", explains each).
-extension=closte.so
-; The key normally comes from CLOSTE_CLIENT_API_KEY in wp-config.php; closte.api_key is a fallback.
-$settings
-"
   if [ -d "$mods" ] && command -v phpenmod >/dev/null; then
-    printf '%s' "$ini_text" >"$mods/closte.ini"
+    printf '%s\n' "$ini_text" >"$mods/closte.ini"
     phpenmod -v "$version" closte
     echo "PHP $version: installed $ext_dir/closte.so, enabled $mods/closte.ini for every SAPI (restart php$version-fpm)"
   else
     ini_dir=$("$php" -n -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')
-    printf '%s' "$ini_text" >"$ini_dir/20-closte.ini"
+    printf '%s\n' "$ini_text" >"$ini_dir/20-closte.ini"
     echo "PHP $version: installed $ext_dir/closte.so and $ini_dir/20-closte.ini"
   fi
   # grep reads all of it: with -q it could stop early, and pipefail would fail on SIGPIPE.
@@ -132,6 +155,6 @@ for version in "${versions[@]}"; do
   case $action in
     install) install_for "$version" "${so:-$(build_for "$version")}" ;;
     uninstall) uninstall_for "$version" ;;
-    *) echo "install-extension: unknown action '$action' (install or uninstall)" >&2; exit 2 ;;
+    *) echo "install-extension: unknown action '$action' (install, uninstall or ini)" >&2; exit 2 ;;
   esac
 done

@@ -22,7 +22,11 @@ use Closte\ConfigurationException;
 
 final class Settings
 {
-    /** Every setting with its default, as the extension registers them. */
+    /**
+     * Every setting with its default, as the extension registers them. The extension's table
+     * (closte-core config.rs SETTINGS) is the reference: PHPUnit (SettingsTableTest) checks these
+     * defaults, SECRET and the bounds enforced below against its copy, docs/settings.json.
+     */
     public const DEFAULTS = [
         'closte.api_key' => '',
         'closte.api_url' => 'https://app.closte.com/api/client',
@@ -37,9 +41,17 @@ final class Settings
         'closte.concurrency' => '8',
     ];
 
+    /**
+     * The settings whose values are secret: the extension's phpinfo() masks exactly these (only
+     * whether they are set shows); this implementation displays no setting's value (closte_stats()
+     * has the key's source only). The proxy URL may carry credentials.
+     */
+    public const SECRET = ['closte.api_key', 'closte.proxy'];
+
     public const KEY_CONSTANT = 'CLOSTE_CLIENT_API_KEY';
     public const MAX_TIMEOUT_SECS = 300.0;
     public const MAX_RETRIES = 10;
+    public const MAX_WORKER_THREADS = 16;
     public const MAX_DRAIN_TIMEOUT_SECS = 60.0;
     public const MAX_CONCURRENCY = 256;
 
@@ -131,7 +143,7 @@ final class Settings
         }
         if (($raw = $get('closte.worker_threads')) !== null) {
             // Read for parity with the extension (which starts threads); PHP runs none.
-            self::bounded('closte.worker_threads', $raw, 1, 16);
+            self::bounded('closte.worker_threads', $raw, 1, self::MAX_WORKER_THREADS);
         }
         if (($raw = $get('closte.drain_timeout')) !== null) {
             $settings->drainTimeout = self::secondsWithin('closte.drain_timeout', $raw, 0.0, self::MAX_DRAIN_TIMEOUT_SECS);
