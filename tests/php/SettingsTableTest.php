@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
+use PHPUnit\Framework\Attributes\Group;
 
 /**
  * docs/settings.json is the extension's settings table (closte-core config.rs SETTINGS; a cargo
@@ -136,11 +137,14 @@ final class SettingsTableTest extends ClosteTestCase
         $this->assertSame($expected, $documented, 'docs/operator-guide.md, "Configuration": one row per setting, in the table\'s order: name, default, accepts, secret');
     }
 
+    /**
+     * The installer installs the extension, so this runs in the extension's suite only.
+     *
+     * @group native-only
+     */
+    #[Group('native-only')]
     public function testTheInstallersIniFileListsTheTablesSettingsWithTheirDefaultsAndDocs(): void
     {
-        if (CLOSTE_TEST_IMPL === 'php') {
-            $this->markTestSkipped('the installer installs the extension');
-        }
         $root = dirname(__DIR__, 2);
         $process = proc_open([$root . '/scripts/install-extension.sh', 'ini', '--so', CLOSTE_TEST_SO], [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $root, ['PHP' => PHP_BINARY, 'PATH' => (string) getenv('PATH'), 'HOME' => (string) getenv('HOME')]);
         $this->assertIsResource($process);
