@@ -464,7 +464,7 @@ final class Sync_Page {
 			}
 			echo '<td class="closte-native-name">' . $code . '</td>'; // phpcs:ignore WordPress.Security.EscapeOutput -- name_html escapes
 			if ($reasons) {
-				echo '<td class="closte-native-reason">' . esc_html(is_array($reason) ? Sync_Messages::text($reason) : (string) $reason) . '</td>';
+				echo '<td class="closte-native-reason">' . esc_html(Sync_Messages::text($reason)) . '</td>';
 			}
 			echo '</tr>';
 		}

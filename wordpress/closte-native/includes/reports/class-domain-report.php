@@ -35,8 +35,11 @@ final class Domain_Report {
 			$rows[ $name ] = self::row((string) $name, Sync_Messages::text($source), $listing['ok'] ? (isset($aliases[ $name ]) ? 'yes' : 'no') : 'unknown', $owned);
 		}
 		foreach (array_keys($aliases) as $alias) {
-			$uses             = Network_Domains::uses($sources, $alias);
-			$rows[ $alias ] ??= self::row($alias, [] === $uses ? __('(not used by the network)', 'closte-native') : Sync_Messages::join($uses), 'yes', $owned);
+			if (isset($rows[ $alias ])) {
+				continue;
+			}
+			$uses           = Network_Domains::uses($sources, $alias);
+			$rows[ $alias ] = self::row($alias, [] === $uses ? __('(not used by the network)', 'closte-native') : Sync_Messages::join($uses), 'yes', $owned);
 		}
 		ksort($rows);
 

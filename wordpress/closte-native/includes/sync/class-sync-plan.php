@@ -207,8 +207,8 @@ final class Sync_Plan {
 		$network  = Network_Domains::collect();
 		$wanted   = self::wanted($network);
 		$warnings = $network['problems'];
-		$owned    = array_keys((array) $plan['to_remove']);
-		$removals = $plan['prune'] ? array_values(array_unique(array_merge($owned, array_intersect($unowned, array_keys((array) ($plan['unowned'] ?? [])))))) : [];
+		$owned_removals = array_keys((array) $plan['to_remove']);
+		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_keys((array) ($plan['unowned'] ?? [])))))) : [];
 		$total    = count($plan['to_add']) + count($removals);
 		$done     = 0;
 		$last     = 0.0;
@@ -243,50 +243,47 @@ final class Sync_Plan {
 		$skipped = [];
 		$listing = $adds['listing'];
 
-		// Step 2: removals, each checked again against the network as it is now.
+		// Step 2: removals, each checked again against the network as it is now. A list that was
+		// incomplete at the start, or is now, keeps every confirmed alias.
 		if ([] !== $removals && [] === $warnings) {
-			$now = Network_Domains::collect();
-			if (! $now['complete']) {
-				$missing = Sync_Messages::join($now['problems']);
-				foreach ($removals as $alias) {
-					$kept[ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
-				}
-				$warnings = $now['problems'];
-			} else {
-				$confirmed = [];
-				foreach ($removals as $alias) {
-					$uses = Network_Domains::uses($now, $alias);
-					if ([] !== $uses) {
-						$kept[ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
-					} elseif (in_array($alias, $owned, true) && ! Alias_Registry::owns(Alias_Registry::get($alias))) {
-						$kept[ $alias ] = Sync_Messages::reason('no_longer_owned');
-					} else {
-						$confirmed[] = $alias;
-					}
-				}
-				$total -= count($removals) - count($confirmed);
-				if ([] !== $confirmed) {
-					$wanted_now          = self::wanted($now);
-					$site_ids            = $now['site_ids'];
-					$options['protect']  = self::protect_list($now, $wanted_now);
-					$pruned              = closte_sync(array_map('strval', array_keys($wanted_now['names'])), ['prune' => true, 'confirm_remove' => $confirmed] + $options);
-					$results             = array_merge($results, $pruned['results']);
-					$added               = array_values(array_unique(array_merge($added, $pruned['added'])));
-					$removed             = $pruned['removed'];
-					$listing             = $pruned['listing'];
-					foreach ($pruned['unconfirmed'] as $alias) {
-						$skipped[ $alias ] = Sync_Messages::reason('not_confirmed');
-					}
-					foreach ($pruned['kept'] as $alias => $rule) {
-						if (in_array($alias, $confirmed, true)) {
-							$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
-						}
-					}
-				}
+			$now      = Network_Domains::collect();
+			$warnings = $now['problems'];
+		}
+		if ([] !== $removals && [] !== $warnings) {
+			$missing = Sync_Messages::join($warnings);
+			foreach ($removals as $alias) {
+				$kept[ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
 			}
 		} elseif ([] !== $removals) {
+			$confirmed = [];
 			foreach ($removals as $alias) {
-				$kept[ $alias ] = Sync_Messages::reason('list_incomplete', Sync_Messages::join($warnings));
+				$uses = Network_Domains::uses($now, $alias);
+				if ([] !== $uses) {
+					$kept[ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
+				} elseif (in_array($alias, $owned_removals, true) && ! Alias_Registry::owns(Alias_Registry::get($alias))) {
+					$kept[ $alias ] = Sync_Messages::reason('no_longer_owned');
+				} else {
+					$confirmed[] = $alias;
+				}
+			}
+			$total -= count($removals) - count($confirmed);
+			if ([] !== $confirmed) {
+				$wanted_now         = self::wanted($now);
+				$site_ids           = $now['site_ids'];
+				$options['protect'] = self::protect_list($now, $wanted_now);
+				$pruned             = closte_sync(array_map('strval', array_keys($wanted_now['names'])), ['prune' => true, 'confirm_remove' => $confirmed] + $options);
+				$results            = array_merge($results, $pruned['results']);
+				$added              = array_values(array_unique(array_merge($added, $pruned['added'])));
+				$removed            = $pruned['removed'];
+				$listing            = $pruned['listing'];
+				foreach ($pruned['unconfirmed'] as $alias) {
+					$skipped[ $alias ] = Sync_Messages::reason('not_confirmed');
+				}
+				foreach ($pruned['kept'] as $alias => $rule) {
+					if (in_array($alias, $confirmed, true)) {
+						$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+					}
+				}
 			}
 		}
 
