@@ -4,11 +4,15 @@ declare(strict_types=1);
 
 namespace Closte\Tests\Support;
 
+use Closte\Compat\AddressPolicy;
 use Closte\Compat\Answer;
+use Closte\Compat\CertificateVerdict;
 use Closte\Compat\Client;
+use Closte\Compat\DnsReadiness;
 use Closte\Compat\DomainName;
 use Closte\Compat\ErrorKind;
 use Closte\Compat\Failure;
+use Closte\Compat\ResolveOverrides;
 use Closte\Compat\RetryAfter;
 use Closte\Compat\Settings;
 use Closte\Compat\Sync;
@@ -38,6 +42,11 @@ final class VectorRunner
         'answer_decoding.json' => 'answerDecoding',
         'sync_plan.json' => 'syncPlan',
         'settings.json' => 'setting',
+        'address_policy.json' => 'addressPolicy',
+        'dns_readiness.json' => 'dnsReadiness',
+        'certificate_names.json' => 'certificateNames',
+        'certificate_status.json' => 'certificateStatus',
+        'resolve_overrides.json' => 'resolveOverrides',
     ];
 
     /**
@@ -242,5 +251,36 @@ final class VectorRunner
             'closte.drain_timeout' => ['value' => $settings->drainTimeout],
             'closte.concurrency' => ['value' => $settings->concurrency],
         };
+    }
+
+    private static function addressPolicy(array $input): array
+    {
+        return AddressPolicy::judge($input['address'], $input['allow_private']);
+    }
+
+    private static function dnsReadiness(array $input): array
+    {
+        return DnsReadiness::decide($input['addresses'], $input['expected_addresses']);
+    }
+
+    private static function certificateNames(array $input): array
+    {
+        return ['covers' => CertificateVerdict::covers($input['name'], $input['names'])];
+    }
+
+    private static function certificateStatus(array $input): array
+    {
+        return CertificateVerdict::status($input);
+    }
+
+    /** ResolveOverrides::parse, then lookup(): the addresses, system, or the exact error. */
+    private static function resolveOverrides(array $input): array
+    {
+        try {
+            $addresses = ResolveOverrides::parse($input['setting'])->lookup($input['name']);
+        } catch (ConfigurationException $e) {
+            return ['error' => $e->getMessage()];
+        }
+        return $addresses === null ? ['system' => true] : ['addresses' => $addresses];
     }
 }

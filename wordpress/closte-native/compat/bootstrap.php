@@ -20,6 +20,7 @@ if (extension_loaded('closte') || function_exists('closte_add_domain') || !funct
 (static function (): void {
     foreach ([
         'Exceptions', 'Ascii', 'Utf8', 'Escape', 'Punycode', 'Version', 'DomainName', 'Settings',
+        'AddressPolicy', 'DnsReadiness', 'CertificateVerdict', 'ResolveOverrides',
         'ErrorKind', 'Failure', 'Answer', 'RetryAfter', 'Operation', 'State', 'Outcome', 'HttpRequest',
         'HttpResponse', 'Sleep', 'CaBundle', 'Stats', 'SslEndpoints', 'Scheduler', 'Client/Request',
         'Client/Ssl', 'Client/Operations', 'Client', 'JobTable', 'Sync', 'Api', 'Arguments',
