@@ -20,7 +20,7 @@ final class Autoloader {
 	const PREFIX = __NAMESPACE__ . '\\';
 
 	/** The role folders under includes/, searched in this order. */
-	const ROLES = ['plugin', 'ultimate-multisite', 'domains', 'sync', 'admin', 'reports', 'cli'];
+	const ROLES = ['plugin', 'ultimate-multisite', 'domains', 'certificates', 'sync', 'admin', 'reports', 'cli'];
 
 	public static function register(): void {
 

@@ -1,0 +1,116 @@
+<?php
+/**
+ * Where each name's certificate lifecycle is kept: one network option per name.
+ *
+ * @package Closte_Native
+ */
+
+namespace Closte_Native;
+
+defined('ABSPATH') || exit;
+
+/**
+ * One network option per name (`closte_native_cert_<md5>`), like Alias_Registry, so concurrent
+ * queue runners working on different names never overwrite each other's records. The record:
+ * - name, site_id, twin_of (the bare name when this is its `www.` twin, else null);
+ * - alias_at: when the alias was confirmed on Closte (null while only Ultimate Multisite's DNS
+ *   stage has spoken for the name);
+ * - state: waiting_dns | requested | active | expiring | problem | backoff | held;
+ * - dns {ready, reason, checked_at, by: closte|ultimate-multisite, unexpected}, dns_checks,
+ *   dns_first_at (the first check, for the DNS schedule);
+ * - requests (Unix times of certificate requests, pruned to the 7-day window), failures (in a
+ *   row), next_at (when the scheduled job acts), last_error;
+ * - logged: the key of the last reason logged, so a held reason is logged once until it changes;
+ * - certificate {status, issuer, issuer_organization, not_after, days_left, checked_at,
+ *   address, detail} from the last handshake, or null.
+ */
+final class Certificate_Records {
+
+	const PREFIX = 'closte_native_cert_';
+
+	/** The states of a record. */
+	const STATES = ['waiting_dns', 'requested', 'active', 'expiring', 'problem', 'backoff', 'held'];
+
+	public static function key(string $name): string {
+
+		return self::PREFIX . md5(Network_Domains::normalise($name));
+	}
+
+	/**
+	 * A new record for $name: waiting for DNS, nothing requested yet.
+	 *
+	 * @param string      $name    Host name.
+	 * @param int         $site_id The site it serves.
+	 * @param string|null $twin_of The bare name when $name is its `www.` twin.
+	 */
+	public static function fresh(string $name, int $site_id, ?string $twin_of): array {
+
+		return [
+			'name'         => Network_Domains::normalise($name),
+			'site_id'      => $site_id,
+			'twin_of'      => null === $twin_of ? null : Network_Domains::normalise($twin_of),
+			'alias_at'     => null,
+			'state'        => 'waiting_dns',
+			'dns'          => ['ready' => false, 'reason' => '', 'checked_at' => 0, 'by' => 'closte', 'unexpected' => []],
+			'dns_checks'   => 0,
+			'dns_first_at' => 0,
+			'requests'     => [],
+			'failures'     => 0,
+			'next_at'      => 0,
+			'last_error'   => '',
+			'logged'       => '',
+			'certificate'  => null,
+		];
+	}
+
+	public static function get(string $name): ?array {
+
+		$record = get_site_option(self::key($name));
+
+		return is_array($record) && isset($record['name']) ? self::complete($record) : null;
+	}
+
+	public static function put(array $record): void {
+
+		$record = self::complete($record);
+		update_site_option(self::key($record['name']), $record);
+	}
+
+	public static function delete(string $name): void {
+
+		delete_site_option(self::key($name));
+	}
+
+	/**
+	 * Every record, in one query.
+	 *
+	 * @return array<string, array> by name
+	 */
+	public static function all(): array {
+
+		global $wpdb;
+
+		$values  = $wpdb->get_col(
+			$wpdb->prepare("SELECT meta_value FROM {$wpdb->sitemeta} WHERE site_id = %d AND meta_key LIKE %s", get_current_network_id(), $wpdb->esc_like(self::PREFIX) . '%')
+		);
+		$records = [];
+		foreach ((array) $values as $value) {
+			$record = maybe_unserialize($value);
+			if (is_array($record) && isset($record['name'])) {
+				$records[ (string) $record['name'] ] = self::complete($record);
+			}
+		}
+		ksort($records, SORT_NATURAL);
+
+		return $records;
+	}
+
+	/** A stored record with every field (a record written by an older version lacks some). */
+	private static function complete(array $record): array {
+
+		$record = array_merge(self::fresh((string) $record['name'], (int) ($record['site_id'] ?? 0), null), $record);
+		$record['dns'] = array_merge(self::fresh('', 0, null)['dns'], is_array($record['dns']) ? $record['dns'] : []);
+
+		return $record;
+	}
+}
