@@ -188,6 +188,8 @@ final class Alias_Changes {
 			if ('add' === $operation) {
 				Certificate_Watch::follow($result, $site_id);
 			}
+			// After the ownership record is written: Www_Twin adds or removes the www. twin.
+			do_action('add' === $operation ? 'closte_native_alias_added' : 'closte_native_alias_removed', (string) ($result['domain'] ?? $domain), $site_id, $source);
 			return $result;
 		}
 

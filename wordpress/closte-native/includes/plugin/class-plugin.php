@@ -59,6 +59,7 @@ final class Plugin {
 		// rename hook run whether or not Ultimate Multisite loaded its integrations in that
 		// request, so a job scheduled before a restart is never dropped.
 		Alias_Changes::register();
+		Www_Twin::register();
 		Certificate_Watch::register();
 		Sync_Service::register();
 		Sync_Page::register();
