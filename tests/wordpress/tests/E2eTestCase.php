@@ -29,7 +29,9 @@ abstract class E2eTestCase extends TestCase
         foreach (glob($this->logDir() . '/*.log') ?: [] as $file) {
             unlink($file);
         }
-        update_site_option('wu_settings', ['dns_check_interval' => 300]);
+        // No www twins unless a test asks for them (WwwTwinTest): the other tests count aliases.
+        update_site_option('wu_settings', ['dns_check_interval' => 300, 'auto_create_www_subdomain' => 'never']);
+        update_site_option('closte_native_www_twin', '0');
     }
 
     protected function logDir(): string
