@@ -60,6 +60,9 @@ final class Sync_Messages {
 				return __('filter closte_native_sync_domains', 'closte-native');
 			case 'custom':
 				return (string) $arg(0);
+			case 'www_twin':
+				/* translators: %s: the bare name, e.g. example.com */
+				return sprintf(__('www form of %s: Ultimate Multisite serves both forms', 'closte-native'), (string) $arg(0));
 			case 'subdomain':
 				return __('a site\'s subdomain, served through a wildcard alias (the filter closte_native_sync_subdomains is off): kept, not added', 'closte-native');
 

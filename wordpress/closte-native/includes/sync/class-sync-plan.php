@@ -40,7 +40,7 @@ final class Sync_Plan {
 	 * subdomains left to a wildcard alias when the filter closte_native_sync_subdomains is off
 	 * (never added, never removed).
 	 *
-	 * @return array{names: array<string, array>, covered: array<string, true>}
+	 * @return array{names: array<string, array>, covered: array<string, true>, twins: array<string, string>} twins: www. twin => its bare name
 	 */
 	private static function wanted(array $network): array {
 
@@ -59,8 +59,18 @@ final class Sync_Plan {
 			}
 			$names[ $name ] = $source;
 		}
+		// The www. twins that should exist (Www_Twin's rule, as after an add): a sync adds a
+		// missing one; a twin is in use while its bare name is, so it is never offered for removal.
+		$twins = [];
+		foreach (array_keys($names) as $name) {
+			$twin = Www_Twin::twin_to_add((string) $name, $network);
+			if (null !== $twin && ! isset($names[ $twin ]) && ! isset($network['invalid'][ $twin ])) {
+				$names[ $twin ] = Sync_Messages::reason('www_twin', (string) $name);
+				$twins[ $twin ] = (string) $name;
+			}
+		}
 
-		return ['names' => $names, 'covered' => $covered];
+		return ['names' => $names, 'covered' => $covered, 'twins' => $twins];
 	}
 
 	/** True when $name is a subdomain of one of $parents (e.g. shop.network.com of network.com). */
@@ -213,12 +223,15 @@ final class Sync_Plan {
 		$done     = 0;
 		$last     = 0.0;
 		$site_ids = $network['site_ids'];
-		$on_result = static function (array $result) use (&$done, &$last, &$total, $progress, &$site_ids): void {
+		$twins    = $wanted['twins'];
+		$on_result = static function (array $result) use (&$done, &$last, &$total, $progress, &$site_ids, $twins): void {
 			// Ownership as each result arrives: an add we made is ours; "already exists" is not
-			// (someone else created it); a removal ends ours.
+			// (someone else created it); a removal ends ours. A www. twin is recorded as the
+			// twin of its bare name, for that name's site.
 			$domain = (string) ($result['domain'] ?? '');
 			if (! empty($result['ok']) && 'added' === ($result['state'] ?? '')) {
-				Alias_Registry::record($domain, (int) ($site_ids[ $domain ] ?? 0), 'sync');
+				$bare = $twins[ $domain ] ?? null;
+				Alias_Registry::record($domain, (int) ($site_ids[ $bare ?? $domain ] ?? 0), null !== $bare ? Www_Twin::source($bare) : 'sync');
 			} elseif (! empty($result['ok']) && 'remove_domain' === ($result['operation'] ?? '')) {
 				Alias_Registry::forget($domain, 'sync');
 			}
