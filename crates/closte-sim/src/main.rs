@@ -4,9 +4,12 @@
 //! `/gettaskstatus`, the SSL endpoints with one of them real, `/ssl/status`), checks the
 //! `apikey`, keeps aliases in memory, and injects latency and faults. What it received is at
 //! `GET /__sim/requests` (the key shown only as valid/invalid/missing); the control API is
-//! described in docs/simulator.md. Run `closte-sim --help`.
+//! described in docs/simulator.md. Its TLS front door serves, by SNI, the certificate Closte
+//! would have issued for an alias, from a test CA. Run `closte-sim --help`.
 
+mod certs;
 mod conn;
+mod front_door;
 mod http;
 mod sim;
 
@@ -22,13 +25,22 @@ use conn::Conn;
 use tokio::sync::Mutex;
 
 use http::{read_request, Response};
-use sim::{Action, Config, Fault, FaultKind, Sim, SSL_CANDIDATES};
+use sim::{Action, Certificates, Config, Fault, FaultKind, Sim, SSL_CANDIDATES};
 
 const USAGE: &str = "closte-sim: a Closte client-API simulator (loopback only)
 
 Usage: closte-sim [options]
   --listen ADDR             127.0.0.1:PORT to listen on (default 127.0.0.1:0, a free port)
-  --port-file PATH          write the bound port to PATH once listening
+  --port-file PATH          write the bound port to PATH once listening (and the front door
+                            is up and the CA written)
+  --front-door ADDR         the TLS front door, 127.0.0.1:PORT (0 = a free port; default: a
+                            free port on the --listen address). It serves by SNI the certificate
+                            issued for an alias (after an SSL request and --ssl-issue-delay-ms;
+                            with --ssl-endpoint none, after the add), else the default one for
+                            default.closte-sim.invalid
+  --test-ca-cert PEM --test-ca-key PEM   the root CA that signs the front door's certificates
+                            (default: one generated at start); GET /__sim/ca.pem returns it
+  --test-ca-out FILE        write the root CA's certificate PEM to FILE at start
   --api-key KEY             an accepted API key (repeatable; default: sim-key)
   --latency-ms N            delay every API answer by N ms (a simulated round trip)
   --ssl-endpoint PATH       the SSL endpoint that exists: /ssl/install (default), /installssl,
@@ -49,6 +61,9 @@ Usage: closte-sim [options]
 
 struct Options {
     listen: SocketAddr,
+    front_door: Option<SocketAddr>,
+    test_ca: Option<(String, String)>,
+    test_ca_out: Option<String>,
     port_file: Option<String>,
     parent_pid: Option<u32>,
     verbose: bool,
@@ -60,6 +75,9 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         listen: "127.0.0.1:0".parse().expect("literal address"),
+        front_door: None,
+        test_ca: None,
+        test_ca_out: None,
         port_file: None,
         parent_pid: None,
         verbose: false,
@@ -69,6 +87,7 @@ fn parse_args() -> Result<Options, String> {
     };
     let mut keys = Vec::new();
     let (mut tls_cert, mut tls_key) = (None, None);
+    let (mut ca_cert, mut ca_key) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -81,18 +100,11 @@ fn parse_args() -> Result<Options, String> {
                 print!("{USAGE}");
                 std::process::exit(0);
             }
-            "--listen" => {
-                let v = value("--listen")?;
-                let addr: SocketAddr = v
-                    .parse()
-                    .map_err(|_| format!("--listen: bad address {v}"))?;
-                if !addr.ip().is_loopback() {
-                    return Err(
-                        "--listen: only loopback addresses (127.0.0.0/8, ::1) are allowed".into(),
-                    );
-                }
-                options.listen = addr;
-            }
+            "--listen" => options.listen = loopback(&arg, value(&arg)?)?,
+            "--front-door" => options.front_door = Some(loopback(&arg, value(&arg)?)?),
+            "--test-ca-cert" => ca_cert = Some(value(&arg)?),
+            "--test-ca-key" => ca_key = Some(value(&arg)?),
+            "--test-ca-out" => options.test_ca_out = Some(value(&arg)?),
             "--port-file" => options.port_file = Some(value("--port-file")?),
             "--api-key" => keys.push(value("--api-key")?),
             "--latency-ms" => {
@@ -132,7 +144,30 @@ fn parse_args() -> Result<Options, String> {
         (None, None) => None,
         _ => return Err("--tls-cert and --tls-key go together".into()),
     };
+    options.test_ca = match (ca_cert, ca_key) {
+        (Some(cert), Some(key)) => {
+            let read = |flag: &str, path: &str| {
+                std::fs::read_to_string(path).map_err(|e| format!("{flag} {path}: {e}"))
+            };
+            Some((read("--test-ca-cert", &cert)?, read("--test-ca-key", &key)?))
+        }
+        (None, None) => None,
+        _ => return Err("--test-ca-cert and --test-ca-key go together".into()),
+    };
     Ok(options)
+}
+
+/// A socket address on loopback: the simulator never listens anywhere else.
+fn loopback(flag: &str, value: String) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = value
+        .parse()
+        .map_err(|_| format!("{flag}: bad address {value}"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "{flag}: only loopback addresses (127.0.0.0/8, ::1) are allowed"
+        ));
+    }
+    Ok(addr)
 }
 
 fn main() {
@@ -159,17 +194,28 @@ async fn serve(options: Options) -> std::io::Result<()> {
         Some((cert, key)) => Some(conn::acceptor(cert, key).map_err(std::io::Error::other)?),
         None => None,
     };
+    let authority =
+        certs::Authority::new(options.test_ca.clone()).map_err(std::io::Error::other)?;
+    let certificates = Certificates::new(authority).map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
+    let front_door_listener =
+        TcpListener::bind(options.front_door.unwrap_or(SocketAddr::new(addr.ip(), 0))).await?;
+    let front_door = front_door_listener.local_addr()?;
+    if let Some(path) = &options.test_ca_out {
+        std::fs::write(path, certificates.ca_pem())
+            .map_err(|e| std::io::Error::other(format!("--test-ca-out {path}: {e}")))?;
+    }
+    // The line comes before the port file, so whoever waits for the file can read the line.
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    println!("closte-sim listening on {scheme}://{addr}/api/client front_door={front_door}");
+    std::io::stdout().flush()?;
     if let Some(path) = &options.port_file {
         // Written atomically so a reader never sees a partial number.
         let tmp = format!("{path}.tmp");
         std::fs::write(&tmp, addr.port().to_string())?;
         std::fs::rename(&tmp, path)?;
     }
-    let scheme = if acceptor.is_some() { "https" } else { "http" };
-    println!("closte-sim listening on {scheme}://{addr}/api/client");
-    std::io::stdout().flush()?;
     if let Some(pid) = options.parent_pid {
         tokio::spawn(async move {
             loop {
@@ -180,7 +226,10 @@ async fn serve(options: Options) -> std::io::Result<()> {
             }
         });
     }
-    let sim = Arc::new(Mutex::new(Sim::new(options.config, options.faults)));
+    let mut sim = Sim::new(options.config, options.faults, certificates);
+    sim.front_door = Some(front_door);
+    let sim = Arc::new(Mutex::new(sim));
+    tokio::spawn(front_door::run(front_door_listener, sim.clone()));
     let verbose = options.verbose;
     loop {
         let (stream, _) = tokio::select! {

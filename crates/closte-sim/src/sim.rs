@@ -2,11 +2,14 @@
 //! of every request that reached it (with the key reduced to valid/invalid/missing).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::certs::{self, Authority, Leaf};
 use crate::http::{Request, Response};
 
 /// The candidate SSL paths (the stock integration's order); one of them is "real".
@@ -17,6 +20,9 @@ pub const SSL_CANDIDATES: [&str; 4] = [
     "/certificate/install",
 ];
 const MAX_RECORDED: usize = 200_000;
+/// Names whose handshakes and SSL requests are counted; a flood of random SNI names stops
+/// adding rows here (their handshakes still get the default certificate).
+const MAX_COUNTED_NAMES: usize = 10_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -225,10 +231,64 @@ impl Fault {
     }
 }
 
-#[derive(Debug, Clone)]
 struct Alias {
     wildcard: bool,
     ssl_requested: Option<Instant>,
+    added: Instant,
+    /// The certificate Closte issued, made once the issue delay has passed; removing the alias
+    /// drops it, so the front door serves the default certificate for the name again.
+    issued: Option<Arc<Leaf>>,
+}
+
+impl Alias {
+    fn new(wildcard: bool) -> Self {
+        Self {
+            wildcard,
+            ssl_requested: None,
+            added: Instant::now(),
+            issued: None,
+        }
+    }
+}
+
+/// Per SNI name: ClientHellos the front door saw, SSL requests the API received.
+#[derive(Default)]
+struct Counts {
+    handshakes: u64,
+    requested: u64,
+}
+
+/// The TLS front door's state: the CAs, the default certificate, what tests installed, counts.
+pub struct Certificates {
+    authority: Authority,
+    default: Arc<Leaf>,
+    installed: BTreeMap<String, Arc<Leaf>>,
+    counts: BTreeMap<String, Counts>,
+    default_handshakes: u64,
+}
+
+impl Certificates {
+    pub fn new(authority: Authority) -> Result<Self, String> {
+        let default = Arc::new(authority.default_leaf()?);
+        Ok(Self {
+            authority,
+            default,
+            installed: BTreeMap::new(),
+            counts: BTreeMap::new(),
+            default_handshakes: 0,
+        })
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        self.authority.root_pem()
+    }
+
+    fn count(&mut self, name: &str) -> Option<&mut Counts> {
+        if self.counts.len() >= MAX_COUNTED_NAMES && !self.counts.contains_key(name) {
+            return None;
+        }
+        Some(self.counts.entry(name.to_string()).or_default())
+    }
 }
 
 pub struct Sim {
@@ -239,6 +299,9 @@ pub struct Sim {
     requests_total: u64,
     pub connections: u64,
     started: Instant,
+    certificates: Certificates,
+    /// Where the TLS front door listens (reported by `/__sim/state`).
+    pub front_door: Option<SocketAddr>,
 }
 
 /// What the connection handler must do with a request.
@@ -248,7 +311,7 @@ pub enum Action {
 }
 
 impl Sim {
-    pub fn new(config: Config, faults: Vec<Fault>) -> Self {
+    pub fn new(config: Config, faults: Vec<Fault>, certificates: Certificates) -> Self {
         Self {
             config,
             aliases: BTreeMap::new(),
@@ -257,7 +320,53 @@ impl Sim {
             requests_total: 0,
             connections: 0,
             started: Instant::now(),
+            certificates,
+            front_door: None,
         }
+    }
+
+    /// The certificate Closte has issued for alias `name` by now, issuing it on first use: due
+    /// `ssl_issue_delay_ms` after the SSL request, or after the add when there is no SSL
+    /// endpoint (Closte issues by itself). `/ssl/status` says `active` exactly when this is Some.
+    fn issued(&mut self, name: &str) -> Option<Arc<Leaf>> {
+        let delay = Duration::from_millis(self.config.ssl_issue_delay_ms);
+        let issues_by_itself = self.config.ssl_endpoint == "none";
+        let alias = self.aliases.get_mut(name)?;
+        let since = alias
+            .ssl_requested
+            .or(issues_by_itself.then_some(alias.added))?;
+        if since.elapsed() < delay {
+            return None;
+        }
+        if alias.issued.is_none() {
+            alias.issued = self.certificates.authority.issue(name).ok().map(Arc::new);
+        }
+        alias.issued.clone()
+    }
+
+    /// What the front door serves for `name`: a certificate a test installed, else the one
+    /// issued for the alias (or for the wildcard alias one label up), else none (the default).
+    fn served(&mut self, name: &str) -> Option<Arc<Leaf>> {
+        if let Some(leaf) = self.certificates.installed.get(name) {
+            return Some(leaf.clone());
+        }
+        self.issued(name).or_else(|| {
+            let parent = name.split_once('.')?.1;
+            self.issued(&format!("*.{parent}"))
+        })
+    }
+
+    /// The certificate for a ClientHello with this SNI (none: the default), counted.
+    pub fn certificate_for_sni(&mut self, sni: Option<&str>) -> Arc<Leaf> {
+        let name = sni.map(|s| s.trim_end_matches('.').to_ascii_lowercase());
+        let leaf = name.as_deref().and_then(|n| self.served(n));
+        if let Some(counts) = name.as_deref().and_then(|n| self.certificates.count(n)) {
+            counts.handshakes += 1;
+        }
+        leaf.unwrap_or_else(|| {
+            self.certificates.default_handshakes += 1;
+            self.certificates.default.clone()
+        })
     }
 
     /// Handles one Closte API request (paths with or without the `/api/client` prefix).
@@ -341,13 +450,7 @@ impl Sim {
                     return refusal(&self.config.already_exists_message);
                 }
                 let wildcard = fields.get("wildcard").is_some_and(|w| w == "1" || w == "true");
-                self.aliases.insert(
-                    name.clone(),
-                    Alias {
-                        wildcard,
-                        ssl_requested: None,
-                    },
-                );
+                self.aliases.insert(name.clone(), Alias::new(wildcard));
                 Response::json(200, &json!({"success": true, "message": format!("Domain alias {name} added")}))
             }
             "/deletedomainalias" => {
@@ -371,23 +474,24 @@ impl Sim {
                 let Some(name) = self.valid_domain(domain_field) else {
                     return invalid_domain(domain_field);
                 };
-                let delay = Duration::from_millis(self.config.ssl_issue_delay_ms);
-                match self.aliases.get(&name) {
-                    None => refusal(&format!("Domain {name} is not an alias of this app")),
-                    Some(alias) => {
-                        let status = match alias.ssl_requested {
-                            None => "none",
-                            Some(at) if at.elapsed() < delay => "pending",
-                            Some(_) => "active",
-                        };
-                        Response::json(200, &json!({"success": true, "domain": name, "status": status, "issuer": "Let's Encrypt", "wildcard": alias.wildcard}))
-                    }
-                }
+                let Some(alias) = self.aliases.get(&name) else {
+                    return refusal(&format!("Domain {name} is not an alias of this app"));
+                };
+                let (requested, wildcard) = (alias.ssl_requested.is_some(), alias.wildcard);
+                let status = match (requested, self.issued(&name).is_some()) {
+                    (false, _) => "none",
+                    (true, false) => "pending",
+                    (true, true) => "active",
+                };
+                Response::json(200, &json!({"success": true, "domain": name, "status": status, "issuer": "Let's Encrypt", "wildcard": wildcard}))
             }
             p if p == self.config.ssl_endpoint && method == "POST" => {
                 let Some(name) = self.valid_domain(domain_field) else {
                     return invalid_domain(domain_field);
                 };
+                if let Some(counts) = self.certificates.count(&name) {
+                    counts.requested += 1;
+                }
                 match self.aliases.get_mut(&name) {
                     None => refusal(&format!("Domain {name} is not an alias of this app")),
                     Some(alias) => {
@@ -423,6 +527,9 @@ impl Sim {
                 self.faults.clear();
                 self.requests.clear();
                 self.requests_total = 0;
+                self.certificates.installed.clear();
+                self.certificates.counts.clear();
+                self.certificates.default_handshakes = 0;
                 Response::json(200, &json!({"ok": true}))
             }
             ("POST", "/faults/clear") => {
@@ -460,19 +567,104 @@ impl Sim {
                 for name in names.iter().filter_map(Value::as_str) {
                     self.aliases.insert(
                         name.to_ascii_lowercase(),
-                        Alias {
-                            wildcard: name.starts_with("*."),
-                            ssl_requested: None,
-                        },
+                        Alias::new(name.starts_with("*.")),
                     );
                 }
                 Response::json(200, &json!({"ok": true, "count": self.aliases.len()}))
             }
+            ("GET", "/ca.pem") => Response::raw(
+                200,
+                "application/x-pem-file",
+                self.certificates.ca_pem().to_string(),
+            ),
+            ("GET", "/certificates") => Response::json(200, &self.certificates_view()),
+            ("POST", "/certificates") => match self.install_certificate(&body) {
+                Ok(facts) => Response::json(200, &json!({"ok": true, "certificate": facts})),
+                Err(e) => Response::json(400, &json!({"ok": false, "error": e})),
+            },
             _ => Response::json(
                 404,
                 &json!({"ok": false, "error": "unknown control endpoint"}),
             ),
         }
+    }
+
+    /// `POST /__sim/certificates`: `{"name", "kind", "days_left"?, "names"?}` or
+    /// `{"name", "cert_pem", "key_pem"}`; the certificate served for that SNI name from now on.
+    fn install_certificate(&mut self, body: &Value) -> Result<Value, String> {
+        let name = body
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("\"name\" (a host name) is required")?;
+        if !wire_form(name) || name.starts_with("*.") {
+            return Err(format!(
+                "name \"{name}\": a lower-case host name as a client sends it in SNI"
+            ));
+        }
+        let text = |field: &str| body.get(field).and_then(Value::as_str);
+        let leaf = match (text("cert_pem"), text("key_pem")) {
+            (Some(cert), Some(key)) => Leaf::from_pem(cert, key)?,
+            (None, None) => {
+                let kind =
+                    text("kind").ok_or("\"kind\" or \"cert_pem\" + \"key_pem\" is required")?;
+                let days_left = match body.get("days_left") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(v.as_i64().ok_or("days_left: an integer")?),
+                };
+                let names = match body.get("names") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(
+                        v.as_array()
+                            .and_then(|list| {
+                                list.iter()
+                                    .map(|n| n.as_str().map(str::to_string))
+                                    .collect::<Option<Vec<_>>>()
+                            })
+                            .ok_or("names: a list of strings")?,
+                    ),
+                };
+                let request = certs::Request {
+                    kind: kind.to_string(),
+                    days_left,
+                    names,
+                };
+                self.certificates.authority.make(name, &request)?
+            }
+            _ => return Err("cert_pem and key_pem go together".into()),
+        };
+        let facts = leaf.facts();
+        self.certificates
+            .installed
+            .insert(name.to_string(), Arc::new(leaf));
+        Ok(facts)
+    }
+
+    /// `GET /__sim/certificates`: per name (installed, issued, or seen in a handshake or an SSL
+    /// request) what the front door serves for it now (`source`: installed, issued or default),
+    /// and the counts; plus the default certificate with the handshakes it answered.
+    fn certificates_view(&mut self) -> Value {
+        let mut names: Vec<String> = self.certificates.installed.keys().cloned().collect();
+        names.extend(self.aliases.keys().cloned());
+        names.extend(self.certificates.counts.keys().cloned());
+        names.sort();
+        names.dedup();
+        let mut rows = serde_json::Map::new();
+        for name in names {
+            let leaf = self.served(&name);
+            let counts = self.certificates.counts.get(&name);
+            let (handshakes, requested) = counts.map_or((0, 0), |c| (c.handshakes, c.requested));
+            if leaf.is_none() && counts.is_none() {
+                continue;
+            }
+            let leaf = leaf.unwrap_or_else(|| self.certificates.default.clone());
+            let mut row = leaf.facts();
+            row["handshakes"] = json!(handshakes);
+            row["requested"] = json!(requested);
+            rows.insert(name, row);
+        }
+        let mut default = self.certificates.default.facts();
+        default["handshakes"] = json!(self.certificates.default_handshakes);
+        json!({"certificates": rows, "default": default})
     }
 
     fn state(&self) -> Value {
@@ -490,6 +682,8 @@ impl Sim {
             "pending_faults": self.faults.len(),
             "ssl_endpoint": self.config.ssl_endpoint,
             "latency_ms": self.config.latency_ms,
+            "front_door": self.front_door.map(|a| a.to_string()),
+            "front_door_port": self.front_door.map(|a| a.port()),
         })
     }
 }
