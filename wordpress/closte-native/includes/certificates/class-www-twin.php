@@ -17,8 +17,9 @@ defined('ABSPATH') || exit;
  * `Domain_Manager::should_create_www_subdomain()` (its setting auto_create_www_subdomain:
  * always | main_only | never) where that method exists, else our network option
  * `closte_native_www_twin` (default on); the filter `closte_native_add_www_twin` has the last
- * word. No twin for a wildcard, for a name starting with `www.`, or when `www.N` is itself a
- * domain record or a site host (its own hooks add it, and remove it).
+ * word. No twin for a wildcard, for a name starting with `www.`, when `www.N` is itself a
+ * domain record or a site host (its own hooks add it, and remove it), or for a network's own
+ * domain (protected: the operator sets up its aliases).
  *
  * When N is removed (`closte_native_alias_removed`), an owned `www.N` is removed through
  * Alias_Changes::remove under the same rules as any unmapping (ownership, nothing uses it).
@@ -77,6 +78,10 @@ final class Www_Twin {
 		$network ??= Network_Domains::collect();
 		if (isset($network['domains'][ $twin ])) {
 			// A domain record or site host of its own: its own hooks add it and remove it.
+			return null;
+		}
+		if (isset($network['protected'][ $name ]) || isset($network['protected'][ $twin ])) {
+			// A network's own domain: its aliases on Closte are the operator's to set up.
 			return null;
 		}
 
