@@ -28,6 +28,13 @@ final class Certificate_Records {
 
 	const PREFIX = 'closte_native_cert_';
 
+	/**
+	 * The request times of a name whose alias was removed (`closte_native_certreq_<md5>`, outside
+	 * PREFIX's LIKE pattern so all() never lists them): a new alias of the same name starts with
+	 * them, since Let's Encrypt counts per name, not per alias.
+	 */
+	const REQUESTS_PREFIX = 'closte_native_certreq_';
+
 	/** The states of a record. */
 	const STATES = ['waiting_dns', 'requested', 'active', 'expiring', 'problem', 'backoff', 'held'];
 
@@ -79,6 +86,29 @@ final class Certificate_Records {
 	public static function delete(string $name): void {
 
 		delete_site_option(self::key($name));
+	}
+
+	/**
+	 * Keeps the request times of a name whose record goes (none: nothing is kept).
+	 *
+	 * @param int[] $times Unix times.
+	 */
+	public static function keep_requests(string $name, array $times): void {
+
+		$key = self::REQUESTS_PREFIX . md5(Network_Domains::normalise($name));
+		if ([] === $times) {
+			delete_site_option($key);
+			return;
+		}
+		update_site_option($key, array_values(array_map('intval', $times)));
+	}
+
+	/** @return int[] the request times kept for $name by keep_requests(). */
+	public static function kept_requests(string $name): array {
+
+		$times = get_site_option(self::REQUESTS_PREFIX . md5(Network_Domains::normalise($name)));
+
+		return is_array($times) ? array_map('intval', $times) : [];
 	}
 
 	/**

@@ -164,7 +164,8 @@ final class Alias_Changes {
 		}
 
 		try {
-			$result = 'add' === $operation ? closte_add_domain($domain, $site_id) : closte_remove_domain($domain, $site_id);
+			// No certificate request with the add: Certificate_Lifecycle requests it once DNS is ready.
+			$result = 'add' === $operation ? closte_add_domain($domain, $site_id, false) : closte_remove_domain($domain, $site_id);
 		} catch (\Closte\InvalidDomainException $e) {
 			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
 			Change_Intents::end($domain, $intent);
@@ -186,7 +187,9 @@ final class Alias_Changes {
 			self::record_ownership($operation, $result, $domain, $site_id, $source);
 			Change_Intents::end($domain, $intent);
 			if ('add' === $operation) {
-				Certificate_Watch::follow($result, $site_id);
+				Certificate_Lifecycle::alias_added((string) ($result['domain'] ?? $domain), $site_id, $source);
+			} else {
+				Certificate_Lifecycle::alias_removed((string) ($result['domain'] ?? $domain));
 			}
 			// After the ownership record is written: Www_Twin adds or removes the www. twin.
 			do_action('add' === $operation ? 'closte_native_alias_added' : 'closte_native_alias_removed', (string) ($result['domain'] ?? $domain), $site_id, $source);

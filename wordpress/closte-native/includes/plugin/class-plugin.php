@@ -61,6 +61,7 @@ final class Plugin {
 		Alias_Changes::register();
 		Www_Twin::register();
 		Certificate_Watch::register();
+		Certificate_Lifecycle::register();
 		Sync_Service::register();
 		Sync_Page::register();
 		Connection_Test::register();

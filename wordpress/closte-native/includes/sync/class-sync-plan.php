@@ -232,8 +232,10 @@ final class Sync_Plan {
 			if (! empty($result['ok']) && 'added' === ($result['state'] ?? '')) {
 				$bare = $twins[ $domain ] ?? null;
 				Alias_Registry::record($domain, (int) ($site_ids[ $bare ?? $domain ] ?? 0), null !== $bare ? Www_Twin::source($bare) : 'sync');
+				Certificate_Lifecycle::alias_added($domain, (int) ($site_ids[ $bare ?? $domain ] ?? 0), 'sync', $bare);
 			} elseif (! empty($result['ok']) && 'remove_domain' === ($result['operation'] ?? '')) {
 				Alias_Registry::forget($domain, 'sync');
+				Certificate_Lifecycle::alias_removed($domain);
 			}
 			$done++;
 			if (null !== $progress && (microtime(true) - $last >= 1.0 || $done >= $total)) {
@@ -241,7 +243,8 @@ final class Sync_Plan {
 				$progress($done, max($total, $done));
 			}
 		};
-		$options = ['protect' => self::protect_list($network, $wanted), 'progress' => $on_result];
+		// Adds request no certificate: Certificate_Lifecycle requests it once DNS is ready.
+		$options = ['protect' => self::protect_list($network, $wanted), 'progress' => $on_result, 'request_ssl' => false];
 		$concurrency = apply_filters('closte_native_sync_concurrency', null);
 		if (is_int($concurrency)) {
 			$options['concurrency'] = $concurrency;

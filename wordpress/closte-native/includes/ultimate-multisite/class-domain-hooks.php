@@ -31,6 +31,12 @@ final class Domain_Hooks {
 		'wu_remove_subdomain' => 'on_remove_subdomain',
 	];
 
+	/**
+	 * Ultimate Multisite's action when a domain record's DNS stage passes (Domain_Manager, 2.4.10
+	 * and 2.5+), with the domain model: the moment to request its certificate.
+	 */
+	const DNS_READY_HOOK = 'wu_domain_manager_dns_propagation_finished';
+
 	/** The filter through which the SSL stage of Ultimate Multisite's domain check gets more tries. */
 	const MAX_TRIES_FILTER = 'wu_async_process_domain_stage_max_tries';
 
@@ -60,6 +66,14 @@ final class Domain_Hooks {
 		if (self::syncs_subdomains()) {
 			Alias_Changes::remove((string) $subdomain, (int) $site_id, 'wu_remove_subdomain');
 		}
+	}
+
+	/**
+	 * @param mixed $domain The domain model whose DNS Ultimate Multisite found pointing here.
+	 */
+	public static function on_dns_propagation_finished($domain): void {
+
+		Certificate_Lifecycle::on_dns_propagation_finished($domain);
 	}
 
 	private static function syncs_subdomains(): bool {

@@ -69,6 +69,15 @@ class Host_Provider extends Base_Host_Provider {
 	public function additional_hooks() {
 
 		add_filter(Domain_Hooks::MAX_TRIES_FILTER, [$this, 'ssl_stage_max_tries'], 10, 2);
+		add_action(Domain_Hooks::DNS_READY_HOOK, [$this, 'on_dns_propagation_finished']);
+	}
+
+	/**
+	 * @param object $domain The domain model whose DNS stage passed.
+	 */
+	public function on_dns_propagation_finished($domain) {
+
+		Domain_Hooks::on_dns_propagation_finished($domain);
 	}
 
 	/**

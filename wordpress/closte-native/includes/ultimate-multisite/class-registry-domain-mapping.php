@@ -61,6 +61,15 @@ class Registry_Domain_Mapping extends Base_Capability_Module implements Domain_M
 			add_action($hook, [$this, $method], 10, 2);
 		}
 		add_filter(Domain_Hooks::MAX_TRIES_FILTER, [$this, 'ssl_tries'], 10, 2);
+		add_action(Domain_Hooks::DNS_READY_HOOK, [$this, 'on_dns_propagation_finished']);
+	}
+
+	/**
+	 * @param object $domain The domain model whose DNS stage passed.
+	 */
+	public function on_dns_propagation_finished($domain): void {
+
+		Domain_Hooks::on_dns_propagation_finished($domain);
 	}
 
 	public function on_add_domain(string $domain, int $site_id): void {
