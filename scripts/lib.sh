@@ -35,7 +35,8 @@ wait_for_file() {
 }
 
 # start_simulator BIN PORT_FILE LOG_FILE [ARGS...]: starts closte-sim on a free loopback port
-# (it writes the port to PORT_FILE), waits for it, and sets SIM_PORT and SIM_PID. With
+# (it writes the port to PORT_FILE), waits for it, and sets SIM_PORT, SIM_FRONT_DOOR_PORT (its
+# TLS front door, from the startup line's front_door= field) and SIM_PID. With
 # SIM_SETSID=1 it runs in its own session (servers that outlive the shell that started them).
 start_simulator() {
   local bin=$1 port_file=$2 log_file=$3
@@ -49,4 +50,5 @@ start_simulator() {
   SIM_PID=$!
   wait_for_file "$port_file" 10 || { echo "closte-sim did not start:" >&2; cat "$log_file" >&2; return 1; }
   SIM_PORT=$(cat "$port_file")
+  SIM_FRONT_DOOR_PORT=$(sed -n 's/.* front_door=[^ ]*:\([0-9][0-9]*\).*/\1/p' "$log_file" | head -n 1)
 }

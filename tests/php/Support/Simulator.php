@@ -144,4 +144,49 @@ final class Simulator
     {
         return $this->control('GET', '/state');
     }
+
+    /** The TLS front door's port (it serves, by SNI, the certificate held for each name). */
+    public function frontDoorPort(): int
+    {
+        return (int) $this->state()['front_door_port'];
+    }
+
+    private ?string $caFile = null;
+
+    /** A file with the simulator's test CA (PEM), for closte.verify_ca_file. */
+    public function caFile(): string
+    {
+        if ($this->caFile === null) {
+            $pem = file_get_contents("http://127.0.0.1:{$this->port}/__sim/ca.pem");
+            if (!is_string($pem) || !str_contains($pem, '-----BEGIN CERTIFICATE-----')) {
+                throw new \RuntimeException('closte-sim gave no CA certificate');
+            }
+            $file = tempnam(sys_get_temp_dir(), 'closte-sim-ca-');
+            file_put_contents($file, $pem);
+            register_shutdown_function(static fn () => @unlink($file));
+            $this->caFile = $file;
+        }
+        return $this->caFile;
+    }
+
+    /**
+     * Installs the certificate served for $name: ['kind' => valid|expiring|expired|not_yet_valid|
+     * wrong_name|untrusted, 'days_left' => N, 'names' => [...]] or ['cert_pem' => .., 'key_pem' => ..].
+     *
+     * @return array<string, mixed> what the certificate says (names, issuer, dates, fingerprint)
+     */
+    public function installCertificate(string $name, array $certificate): array
+    {
+        $answer = $this->control('POST', '/certificates', ['name' => $name] + $certificate);
+        if (($answer['ok'] ?? false) !== true) {
+            throw new \RuntimeException('certificate refused: ' . json_encode($answer));
+        }
+        return $answer['certificate'];
+    }
+
+    /** @return array<string, array<string, mixed>> per SNI name: what is served, handshakes, requested */
+    public function certificates(): array
+    {
+        return $this->control('GET', '/certificates')['certificates'];
+    }
 }
