@@ -367,6 +367,25 @@ fn with_no_ssl_endpoint_closte_issues_for_every_added_alias() {
 }
 
 #[test]
+fn a_wildcard_alias_certificate_covers_one_label_under_it() {
+    let sim = Sim::start(&["--ssl-endpoint", "none", "--ssl-issue-delay-ms", "0"]);
+    let (_, added) = sim.http(
+        "POST",
+        "/api/client/adddomainalias",
+        "application/x-www-form-urlencoded",
+        "apikey=sim-key&domain=*.shop.example.com&wildcard=1",
+    );
+    assert!(added.contains("\"success\":true"), "{added}");
+    let under = sim.handshake("a.shop.example.com");
+    assert_eq!(under.names, ["*.shop.example.com"]);
+    assert_eq!(under.verdict, None);
+    assert_eq!(
+        sim.handshake("shop.example.com").names,
+        ["default.closte-sim.invalid"]
+    );
+}
+
+#[test]
 fn an_unknown_name_gets_the_default_certificate_and_both_counts_grow() {
     let sim = Sim::start(&[]);
     let presented = sim.handshake("nobody.example.com");
