@@ -9,6 +9,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::net::dns::Overrides;
+
 pub const DEFAULT_API_URL: &str = "https://app.closte.com/api/client";
 pub const DEFAULT_TIMEOUT_SECS: f64 = 15.0;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: f64 = 5.0;
@@ -22,6 +24,7 @@ pub const MAX_CONCURRENCY: usize = 256;
 pub const MAX_RETRIES_LIMIT: u32 = 10;
 pub const MAX_TIMEOUT_SECS: f64 = 300.0;
 pub const MAX_WORKER_THREADS: usize = 16;
+pub const DEFAULT_TLS_CHECK_PORT: u16 = 443;
 
 pub fn default_user_agent() -> String {
     format!("closte-php/{}", env!("CARGO_PKG_VERSION"))
@@ -73,7 +76,7 @@ pub struct SettingSpec {
 }
 
 /// Every setting, in the order phpinfo() and docs/operator-guide.md list them.
-pub const SETTINGS: [SettingSpec; 11] = [
+pub const SETTINGS: [SettingSpec; 15] = [
     SettingSpec {
         name: c"closte.api_key",
         default: c"",
@@ -172,6 +175,36 @@ pub const SETTINGS: [SettingSpec; 11] = [
         },
         secret: false,
         meaning: "default concurrency of closte_sync",
+    },
+    SettingSpec {
+        name: c"closte.resolve",
+        default: c"",
+        bounds: Bounds::Text(
+            "entries name=address[,address...] separated by \";\" (name: exact, *.suffix or *)",
+        ),
+        secret: false,
+        meaning: "addresses used instead of DNS by closte_check_dns and closte_verify_certificate (tests, staging)",
+    },
+    SettingSpec {
+        name: c"closte.allow_private_targets",
+        default: c"0",
+        bounds: Bounds::Text("0 or 1 (also on/off, true/false, yes/no; empty: 0)"),
+        secret: false,
+        meaning: "TEST ONLY: lets the certificate check connect to loopback, private, link-local and other non-public addresses",
+    },
+    SettingSpec {
+        name: c"closte.tls_check_port",
+        default: c"443",
+        bounds: Bounds::Whole { min: 1, max: 65535 },
+        secret: false,
+        meaning: "port of closte_verify_certificate's TLS handshake",
+    },
+    SettingSpec {
+        name: c"closte.verify_ca_file",
+        default: c"",
+        bounds: Bounds::Text("path of a readable PEM file, or empty"),
+        secret: false,
+        meaning: "extra trust anchors of closte_verify_certificate, besides the system roots",
     },
 ];
 
@@ -278,6 +311,15 @@ pub struct Settings {
     pub drain_timeout: Duration,
     /// Default concurrency of `closte_sync`.
     pub concurrency: usize,
+    /// `closte.resolve`: names answered without DNS by the checks' resolver.
+    pub resolve: Overrides,
+    /// `closte.allow_private_targets` (tests only): the certificate check may connect to
+    /// non-public addresses.
+    pub allow_private_targets: bool,
+    /// Port of the certificate check's handshake.
+    pub tls_check_port: u16,
+    /// Extra trust anchors (PEM) of the certificate check; read by the check itself.
+    pub verify_ca_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -293,6 +335,10 @@ impl Default for Settings {
             worker_threads: DEFAULT_WORKER_THREADS,
             drain_timeout: Duration::from_secs_f64(DEFAULT_DRAIN_TIMEOUT_SECS),
             concurrency: DEFAULT_CONCURRENCY,
+            resolve: Overrides::default(),
+            allow_private_targets: false,
+            tls_check_port: DEFAULT_TLS_CHECK_PORT,
+            verify_ca_file: None,
         }
     }
 }
@@ -322,6 +368,10 @@ pub mod keys {
     pub const WORKER_THREADS: &str = "closte.worker_threads";
     pub const DRAIN_TIMEOUT: &str = "closte.drain_timeout";
     pub const CONCURRENCY: &str = "closte.concurrency";
+    pub const RESOLVE: &str = "closte.resolve";
+    pub const ALLOW_PRIVATE_TARGETS: &str = "closte.allow_private_targets";
+    pub const TLS_CHECK_PORT: &str = "closte.tls_check_port";
+    pub const VERIFY_CA_FILE: &str = "closte.verify_ca_file";
 }
 
 impl Settings {
@@ -368,6 +418,18 @@ impl Settings {
         }
         if let Some(raw) = get(keys::CONCURRENCY) {
             settings.concurrency = parse_whole(keys::CONCURRENCY, &raw)? as usize;
+        }
+        if let Some(raw) = get(keys::RESOLVE) {
+            settings.resolve = Overrides::parse(&raw)?;
+        }
+        if let Some(raw) = get(keys::ALLOW_PRIVATE_TARGETS) {
+            settings.allow_private_targets = parse_switch(keys::ALLOW_PRIVATE_TARGETS, &raw)?;
+        }
+        if let Some(raw) = get(keys::TLS_CHECK_PORT) {
+            settings.tls_check_port = parse_whole(keys::TLS_CHECK_PORT, &raw)? as u16;
+        }
+        if let Some(path) = get(keys::VERIFY_CA_FILE) {
+            settings.verify_ca_file = Some(PathBuf::from(path));
         }
         Ok(settings)
     }
@@ -441,6 +503,19 @@ fn is_loopback_authority(authority: &str) -> bool {
     }
     let host = authority.split(':').next().unwrap_or_default();
     host == "localhost" || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An on/off setting: 1/0, on/off, true/false, yes/no in any case (php.ini turns a bare On
+/// into "1" and Off into "", ini_set passes the text as written; empty is the default).
+fn parse_switch(key: &str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "{key} must be 0 or 1 (or on/off, true/false, yes/no), got \"{}\"",
+            raw.escape_debug()
+        ))),
+    }
 }
 
 /// A number of seconds within the bounds `SETTINGS` gives `key`.
@@ -530,10 +605,14 @@ mod tests {
             keys::DRAIN_TIMEOUT,
             keys::CONCURRENCY,
             keys::PROXY,
+            keys::RESOLVE,
+            keys::ALLOW_PRIVATE_TARGETS,
+            keys::TLS_CHECK_PORT,
+            keys::VERIFY_CA_FILE,
         ] {
             assert!(names.contains(&key), "{key} is in the table");
         }
-        assert_eq!(names.len(), 11);
+        assert_eq!(names.len(), 15);
     }
 
     #[test]
@@ -562,6 +641,22 @@ mod tests {
                 row("closte.worker_threads", "whole number from 1 to 16", false),
                 row("closte.drain_timeout", "seconds from 0 to 60", false),
                 row("closte.concurrency", "whole number from 1 to 256", false),
+                row(
+                    "closte.resolve",
+                    "entries name=address[,address...] separated by \";\" (name: exact, *.suffix or *)",
+                    false
+                ),
+                row(
+                    "closte.allow_private_targets",
+                    "0 or 1 (also on/off, true/false, yes/no; empty: 0)",
+                    false
+                ),
+                row("closte.tls_check_port", "whole number from 1 to 65535", false),
+                row(
+                    "closte.verify_ca_file",
+                    "path of a readable PEM file, or empty",
+                    false
+                ),
             ]
         );
         assert_eq!(spec("closte.concurrency").default, c"8");
@@ -619,7 +714,7 @@ mod tests {
             }
             checked += 1;
         }
-        assert_eq!(checked, 6, "every numeric setting");
+        assert_eq!(checked, 7, "every numeric setting");
         for key in [keys::TIMEOUT, keys::DRAIN_TIMEOUT] {
             assert!(!accepted(key, "inf".into()), "{key}=inf");
             assert!(!accepted(key, "NaN".into()), "{key}=NaN");
@@ -920,6 +1015,60 @@ mod tests {
                 "{key}={value:?}: message {err} must name the key"
             );
         }
+    }
+
+    #[test]
+    fn the_certificate_check_settings_are_parsed_and_their_errors_name_them() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(
+            (
+                defaults.allow_private_targets,
+                defaults.tls_check_port,
+                defaults.verify_ca_file.clone()
+            ),
+            (false, 443, None)
+        );
+        assert!(defaults.resolve.is_empty());
+        for (raw, on) in [
+            ("1", true),
+            ("On", true),
+            ("TRUE", true),
+            ("yes", true),
+            ("0", false),
+            ("off", false),
+            ("False", false),
+            ("NO", false),
+            ("", false),
+        ] {
+            let parsed = settings(&[(keys::ALLOW_PRIVATE_TARGETS, raw)]).unwrap();
+            assert_eq!(parsed.allow_private_targets, on, "{raw:?}");
+        }
+        assert_eq!(
+            settings(&[(keys::ALLOW_PRIVATE_TARGETS, "2")])
+                .unwrap_err()
+                .0,
+            "closte.allow_private_targets must be 0 or 1 (or on/off, true/false, yes/no), got \"2\""
+        );
+        let parsed = settings(&[
+            (keys::TLS_CHECK_PORT, "8443"),
+            (keys::VERIFY_CA_FILE, " /tmp/ca.pem "),
+            (keys::RESOLVE, "a.test=127.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!(parsed.tls_check_port, 8443);
+        assert_eq!(parsed.verify_ca_file, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(
+            parsed.resolve.lookup("a.test"),
+            Some(vec!["127.0.0.1".parse().unwrap()])
+        );
+        assert_eq!(
+            settings(&[(keys::TLS_CHECK_PORT, "65536")]).unwrap_err().0,
+            "closte.tls_check_port must be a whole number from 1 to 65535, got \"65536\""
+        );
+        assert_eq!(
+            settings(&[(keys::RESOLVE, "a.test")]).unwrap_err().0,
+            "closte.resolve: entry \"a.test\" has no \"=\" (expected name=address[,address...])"
+        );
     }
 
     #[test]

@@ -81,6 +81,18 @@ impl DomainName {
         }
         Ok(self)
     }
+
+    /// Refuses a `*.` wildcard where a name must resolve and answer by itself (the DNS and
+    /// certificate checks): a wildcard has no address; a name under it has.
+    pub fn refuse_wildcard(self) -> Result<Self, InvalidDomain> {
+        if self.wildcard {
+            return Err(InvalidDomain {
+                shown: self.name,
+                problem: DomainProblem::WildcardHasNoAddress,
+            });
+        }
+        Ok(self)
+    }
 }
 
 impl fmt::Display for DomainName {
@@ -121,6 +133,7 @@ pub enum DomainProblem {
     FullWidth { character: char },
     MixedScript { label: String, scripts: String },
     ApiHost,
+    WildcardHasNoAddress,
 }
 
 impl fmt::Display for DomainProblem {
@@ -198,6 +211,10 @@ impl fmt::Display for DomainProblem {
             Self::ApiHost => write!(
                 f,
                 "it is the host of the Closte API itself (closte.api_url), not a site's domain"
+            ),
+            Self::WildcardHasNoAddress => write!(
+                f,
+                "a wildcard name has no address of its own; check a name under it"
             ),
         }
     }
@@ -830,5 +847,20 @@ mod tests {
             DomainName::parse("example.com").unwrap().base(),
             "example.com"
         );
+    }
+
+    #[test]
+    fn a_wildcard_is_refused_where_a_name_must_have_an_address() {
+        let error = DomainName::parse("*.Example.com")
+            .unwrap()
+            .refuse_wildcard()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid domain \"*.example.com\": a wildcard name has no address of its own; \
+             check a name under it"
+        );
+        let name = DomainName::parse("shop.example.com").unwrap();
+        assert_eq!(name.clone().refuse_wildcard(), Ok(name));
     }
 }

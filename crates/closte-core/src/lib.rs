@@ -13,6 +13,8 @@
 //!   the list of every process-wide lock a fork must find free;
 //! - `fork`: the pthread_atfork handlers that take those locks before a fork and free them in
 //!   parent and child (it depends on no other module);
+//! - `net`: the checks that look at a mapped domain from outside (DNS readiness, the certificate
+//!   a visitor sees), with the address policy and the one resolver they share;
 //! - `jobs`: the per-process table of non-blocking jobs;
 //! - `stats`: process-wide counters.
 
@@ -22,6 +24,7 @@ pub mod domain;
 pub mod error_kind;
 pub mod fork;
 pub mod jobs;
+pub mod net;
 pub mod runtime;
 pub mod stats;
 pub mod transport;

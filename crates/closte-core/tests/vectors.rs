@@ -13,6 +13,7 @@
 //! the diff, then run the PHP side (docs/testing.md, "Shared vectors").
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -23,13 +24,16 @@ use closte_core::client::reconcile::{self, SyncOptions};
 use closte_core::client::retry_after;
 use closte_core::config::{keys, Settings};
 use closte_core::domain::DomainName;
+use closte_core::net::address_policy;
+use closte_core::net::certificate::{self, Facts};
+use closte_core::net::dns::{self, Overrides};
 use serde_json::{json, Map, Value};
 
 /// A family's decision: a case's `input` to the value compared with its `expected`.
 type Decide = fn(&Value) -> Value;
 
 /// Every vector file and the function that decides its cases.
-const FAMILIES: [(&str, Decide); 7] = [
+const FAMILIES: [(&str, Decide); 12] = [
     ("domain_names.json", domain_name),
     ("retry_after.json", retry_after_seconds),
     ("failure_classification.json", failure_classification),
@@ -37,6 +41,11 @@ const FAMILIES: [(&str, Decide); 7] = [
     ("answer_decoding.json", answer_decoding),
     ("sync_plan.json", sync_plan),
     ("settings.json", setting),
+    ("address_policy.json", address_judgement),
+    ("dns_readiness.json", dns_readiness),
+    ("certificate_names.json", certificate_names),
+    ("certificate_status.json", certificate_status),
+    ("resolve_overrides.json", resolve_overrides),
 ];
 
 /// Retry-After values above this are reported as `"beyond": true`: the two implementations
@@ -252,9 +261,88 @@ fn setting(input: &Value) -> Value {
         keys::WORKER_THREADS => return json!({ "accepted": true }),
         keys::DRAIN_TIMEOUT => json!(settings.drain_timeout.as_secs_f64()),
         keys::CONCURRENCY => json!(settings.concurrency),
+        keys::RESOLVE => json!(settings.resolve.text()),
+        keys::ALLOW_PRIVATE_TARGETS => json!(settings.allow_private_targets),
+        keys::TLS_CHECK_PORT => json!(settings.tls_check_port),
+        keys::VERIFY_CA_FILE => {
+            json!(settings
+                .verify_ca_file
+                .map(|p| p.to_string_lossy().into_owned()))
+        }
         other => panic!("no such setting in the vectors' runner: {other}"),
     };
     json!({ "value": value })
+}
+
+fn address(text: &str) -> IpAddr {
+    text.parse()
+        .unwrap_or_else(|_| panic!("{text} is an IP address"))
+}
+
+fn addresses(value: &Value) -> Vec<IpAddr> {
+    strings(value).iter().map(|a| address(a)).collect()
+}
+
+fn texts(list: &[IpAddr]) -> Vec<String> {
+    list.iter().map(IpAddr::to_string).collect()
+}
+
+/// `net/address_policy.rs`: `judge(address, allow_private)`.
+fn address_judgement(input: &Value) -> Value {
+    let allow_private = input["allow_private"].as_bool().expect("allow_private");
+    let judgement = address_policy::judge(address(text(input, "address")), allow_private);
+    json!({
+        "address": judgement.address.to_string(),
+        "allowed": judgement.allowed,
+        "range": judgement.range.map(|r| r.as_str()),
+    })
+}
+
+/// `net/dns.rs`: `readiness(addresses, expected_addresses)`.
+fn dns_readiness(input: &Value) -> Value {
+    let decision = dns::readiness(
+        &addresses(&input["addresses"]),
+        &addresses(&input["expected_addresses"]),
+    );
+    json!({
+        "ready": decision.ready,
+        "reason": decision.reason.as_str(),
+        "unexpected": texts(&decision.unexpected),
+    })
+}
+
+/// `net/certificate.rs`: `covers(name, names)`.
+fn certificate_names(input: &Value) -> Value {
+    json!({ "covers": certificate::covers(text(input, "name"), &strings(&input["names"])) })
+}
+
+/// `net/certificate.rs`: `status(facts, now)`.
+fn certificate_status(input: &Value) -> Value {
+    let number = |field: &str| {
+        input[field]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{field} is a number"))
+    };
+    let facts = Facts {
+        name: text(input, "name").to_string(),
+        names: strings(&input["names"]),
+        not_before: number("not_before"),
+        not_after: number("not_after"),
+        trusted: input["trusted"].as_bool().expect("trusted"),
+    };
+    let (status, days_left) = certificate::status(&facts, number("now"));
+    json!({ "status": status.as_str(), "days_left": days_left })
+}
+
+/// `net/dns.rs`: `Overrides::parse(setting)`, then `lookup(name)`.
+fn resolve_overrides(input: &Value) -> Value {
+    match Overrides::parse(text(input, "setting")) {
+        Err(e) => json!({ "error": e.0 }),
+        Ok(overrides) => match overrides.lookup(text(input, "name")) {
+            Some(found) => json!({ "addresses": texts(&found) }),
+            None => json!({ "system": true }),
+        },
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub(crate) mod ssl_cache;
 use std::time::Duration;
 
 use crate::config::{ApiKey, Settings};
+use crate::net::CheckSettings;
 
 pub use operations::{extract_domains, DomainOperation};
 pub use request::{Exchange, MAX_BODY_BYTES, MAX_RETRY_AFTER_SECS};
@@ -35,6 +36,8 @@ pub struct ClosteClient {
     key: ApiKey,
     timeout: Duration,
     max_retries: u32,
+    /// What `verify_certificate` (a domain operation, so also a job) needs.
+    checks: CheckSettings,
 }
 
 impl ClosteClient {
@@ -45,6 +48,7 @@ impl ClosteClient {
             key,
             timeout: settings.timeout,
             max_retries: settings.max_retries,
+            checks: CheckSettings::from(settings),
         }
     }
 }

@@ -20,11 +20,18 @@ pub enum DomainOperation {
     Remove,
     RequestSsl,
     SslStatus,
+    /// Not a Closte call: the certificate a visitor of the domain sees (net/).
+    VerifyCertificate,
 }
 
 impl DomainOperation {
-    pub const NAMES: [&'static str; 4] =
-        ["add_domain", "remove_domain", "request_ssl", "ssl_status"];
+    pub const NAMES: [&'static str; 5] = [
+        "add_domain",
+        "remove_domain",
+        "request_ssl",
+        "ssl_status",
+        "verify_certificate",
+    ];
 
     pub fn parse(name: &str) -> Option<Self> {
         match name {
@@ -32,6 +39,7 @@ impl DomainOperation {
             "remove_domain" => Some(Self::Remove),
             "request_ssl" => Some(Self::RequestSsl),
             "ssl_status" => Some(Self::SslStatus),
+            "verify_certificate" => Some(Self::VerifyCertificate),
             _ => None,
         }
     }
@@ -42,6 +50,7 @@ impl DomainOperation {
             Self::Remove => Operation::RemoveDomain,
             Self::RequestSsl => Operation::RequestSsl,
             Self::SslStatus => Operation::SslStatus,
+            Self::VerifyCertificate => Operation::VerifyCertificate,
         }
     }
 
@@ -59,16 +68,29 @@ impl ClosteClient {
             DomainOperation::Remove => self.remove_domain(domain).await,
             DomainOperation::RequestSsl => self.request_ssl(domain).await,
             DomainOperation::SslStatus => self.ssl_status(domain).await,
+            DomainOperation::VerifyCertificate => self.verify_certificate(domain).await,
         }
+    }
+
+    /// The certificate a visitor of `domain` sees, with this client's settings (see
+    /// `net::verify_certificate`). Sends nothing to Closte.
+    pub async fn verify_certificate(&self, domain: &DomainName) -> Outcome {
+        crate::net::verify_certificate(&self.checks, domain).await
     }
 
     /// Adds the alias, then requests its certificate. "Already exists" counts as added.
     pub async fn add_domain(&self, domain: &DomainName) -> Outcome {
+        self.add_domain_with(domain, true).await
+    }
+
+    /// Adds the alias and, with `request_ssl`, requests its certificate (without: `ssl` stays
+    /// empty; the caller requests it once DNS points here).
+    pub async fn add_domain_with(&self, domain: &DomainName, request_ssl: bool) -> Outcome {
         let started = Instant::now();
         let mut outcome = self
             .change_alias(Operation::AddDomain, &AddDomainAlias(domain), domain)
             .await;
-        if outcome.ok() {
+        if outcome.ok() && request_ssl {
             outcome.ssl = Some(Box::new(self.request_ssl(domain).await));
         }
         outcome.elapsed = started.elapsed();

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::net::{CertificateCheck, DnsCheck};
+
 use super::answer::Answer;
 use super::error::{ErrorKind, Failure};
 
@@ -15,6 +17,8 @@ pub enum Operation {
     SslStatus,
     ListDomains,
     TestConnection,
+    CheckDns,
+    VerifyCertificate,
 }
 
 impl Operation {
@@ -26,6 +30,8 @@ impl Operation {
             Operation::SslStatus => "ssl_status",
             Operation::ListDomains => "list_domains",
             Operation::TestConnection => "test_connection",
+            Operation::CheckDns => "check_dns",
+            Operation::VerifyCertificate => "verify_certificate",
         }
     }
 }
@@ -42,6 +48,12 @@ pub enum State {
     Checked,
     Listed,
     Authorized,
+    /// `check_dns`: the name resolves to the main host's addresses.
+    DnsReady,
+    /// `check_dns`: both lookups answered, the name does not point here (yet).
+    DnsNotReady,
+    /// `verify_certificate`: a certificate was presented and classified.
+    Verified,
     Failed,
 }
 
@@ -57,6 +69,9 @@ impl State {
             State::Checked => "checked",
             State::Listed => "listed",
             State::Authorized => "authorized",
+            State::DnsReady => "dns_ready",
+            State::DnsNotReady => "dns_not_ready",
+            State::Verified => "verified",
             State::Failed => "failed",
         }
     }
@@ -89,6 +104,10 @@ pub struct Outcome {
     pub(crate) domains: Option<Vec<String>>,
     /// `add_domain`: the nested SSL request.
     pub(crate) ssl: Option<Box<Outcome>>,
+    /// `check_dns`: what the lookups found.
+    pub(crate) dns: Option<Box<DnsCheck>>,
+    /// `verify_certificate`: the certificate a visitor sees.
+    pub(crate) certificate: Option<Box<CertificateCheck>>,
 }
 impl Outcome {
     pub fn new(operation: Operation, domain: Option<&str>) -> Self {
@@ -107,6 +126,8 @@ impl Outcome {
             endpoint: None,
             domains: None,
             ssl: None,
+            dns: None,
+            certificate: None,
         }
     }
 
@@ -200,6 +221,14 @@ impl Outcome {
         self.ssl.as_deref()
     }
 
+    pub fn dns(&self) -> Option<&DnsCheck> {
+        self.dns.as_deref()
+    }
+
+    pub fn certificate(&self) -> Option<&CertificateCheck> {
+        self.certificate.as_deref()
+    }
+
     pub fn elapsed_ms(&self) -> f64 {
         self.elapsed.as_secs_f64() * 1000.0
     }
@@ -230,6 +259,9 @@ mod tests {
             State::Checked,
             State::Listed,
             State::Authorized,
+            State::DnsReady,
+            State::DnsNotReady,
+            State::Verified,
             State::Failed,
         ]
         .into_iter()
@@ -247,6 +279,9 @@ mod tests {
                 "checked",
                 "listed",
                 "authorized",
+                "dns_ready",
+                "dns_not_ready",
+                "verified",
                 "failed"
             ]
         );

@@ -76,7 +76,7 @@ pub struct SyncPlan {
 }
 
 /// How a sync runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub prune: bool,
     /// Plan only: one `/getdomains`, no change.
@@ -86,6 +86,21 @@ pub struct SyncOptions {
     pub protect: BTreeSet<String>,
     /// When set, prune removes only these (normalised names).
     pub confirmed: Option<BTreeSet<String>>,
+    /// Each add also requests the certificate (default); false: adds only.
+    pub request_ssl: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            dry_run: false,
+            concurrency: 0,
+            protect: BTreeSet::new(),
+            confirmed: None,
+            request_ssl: true,
+        }
+    }
 }
 
 /// Decides what to do. `listing` is Closte's alias list, `None` when it could not be read.
@@ -198,6 +213,7 @@ pub async fn reconcile(
         .chain(plan.to_remove.iter().cloned().map(Job::Remove))
         .collect();
 
+    let request_ssl = options.request_ssl;
     let queue = Arc::new(Mutex::new(jobs));
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut workers = tokio::task::JoinSet::new();
@@ -213,7 +229,7 @@ pub async fn reconcile(
                 let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 let Some(job) = job else { break };
                 let outcome = match job {
-                    Job::Add(name) => client.add_domain(&name).await,
+                    Job::Add(name) => client.add_domain_with(&name, request_ssl).await,
                     Job::Remove(name) => client.remove_domain(&name).await,
                 };
                 if let Some(progress) = &progress {
