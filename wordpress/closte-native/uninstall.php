@@ -50,12 +50,13 @@ foreach (array_unique(array_filter($closte_native_urls, 'is_string')) as $closte
 	delete_site_transient('closte_ssl_endpoint_' . substr(hash('sha256', rtrim(trim($closte_native_url), '/')), 0, 24));
 }
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
+delete_metadata('user', 0, 'closte_native_certificate_notice_dismissed', '', true);
 
 // Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
-// The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK, Sync_State::JOB_HOOK,
-// Alias_Changes::RENAMED_HOOK and Certificate_Lifecycle::HOOKS (includes/, every one scheduled
-// through Background_Jobs::schedule()).
-$closte_native_hooks = ['closte_native_retry', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify'];
+// The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK (and closte_native_ssl_check, its
+// hook before 0.5), Sync_State::JOB_HOOK, Alias_Changes::RENAMED_HOOK and
+// Certificate_Lifecycle::HOOKS (includes/, every one scheduled through Background_Jobs::schedule()).
+$closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify'];
 if (function_exists('as_unschedule_all_actions')) {
 	as_unschedule_all_actions('', [], 'closte');
 	foreach ($closte_native_hooks as $closte_native_hook) {

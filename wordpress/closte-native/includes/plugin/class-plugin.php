@@ -28,11 +28,16 @@ defined('ABSPATH') || exit;
  * (no two classes call each other; checked with grep on `Name::` and `new Name`):
  * - Plugin -> adapters (Host_Provider, Registry_Integration, Registry_Domain_Mapping), admin
  *   screens (Site_Health, Sync_Page, Connection_Test, Missing_Implementation_Notice),
- *   Cli_Command, and the registrations of Alias_Changes, Certificate_Watch, Sync_Service;
+ *   Cli_Command, and the registrations of Alias_Changes, Www_Twin, Certificate_Watch,
+ *   Certificate_Lifecycle, Certificate_Notice, Sync_Service;
  * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Changes;
  * - Cli_Command, Sync_Page, Site_Health -> Status_Report, Domain_Report, Sync_Service;
- * - Status_Report -> Alias_Changes, Certificate_Watch, Sync_State (their hooks and state);
- * - Alias_Changes -> Change_Intents, Retry_Policy, Certificate_Watch, Alias_Registry;
+ * - Status_Report -> Alias_Changes, Certificate_Lifecycle, Sync_State (their hooks and state);
+ * - Alias_Changes -> Change_Intents, Retry_Policy, Certificate_Lifecycle, Alias_Registry; it
+ *   fires closte_native_alias_added/removed, which Www_Twin (-> Alias_Changes) and
+ *   Certificate_Watch listen to;
+ * - Certificate_Notice, Site_Health -> Certificate_Watch (findings) -> Certificate_Lifecycle;
+ *   Certificate_Notice -> Certificate_Lifecycle::retry_now;
  * - Sync_Service -> Sync_Plan, Sync_State; Sync_Plan -> Alias_Registry, Network_Domains;
  * - Alias_Registry, Change_Intents -> Network_Domains -> Sync_Messages -> Logger;
  * - leaves: Implementation, Ultimate_Multisite, Background_Jobs, Retry_Policy, Logger.

@@ -19,7 +19,7 @@ final class Status_Report {
 	/** The plugin's queued hooks, each a kind of waiting work. */
 	const QUEUED_HOOKS = [
 		'retries'            => Alias_Changes::RETRY_HOOK,
-		'certificate_checks' => Certificate_Watch::HOOK,
+		'certificate_checks' => Certificate_Lifecycle::VERIFY_HOOK,
 		'sync_jobs'          => Sync_State::JOB_HOOK,
 	];
 
