@@ -80,8 +80,13 @@ SQL
 # ------------------------------------------------------------------ Closte simulator
 log "closte-sim"
 SIM_SETSID=1 start_simulator "$CLOSTE_SIM" "$E2E/run/sim.port" "$E2E/logs/closte-sim.log" \
-  --api-key "$KEY" --ssl-issue-delay-ms 1000 --verbose
+  --api-key "$KEY" --ssl-issue-delay-ms 1000 --verbose --front-door 127.0.0.1:0 --test-ca-out "$E2E/run/sim-ca.pem"
 echo "$SIM_PID" > "$E2E/run/sim.pid"
+# The TLS front door serves, by SNI, the certificates the simulator issued; the certificate check
+# trusts its test CA (closte.verify_ca_file) and connects to it through closte.resolve.
+TLS_PORT=$(curl -sf "http://127.0.0.1:$SIM_PORT/__sim/state" | php -n -r 'echo json_decode(stream_get_contents(STDIN), true)["front_door_port"] ?? "";')
+[ -n "$TLS_PORT" ] && [ -s "$E2E/run/sim-ca.pem" ] || { echo "closte-sim reported no TLS front door or test CA" >&2; exit 1; }
+chmod 644 "$E2E/run/sim-ca.pem"
 
 # ------------------------------------------------------------------ WordPress files
 log "wordpress config"
@@ -113,7 +118,19 @@ if ('1' !== getenv('CLOSTE_E2E_NO_KEY_CONSTANT')) {
 defined('CLOSTE_E2E_UM') || define('CLOSTE_E2E_UM', '$UM');
 // Our simulator plays Closte: INI settings of the extension, or the same settings through the
 // PHP implementation's setter (it has no INI entries; php.ini values would work for both).
-foreach (['closte.api_url' => 'http://127.0.0.1:$SIM_PORT/api/client', 'closte.timeout' => '5'] as \$name => \$value) {
+// The certificate lifecycle: names resolve through closte.resolve only (the network's host and
+// *.ready.test to the front door's 127.0.0.1, *.elsewhere.test to 127.0.0.9, every other name to
+// no address, so nothing reaches real DNS); loopback is allowed (test only), the handshake goes
+// to the front door's port and trusts the simulator's CA. Tests may change closte.resolve.
+\$closte_e2e_settings = [
+	'closte.api_url' => 'http://127.0.0.1:$SIM_PORT/api/client',
+	'closte.timeout' => '5',
+	'closte.resolve' => '$NETWORK=127.0.0.1; *.$NETWORK=127.0.0.1; *.ready.test=127.0.0.1; *.elsewhere.test=127.0.0.9; *=',
+	'closte.allow_private_targets' => '1',
+	'closte.tls_check_port' => '$TLS_PORT',
+	'closte.verify_ca_file' => '$E2E/run/sim-ca.pem',
+];
+foreach (\$closte_e2e_settings as \$name => \$value) {
 	if (extension_loaded('closte')) {
 		ini_set(\$name, \$value);
 	} elseif (function_exists('curl_init')) {
@@ -192,6 +209,7 @@ CLOSTE_E2E_DIR=$E2E
 CLOSTE_E2E_NETWORK=$NETWORK
 CLOSTE_E2E_KEY=$KEY
 CLOSTE_E2E_SIM_PORT=$SIM_PORT
+CLOSTE_E2E_TLS_PORT=$TLS_PORT
 CLOSTE_E2E_WEB_PORT=$WEB_PORT
 CLOSTE_E2E_SO=$CLOSTE_SO
 CLOSTE_E2E_UM=$UM

@@ -3,7 +3,7 @@
 declare(strict_types=1);
 
 use Closte\Tests\E2e\E2eTestCase;
-use Closte_Native\Certificate_Watch;
+use Closte_Native\Certificate_Lifecycle;
 use Closte_Native\Alias_Changes;
 
 /**
@@ -24,7 +24,7 @@ final class HostIntegrationTest extends E2eTestCase
         $this->assertCount(1, $this->requestsTo('/adddomainalias', 'stock-check.example'), 'one alias request, from the extension');
     }
 
-    public function testMappingADomainAddsTheAliasAndRequestsItsCertificate(): void
+    public function testMappingADomainAddsTheAliasWithoutACertificateRequest(): void
     {
         $id = Standin_Domain_Manager::create_domain('customer-shop.example', 1);
         $this->assertGreaterThan(0, $id);
@@ -33,39 +33,15 @@ final class HostIntegrationTest extends E2eTestCase
         $this->runQueue();
 
         $this->assertSame(['customer-shop.example'], $this->sim->domains());
-        $this->assertTrue($this->sim->state()['domains'][0]['ssl_requested']);
+        // The certificate waits for DNS (CertificateLifecycleTest): the add requests none.
+        $this->assertFalse($this->sim->state()['domains'][0]['ssl_requested']);
         $add = $this->requestsTo('/adddomainalias', 'customer-shop.example');
         $this->assertCount(1, $add);
         $this->assertSame('0', $add[0]['fields']['wildcard']);
         $this->assertSame('valid', $add[0]['key']);
         $this->assertStringContainsString('add_domain customer-shop.example (site 1): OK state=added status=200 attempts=1', $this->log());
-        $this->assertStringContainsString('SSL: OK state=requested', $this->log());
-        $this->assertStringContainsString('certificate for customer-shop.example requested through /ssl/install', $this->log('integration-closte-ssl'));
-
-        // The certificate is followed every dns_check_interval seconds (300 by default).
-        $checks = $this->pendingJobs(Certificate_Watch::HOOK);
-        $this->assertCount(1, $checks);
-        $this->assertEqualsWithDelta(time() + 300, (int) $checks[0]['scheduled_at'], 5);
-        sleep(1); // the simulator issues the certificate 1 s after the request
-        $this->runQueue(300);
-        $this->assertStringContainsString('certificate for customer-shop.example is active (check 1)', $this->log('integration-closte-ssl'));
-    }
-
-    public function testCertificateChecksHonourTheDnsCheckInterval(): void
-    {
-        update_site_option('wu_settings', ['dns_check_interval' => 10]);
-        $this->sim->configure(['ssl_issue_delay_ms' => 600000]);
-        Standin_Domain_Manager::create_domain('slow-cert.example', 1);
-        $this->runQueue();
-        $check = $this->pendingJobs(Certificate_Watch::HOOK)[0];
-        $this->assertEqualsWithDelta(time() + 10, (int) $check['scheduled_at'], 3);
-        $this->runQueue(10);
-        $this->assertStringContainsString('certificate for slow-cert.example not active yet (status pending, check 1/20); next check in 10 s', $this->log('integration-closte-ssl'));
-
-        update_site_option('wu_settings', ['dns_check_interval' => 5000]);
-        $this->assertSame(300, Certificate_Watch::check_interval(), 'clamped to 10..300 like Ultimate Multisite');
-        update_site_option('wu_settings', ['dns_check_interval' => 1]);
-        $this->assertSame(10, Certificate_Watch::check_interval());
+        $this->assertStringContainsString('certificate for customer-shop.example: alias added without a certificate request (wu_add_domain)', $this->log('integration-closte-ssl'));
+        $this->assertCount(1, $this->pendingJobs(Certificate_Lifecycle::DNS_HOOK));
     }
 
     public function testSslStageGetsMoreTries(): void
@@ -97,9 +73,9 @@ final class HostIntegrationTest extends E2eTestCase
     {
         $id = wpmu_create_blog('shop.' . CLOSTE_E2E_NETWORK, '/', 'Shop', 1, ['public' => 1], get_current_network_id());
         $this->assertIsInt($id);
-        $hooks = array_column($this->pendingJobs(), 'hook');
+        $hooks = array_diff(array_column($this->pendingJobs(), 'hook'), ['wu_async_process_domain_stage']);
         sort($hooks);
-        $this->assertSame(['wu_add_domain', 'wu_add_subdomain'], $hooks, 'site creation: subdomain event and domain record');
+        $this->assertSame(['wu_add_domain', 'wu_add_subdomain'], $hooks, 'site creation: subdomain event and domain record (and Ultimate Multisite\'s own domain stage)');
         $this->runQueue();
         $this->assertContains('shop.' . CLOSTE_E2E_NETWORK, $this->sim->domains());
         $this->assertCount(1, $this->requestsTo('/adddomainalias', 'shop.' . CLOSTE_E2E_NETWORK), 'the second hook is skipped, not sent');
