@@ -58,6 +58,10 @@ final class Site_Health {
 		];
 
 		if (null !== Implementation::current()) {
+			$tests['direct']['closte_native_certificates'] = [
+				'label' => __('Certificates of mapped domains', 'closte-native'),
+				'test'  => [self::class, 'certificates_test'],
+			];
 			$tests['async']['closte_native_connection'] = [
 				'label'             => __('Closte connection', 'closte-native'),
 				'test'              => rest_url(self::REST_NAMESPACE . self::REST_ROUTE),
@@ -89,6 +93,59 @@ final class Site_Health {
 			/* translators: %s: milliseconds */
 			sprintf(__('The Closte API answered in %s ms; domains mapped in Ultimate Multisite are added to Closte with their certificates.', 'closte-native'), number_format_i18n($answer['elapsed_ms'], 0))
 		);
+	}
+
+	/**
+	 * The certificates the daily watch and the lifecycle checked by handshake (no request here):
+	 * critical when a certificate visitors would refuse, recommended when one expires within 14
+	 * days, could not be checked, or its requests are held; good otherwise.
+	 */
+	public static function certificates_test(): array {
+
+		$findings = Certificate_Watch::findings();
+		$by_kind  = [];
+		foreach ($findings as $name => $finding) {
+			$by_kind[ $finding['kind'] ][] = $name;
+		}
+		if (isset($by_kind['critical'])) {
+			return self::result(
+				'closte_native_certificates',
+				'critical',
+				/* translators: %d: number of domains */
+				sprintf(_n('%d mapped domain has a certificate visitors refuse', '%d mapped domains have a certificate visitors refuse', count($by_kind['critical']), 'closte-native'), count($by_kind['critical'])),
+				self::finding_lines($findings, ['critical', 'expiring', 'unchecked', 'held'])
+			);
+		}
+		$attention = array_merge($by_kind['expiring'] ?? [], $by_kind['unchecked'] ?? [], $by_kind['held'] ?? []);
+		if ([] !== $attention) {
+			return self::result(
+				'closte_native_certificates',
+				'recommended',
+				/* translators: %d: number of domains */
+				sprintf(_n('%d mapped domain needs attention for its certificate', '%d mapped domains need attention for their certificates', count($attention), 'closte-native'), count($attention)),
+				self::finding_lines($findings, ['expiring', 'unchecked', 'held'])
+			);
+		}
+
+		return self::result(
+			'closte_native_certificates',
+			'good',
+			__('The certificates of mapped domains are valid', 'closte-native'),
+			__('Every certificate checked by a TLS handshake is trusted, names its domain and is valid for more than 14 days. Certificates are checked once a day.', 'closte-native')
+		);
+	}
+
+	/** The findings of $kinds, one sentence each, for a Site Health description. */
+	private static function finding_lines(array $findings, array $kinds): string {
+
+		$lines = [];
+		foreach ($findings as $finding) {
+			if (in_array($finding['kind'], $kinds, true)) {
+				$lines[] = Certificate_Notice::text($finding);
+			}
+		}
+
+		return implode(' ', $lines);
 	}
 
 	/** Extension: good. PHP implementation: recommended (works; the extension is faster). Neither: critical. */
@@ -208,6 +265,9 @@ final class Site_Health {
 				'value' => (string) $status['queued']['retries'],
 			],
 		];
+		if (null !== $status['implementation']) {
+			$fields['certificates'] = self::certificate_counts();
+		}
 
 		$info['closte_native'] = [
 			'label'       => __('Closte', 'closte-native'),
@@ -217,6 +277,46 @@ final class Site_Health {
 		];
 
 		return $info;
+	}
+
+	/**
+	 * The Info tab's certificate counts: every followed name by state, and the findings by kind.
+	 *
+	 * @return array{label: string, value: string, debug: string}
+	 */
+	private static function certificate_counts(): array {
+
+		$states = array_fill_keys(Certificate_Records::STATES, 0);
+		foreach (Certificate_Records::all() as $record) {
+			$state = (string) ($record['state'] ?? '');
+			if (isset($states[ $state ])) {
+				++$states[ $state ];
+			}
+		}
+		$findings = ['critical' => 0, 'expiring' => 0, 'unchecked' => 0, 'held' => 0, 'dns' => 0];
+		foreach (Certificate_Watch::findings() as $finding) {
+			++$findings[ $finding['kind'] ];
+		}
+		$debug = [];
+		foreach ($states + ['critical' => $findings['critical']] as $key => $count) {
+			$debug[] = $key . '=' . $count;
+		}
+
+		return [
+			'label' => __('Certificates', 'closte-native'),
+			'value' => sprintf(
+				/* translators: 1: total, 2: active, 3: expiring within 14 days, 4: critical, 5: waiting for DNS, 6: requested or retrying, 7: held */
+				__('%1$d followed: %2$d active, %3$d expiring, %4$d critical, %5$d waiting for DNS, %6$d requested or retrying, %7$d held', 'closte-native'),
+				array_sum($states),
+				$states['active'],
+				$findings['expiring'],
+				$findings['critical'],
+				$states['waiting_dns'],
+				$states['requested'] + $states['backoff'],
+				$states['held']
+			),
+			'debug' => implode(' ', $debug),
+		];
 	}
 
 	/** Which generation of Ultimate Multisite the plugin integrates with, if any. */

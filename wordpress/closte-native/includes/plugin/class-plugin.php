@@ -66,6 +66,7 @@ final class Plugin {
 		Alias_Changes::register();
 		Www_Twin::register();
 		Certificate_Watch::register();
+		Certificate_Notice::register();
 		Certificate_Lifecycle::register();
 		Sync_Service::register();
 		Sync_Page::register();
