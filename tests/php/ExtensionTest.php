@@ -25,9 +25,9 @@ final class ExtensionTest extends ClosteTestCase
         }
         sort($functions);
         $this->assertSame([
-            'closte_add_domain', 'closte_detect', 'closte_enqueue', 'closte_list_domains',
+            'closte_add_domain', 'closte_check_dns', 'closte_detect', 'closte_enqueue', 'closte_list_domains',
             'closte_normalize_domain', 'closte_pending', 'closte_remove_domain', 'closte_request_ssl', 'closte_ssl_status',
-            'closte_stats', 'closte_sync', 'closte_test_connection', 'closte_version', 'closte_wait',
+            'closte_stats', 'closte_sync', 'closte_test_connection', 'closte_verify_certificate', 'closte_version', 'closte_wait',
         ], $functions);
         $cargo = file_get_contents(dirname(__DIR__, 2) . '/Cargo.toml');
         preg_match('/^version = "([^"]+)"/m', $cargo, $m);
@@ -53,6 +53,7 @@ final class ExtensionTest extends ClosteTestCase
     public function testTheDefaultsAreTheDocumentedOnes(): void
     {
         $this->assertSame([
+            'closte.allow_private_targets' => '0',
             'closte.api_key' => '',
             'closte.api_url' => 'https://app.closte.com/api/client',
             'closte.ca_file' => '',
@@ -61,8 +62,11 @@ final class ExtensionTest extends ClosteTestCase
             'closte.drain_timeout' => '5',
             'closte.max_retries' => '2',
             'closte.proxy' => '',
+            'closte.resolve' => '',
             'closte.timeout' => '15',
+            'closte.tls_check_port' => '443',
             'closte.user_agent' => '',
+            'closte.verify_ca_file' => '',
             'closte.worker_threads' => '2',
         ], self::registeredDefaults());
     }

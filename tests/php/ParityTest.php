@@ -126,7 +126,7 @@ final class ParityTest extends ClosteTestCase
                 'int operation' => fn () => closte_enqueue(1, 'x.example.com'),
                 'string timeout' => fn () => closte_wait([], '1.5'),
                 'string list' => fn () => closte_sync('x.example.com'),
-                'extra argument' => fn () => closte_add_domain('x.example.com', 0, 1),
+                'extra argument' => fn () => closte_add_domain('x.example.com', 0, true, 1),
                 'extra on none' => fn () => closte_list_domains(1),
                 'extra on sync' => fn () => closte_sync(['x.example.com'], null, 1),
             ];

@@ -19,7 +19,7 @@ final class SettingsTableTest extends ClosteTestCase
     {
         $table = json_decode((string) file_get_contents(dirname(__DIR__, 2) . '/docs/settings.json'), true, 512, JSON_THROW_ON_ERROR);
         self::assertIsArray($table);
-        self::assertCount(11, $table);
+        self::assertCount(15, $table);
         return $table;
     }
 
@@ -104,7 +104,7 @@ final class SettingsTableTest extends ClosteTestCase
             }
             $checked++;
         }
-        $this->assertSame(6, $checked, 'every numeric setting');
+        $this->assertSame(7, $checked, 'every numeric setting');
     }
 
     /** "accepted" when a call runs with $name=$value, else the ConfigurationException's message. */

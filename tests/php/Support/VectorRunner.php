@@ -250,6 +250,10 @@ final class VectorRunner
             'closte.worker_threads' => ['accepted' => true], // no threads, no value: accepted is the decision
             'closte.drain_timeout' => ['value' => $settings->drainTimeout],
             'closte.concurrency' => ['value' => $settings->concurrency],
+            'closte.resolve' => ['value' => $settings->resolve->text],
+            'closte.allow_private_targets' => ['value' => $settings->allowPrivateTargets],
+            'closte.tls_check_port' => ['value' => $settings->tlsCheckPort],
+            'closte.verify_ca_file' => ['value' => $settings->verifyCaFile],
         };
     }
 

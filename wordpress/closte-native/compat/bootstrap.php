@@ -20,7 +20,8 @@ if (extension_loaded('closte') || function_exists('closte_add_domain') || !funct
 (static function (): void {
     foreach ([
         'Exceptions', 'Ascii', 'Utf8', 'Escape', 'Punycode', 'Version', 'DomainName', 'Settings',
-        'AddressPolicy', 'DnsReadiness', 'CertificateVerdict', 'ResolveOverrides',
+        'AddressPolicy', 'DnsReadiness', 'CertificateVerdict', 'ResolveOverrides', 'Quiet', 'Resolver',
+        'CertificateCheck',
         'ErrorKind', 'Failure', 'Answer', 'RetryAfter', 'Operation', 'State', 'Outcome', 'HttpRequest',
         'HttpResponse', 'Sleep', 'CaBundle', 'Stats', 'SslEndpoints', 'Scheduler', 'Client/Request',
         'Client/Ssl', 'Client/Operations', 'Client', 'JobTable', 'Sync', 'Api', 'Arguments',

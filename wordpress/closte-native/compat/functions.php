@@ -22,10 +22,10 @@ use Closte\Compat\Stats;
 use Closte\Compat\Sync;
 use Closte\Compat\Version;
 
-function closte_add_domain(#[Accepts('string')] $domain, #[Accepts('int')] $site_id = 0): array
+function closte_add_domain(#[Accepts('string')] $domain, #[Accepts('int')] $site_id = 0, #[Accepts('bool')] $request_ssl = true): array
 {
     Arguments::check(__FUNCTION__, func_get_args());
-    return Api::domainCall(Operation::AddDomain, $domain, $site_id);
+    return Api::addDomain($domain, $site_id, $request_ssl);
 }
 
 function closte_remove_domain(#[Accepts('string')] $domain, #[Accepts('int')] $site_id = 0): array
@@ -44,6 +44,18 @@ function closte_ssl_status(#[Accepts('string')] $domain): array
 {
     Arguments::check(__FUNCTION__, func_get_args());
     return Api::domainCall(Operation::SslStatus, $domain, null);
+}
+
+function closte_check_dns(#[Accepts('string')] $domain, #[Accepts('string')] $expected_host): array
+{
+    Arguments::check(__FUNCTION__, func_get_args());
+    return Api::checkDns($domain, $expected_host);
+}
+
+function closte_verify_certificate(#[Accepts('string')] $domain): array
+{
+    Arguments::check(__FUNCTION__, func_get_args());
+    return Api::verifyCertificate($domain);
 }
 
 function closte_list_domains(): array

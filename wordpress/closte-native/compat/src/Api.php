@@ -38,6 +38,44 @@ final class Api
         return Scheduler::get()->run($client->run($operation, $name))->toArray($siteId);
     }
 
+    /** closte_add_domain: the alias, then its certificate request unless $requestSsl is false. */
+    public static function addDomain(string $domain, int $siteId, bool $requestSsl): array
+    {
+        $name = DomainName::parse($domain);
+        $client = self::client();
+        $name = $name->refuseApiHost($client->settings->apiUrl);
+        return Scheduler::get()->run($client->addDomain($name, $requestSsl))->toArray($siteId);
+    }
+
+    /** closte_check_dns: both names validated (no wildcard) and the settings read before any lookup. */
+    public static function checkDns(string $domain, string $expectedHost): array
+    {
+        $name = CertificateCheck::name($domain);
+        $expected = CertificateCheck::name($expectedHost);
+        $settings = Settings::current();
+        Stats::operation();
+        return (new CertificateCheck($settings))->checkDns($name, $expected)->toArray();
+    }
+
+    /** closte_verify_certificate: the name validated and closte.verify_ca_file read before any connection. */
+    public static function verifyCertificate(string $domain): array
+    {
+        $name = CertificateCheck::name($domain);
+        $settings = self::checkSettings();
+        Stats::operation();
+        return Scheduler::get()->run((new CertificateCheck($settings))->verify($name))->toArray();
+    }
+
+    /** The settings of the certificate check: every setting valid, closte.verify_ca_file a PEM file. */
+    private static function checkSettings(): Settings
+    {
+        $settings = Settings::current();
+        if ($settings->verifyCaFile !== null) {
+            CertificateCheck::checkCaFile($settings->verifyCaFile);
+        }
+        return $settings;
+    }
+
     public static function listDomains(): array
     {
         return Scheduler::get()->run(self::client()->listDomains())->toArray();
@@ -58,7 +96,10 @@ final class Api
                 implode(', ', array_map(static fn (Operation $known): string => $known->value, Operation::ON_ONE_DOMAIN))
             ), 4);
         }
-        $name = DomainName::parse($domain);
+        $name = $operation === Operation::VerifyCertificate ? CertificateCheck::name($domain) : DomainName::parse($domain);
+        if ($operation === Operation::VerifyCertificate) {
+            self::checkSettings();
+        }
         $client = self::client();
         $name = $name->refuseApiHost($client->settings->apiUrl);
         return JobTable::submit($client, $operation, $name, $operation->takesSiteId() ? $siteId : null);

@@ -70,6 +70,7 @@ final class Arguments
         return match ($type) {
             'string' => is_string($value),
             'int' => is_int($value),
+            'bool' => is_bool($value),
             // An int widens to float, as in strict mode and in the extension.
             'float' => is_float($value) || is_int($value),
             'array' => is_array($value),

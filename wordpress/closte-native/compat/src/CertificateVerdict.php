@@ -17,7 +17,7 @@ final class CertificateVerdict
 
     /**
      * Whether $names (the leaf's subjectAltName DNS names) cover $name, as browsers apply RFC
-     * 6125: case-insensitive, a trailing dot ignored, a wildcard only as the whole leftmost label
+     * 6125: case-insensitive, trailing dots ignored, a wildcard only as the whole leftmost label
      * followed by at least two labels, standing for exactly one label. The subject CN is not used.
      *
      * @param list<string> $names
@@ -34,7 +34,7 @@ final class CertificateVerdict
                 continue;
             }
             $suffix = substr($pattern, 2);
-            if (str_contains($suffix, '*') || substr_count($suffix, '.') < 1 || in_array('', explode('.', $suffix), true)) {
+            if (str_contains($suffix, '*') || !str_contains($suffix, '.')) {
                 continue;
             }
             $dot = strpos($name, '.');
@@ -74,7 +74,6 @@ final class CertificateVerdict
 
     private static function comparable(string $name): string
     {
-        $lower = strtolower($name);
-        return str_ends_with($lower, '.') ? substr($lower, 0, -1) : $lower;
+        return rtrim(strtolower($name), '.');
     }
 }

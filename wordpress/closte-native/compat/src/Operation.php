@@ -18,9 +18,11 @@ enum Operation: string
     case SslStatus = 'ssl_status';
     case ListDomains = 'list_domains';
     case TestConnection = 'test_connection';
+    case CheckDns = 'check_dns';
+    case VerifyCertificate = 'verify_certificate';
 
     /** The operations that act on one domain (what closte_enqueue accepts), in this order. */
-    public const ON_ONE_DOMAIN = [self::AddDomain, self::RemoveDomain, self::RequestSsl, self::SslStatus];
+    public const ON_ONE_DOMAIN = [self::AddDomain, self::RemoveDomain, self::RequestSsl, self::SslStatus, self::VerifyCertificate];
 
     /** The operation on one domain named $name; null for any other name. */
     public static function onOneDomain(string $name): ?self

@@ -32,6 +32,8 @@ final class Outcome
     private ?array $domains = null;
     /** add_domain only: the nested certificate request */
     private ?Outcome $ssl = null;
+    /** check_dns's `dns`, verify_certificate's `certificate` */
+    private ?array $details = null;
 
     public function __construct(public readonly Operation $operation, public readonly ?string $domain)
     {
@@ -86,6 +88,11 @@ final class Outcome
         $this->ssl = $ssl;
     }
 
+    public function setDetails(array $details): void
+    {
+        $this->details = $details;
+    }
+
     public function succeed(State $state, int $status, ?array $response): void
     {
         $this->ok = true;
@@ -131,6 +138,10 @@ final class Outcome
         if ($this->operation === Operation::AddDomain) {
             $array['ssl'] = $this->ssl?->toArray();
         }
+        $detailsKey = self::detailsKey($this->operation);
+        if ($detailsKey !== null) {
+            $array[$detailsKey] = $this->details;
+        }
         if ($this->domains !== null) {
             $array['domains'] = $this->domains;
         }
@@ -158,7 +169,21 @@ final class Outcome
         if ($operation === Operation::AddDomain) {
             $array['ssl'] = null;
         }
+        $detailsKey = $operation === null ? null : self::detailsKey($operation);
+        if ($detailsKey !== null) {
+            $array[$detailsKey] = null;
+        }
         return $array;
+    }
+
+    /** The key of what a check found: `dns` for check_dns, `certificate` for verify_certificate. */
+    private static function detailsKey(Operation $operation): ?string
+    {
+        return match ($operation) {
+            Operation::CheckDns => 'dns',
+            Operation::VerifyCertificate => 'certificate',
+            default => null,
+        };
     }
 
     private static function shape(bool $ok, string $operation, ?string $domain, ?int $siteId, string $state, int $status, ?string $error, ?string $kind, bool $retryable, int $attempts, float $elapsedMs, ?string $endpoint): array

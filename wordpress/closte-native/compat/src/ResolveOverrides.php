@@ -18,8 +18,11 @@ use Closte\ConfigurationException;
 
 final class ResolveOverrides
 {
-    /** @param array<string, list<string>> $entries pattern (lower case) => canonical addresses */
-    private function __construct(private readonly array $entries)
+    /**
+     * @param string $text the setting as given (trimmed), for display
+     * @param array<string, list<string>> $entries pattern (lower case) => canonical addresses
+     */
+    private function __construct(public readonly string $text, private readonly array $entries)
     {
     }
 
@@ -28,7 +31,7 @@ final class ResolveOverrides
     {
         $entries = [];
         foreach (explode(';', $setting) as $entry) {
-            $entry = trim($entry);
+            $entry = Utf8::trim($entry); // Rust's str::trim, as in net/dns.rs
             if ($entry === '') {
                 continue;
             }
@@ -37,15 +40,15 @@ final class ResolveOverrides
             if ($equals === false) {
                 throw new ConfigurationException("closte.resolve: entry \"$shown\" has no \"=\" (expected name=address[,address...])", 2);
             }
-            $pattern = strtolower(trim(substr($entry, 0, $equals)));
+            $pattern = strtolower(Utf8::trim(substr($entry, 0, $equals)));
             if ($pattern === '') {
                 throw new ConfigurationException("closte.resolve: entry \"$shown\": the name is empty", 2);
             }
             $addresses = [];
-            $list = trim(substr($entry, $equals + 1));
+            $list = Utf8::trim(substr($entry, $equals + 1));
             if ($list !== '') {
                 foreach (explode(',', $list) as $text) {
-                    $text = trim($text);
+                    $text = Utf8::trim($text);
                     $canonical = AddressPolicy::canonical($text);
                     if ($canonical === null) {
                         throw new ConfigurationException(sprintf('closte.resolve: entry "%s": "%s" is not an IP address', $shown, Escape::debug($text)), 2);
@@ -58,7 +61,7 @@ final class ResolveOverrides
             }
             $entries[$pattern] = array_map('strval', array_keys($addresses));
         }
-        return new self($entries);
+        return new self(Utf8::trim($setting), $entries);
     }
 
     /**
@@ -69,7 +72,7 @@ final class ResolveOverrides
      */
     public function lookup(string $name): ?array
     {
-        $name = strtolower($name);
+        $name = strtolower(rtrim($name, '.'));
         if (array_key_exists($name, $this->entries)) {
             return $this->entries[$name];
         }

@@ -39,6 +39,10 @@ final class Settings
         'closte.worker_threads' => '2',
         'closte.drain_timeout' => '5',
         'closte.concurrency' => '8',
+        'closte.resolve' => '',
+        'closte.allow_private_targets' => '0',
+        'closte.tls_check_port' => '443',
+        'closte.verify_ca_file' => '',
     ];
 
     /**
@@ -54,6 +58,7 @@ final class Settings
     public const MAX_WORKER_THREADS = 16;
     public const MAX_DRAIN_TIMEOUT_SECS = 60.0;
     public const MAX_CONCURRENCY = 256;
+    public const MAX_PORT = 65535;
 
     /** @var array<string, string> values set for this request */
     private static array $overrides = [];
@@ -67,6 +72,13 @@ final class Settings
     public ?string $proxy = null;
     public float $drainTimeout = 5.0;
     public int $concurrency = 8;
+    /** closte.resolve, parsed: the names the certificate check resolves without DNS. */
+    public ResolveOverrides $resolve;
+    /** closte.allow_private_targets: the certificate check may connect to loopback, private, ... (tests only). */
+    public bool $allowPrivateTargets = false;
+    public int $tlsCheckPort = 443;
+    /** closte.verify_ca_file: extra trust anchors of the certificate check, besides the system's. */
+    public ?string $verifyCaFile = null;
 
     /**
      * Sets a closte.* value for the rest of the request, like ini_set() does with the extension:
@@ -151,6 +163,14 @@ final class Settings
         if (($raw = $get('closte.concurrency')) !== null) {
             $settings->concurrency = self::bounded('closte.concurrency', $raw, 1, self::MAX_CONCURRENCY);
         }
+        $settings->resolve = ResolveOverrides::parse((string) self::raw('closte.resolve'));
+        if (($raw = $get('closte.allow_private_targets')) !== null) {
+            $settings->allowPrivateTargets = self::flag('closte.allow_private_targets', $raw);
+        }
+        if (($raw = $get('closte.tls_check_port')) !== null) {
+            $settings->tlsCheckPort = self::bounded('closte.tls_check_port', $raw, 1, self::MAX_PORT);
+        }
+        $settings->verifyCaFile = $get('closte.verify_ca_file');
         return $settings;
     }
 
@@ -309,6 +329,19 @@ final class Settings
             ), 2);
         }
         return (int) $raw;
+    }
+
+    /** An on/off setting: 1/0, on/off, true/false, yes/no (any case). */
+    private static function flag(string $key, string $raw): bool
+    {
+        $value = strtolower($raw);
+        if (in_array($value, ['1', 'on', 'true', 'yes'], true)) {
+            return true;
+        }
+        if (in_array($value, ['0', 'off', 'false', 'no'], true)) {
+            return false;
+        }
+        throw new ConfigurationException(sprintf('%s must be 0 or 1 (or on/off, true/false, yes/no), got "%s"', $key, Escape::debug($raw)), 2);
     }
 
     /** A finite decimal number as Rust's f64 parser reads it, or null. */

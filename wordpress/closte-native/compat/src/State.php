@@ -21,5 +21,8 @@ enum State: string
     case Checked = 'checked';
     case Listed = 'listed';
     case Authorized = 'authorized';
+    case DnsReady = 'dns_ready';
+    case DnsNotReady = 'dns_not_ready';
+    case Verified = 'verified';
     case Failed = 'failed';
 }

@@ -22,7 +22,7 @@ use Closte\InvalidDomainException;
 
 final class Sync
 {
-    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress'];
+    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress', 'request_ssl'];
 
     public static function run(array $domains, ?array $options): array
     {
@@ -53,7 +53,7 @@ final class Sync
             $worker = static function () use (&$queue, &$results, &$failure, $client, $parsed): \Generator {
                 while ($failure === null && ($job = array_shift($queue)) !== null) {
                     [$kind, $name] = $job;
-                    $outcome = $kind === 'add' ? yield from $client->addDomain($name) : yield from $client->removeDomain($name);
+                    $outcome = $kind === 'add' ? yield from $client->addDomain($name, $parsed['request_ssl']) : yield from $client->removeDomain($name);
                     $results[] = $outcome;
                     if ($parsed['progress'] !== null) {
                         try {
@@ -156,7 +156,7 @@ final class Sync
     {
         $parsed = [
             'prune' => false, 'dry_run' => false, 'allow_empty' => false, 'concurrency' => $settings->concurrency,
-            'protect' => [], 'confirm_remove' => null, 'progress' => null,
+            'protect' => [], 'confirm_remove' => null, 'progress' => null, 'request_ssl' => true,
         ];
         foreach ($options as $key => $value) {
             switch ((string) $key) {
@@ -182,6 +182,12 @@ final class Sync
                     }
                     $parsed[$key] = $set;
                     break;
+                case 'request_ssl':
+                    if (!is_bool($value)) {
+                        throw new ClosteException('option "request_ssl" must be a bool', 4);
+                    }
+                    $parsed['request_ssl'] = $value;
+                    break;
                 case 'progress':
                     if (!is_callable($value)) {
                         throw new ClosteException('option "progress" must be callable', 4);
@@ -190,7 +196,7 @@ final class Sync
                     break;
                 default:
                     throw new ClosteException(sprintf(
-                        'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty or progress',
+                        'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty, progress or request_ssl',
                         Escape::debug((string) $key)
                     ), 4);
             }

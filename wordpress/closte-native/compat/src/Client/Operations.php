@@ -12,6 +12,7 @@ declare(strict_types=1);
 namespace Closte\Compat\Client;
 
 use Closte\Compat\Answer;
+use Closte\Compat\CertificateCheck;
 use Closte\Compat\DomainName;
 use Closte\Compat\ErrorKind;
 use Closte\Compat\Failure;
@@ -30,15 +31,20 @@ trait Operations
             Operation::RemoveDomain => $this->removeDomain($domain),
             Operation::RequestSsl => $this->requestSsl($domain),
             Operation::SslStatus => $this->sslStatus($domain),
+            Operation::VerifyCertificate => (new CertificateCheck($this->settings))->verify($domain),
+            default => throw new \LogicException("{$operation->value} is not an operation on one domain"),
         };
     }
 
-    /** Adds the alias, then requests its certificate. "Already exists" counts as added. */
-    public function addDomain(DomainName $domain): \Generator
+    /**
+     * Adds the alias, then (unless $requestSsl is false: the caller requests it once DNS points
+     * here) requests its certificate. "Already exists" counts as added.
+     */
+    public function addDomain(DomainName $domain, bool $requestSsl = true): \Generator
     {
         $started = microtime(true);
         $outcome = yield from $this->changeAlias(Operation::AddDomain, '/adddomainalias', $domain);
-        if ($outcome->ok()) {
+        if ($outcome->ok() && $requestSsl) {
             $outcome->setSsl(yield from $this->requestSsl($domain));
         }
         $outcome->setElapsedMs((microtime(true) - $started) * 1000);
