@@ -8,11 +8,13 @@
  *
  * Result arrays. Every remote operation returns the same shape:
  *   ok          bool     the operation reached its goal ("already exists" / "not there" count)
- *   operation   string   add_domain | remove_domain | request_ssl | ssl_status | list_domains | test_connection
+ *   operation   string   add_domain | remove_domain | request_ssl | ssl_status | list_domains |
+ *                        test_connection | check_dns | verify_certificate
  *   domain      ?string  the normalised domain (lower-case, punycode, no trailing dot)
  *   site_id     int      (add/remove only) the site id given
  *   state       string   added | already_exists | removed | not_present | requested | no_endpoint |
- *                        checked | listed | authorized | failed
+ *                        checked | listed | authorized | dns_ready | dns_not_ready | verified |
+ *                        failed
  *   status      int      HTTP status of the last answer, 0 when none arrived
  *   error       ?string  Closte's error text, or ours
  *   error_kind  ?string  auth | invalid_domain | rate_limited | server | timeout | network |
@@ -25,7 +27,16 @@
  *   endpoint    ?string  the Closte path that produced the answer
  *   response    ?array   Closte's decoded JSON answer
  *   ssl         ?array   (add only) the nested SSL request, same shape; null when the add failed
+ *                        or was made with $request_ssl = false
  *   domains     string[] (list_domains only) the aliases Closte holds
+ *   dns         ?array   (check_dns only) ready, reason (ready | no_address | elsewhere |
+ *                        expected_unresolved), addresses[], expected, expected_addresses[],
+ *                        unexpected[], source (override | system); null when a lookup failed
+ *   certificate ?array   (verify_certificate only) status (active | expiring | expired |
+ *                        not_yet_valid | name_mismatch | untrusted | no_tls | unreachable |
+ *                        no_address | refused_address), address, port, issuer,
+ *                        issuer_organization, subject, names[], not_before, not_after,
+ *                        days_left, fingerprint (SHA-256 hex), checked_at, detail
  *
  * Native functions are strict about types: "12" for an int parameter throws TypeError (the
  * WordPress integration casts the string ids WordPress passes around).
@@ -53,13 +64,15 @@ namespace Closte {
 namespace {
     /**
      * Adds $domain as an alias of the Closte app (wildcard flag from a leading "*."), then, when
-     * the alias was added or already existed, requests its Let's Encrypt certificate.
+     * the alias was added or already existed and $request_ssl is true, requests its Let's
+     * Encrypt certificate. With $request_ssl = false no certificate request is made and `ssl`
+     * is null (request it with closte_request_ssl() once DNS points here).
      *
      * @return array<string, mixed> the result shape, with `ssl`
      * @throws \Closte\InvalidDomainException
      * @throws \Closte\ConfigurationException
      */
-    function closte_add_domain(string $domain, int $site_id = 0): array {}
+    function closte_add_domain(string $domain, int $site_id = 0, bool $request_ssl = true): array {}
 
     /**
      * Removes the alias $domain; an alias that is not there counts as removed.
@@ -89,6 +102,37 @@ namespace {
      * @throws \Closte\ConfigurationException
      */
     function closte_ssl_status(string $domain): array {}
+
+    /**
+     * Whether $domain's DNS points at this network: both names resolved through one resolver
+     * (closte.resolve entries first, else the system's, A and AAAA with CNAMEs followed), and
+     * $domain is ready when every address it has is one of $expected_host's. Sends nothing to
+     * Closte and needs no API key. `ok` is true when both lookups were answered (state
+     * `dns_ready` or `dns_not_ready`, `error` null); a resolver failure is state `failed`,
+     * error_kind `network` or `timeout`. The finding is in `dns`.
+     *
+     * @return array<string, mixed> the result shape, with `dns`
+     * @throws \Closte\InvalidDomainException for either name, a wildcard included (code 1)
+     * @throws \Closte\ConfigurationException
+     */
+    function closte_check_dns(string $domain, string $expected_host): array {}
+
+    /**
+     * The certificate a visitor of $domain sees: resolves it (as closte_check_dns), connects
+     * only to public addresses (closte.allow_private_targets: tests), port
+     * closte.tls_check_port, makes one TLS handshake with SNI = the name, and classifies the
+     * presented certificate: trusted (system roots + closte.verify_ca_file), covering the name,
+     * within its validity. Bounded by closte.timeout; sends nothing after the handshake, and
+     * nothing to Closte (no API key needed). `ok` when `certificate.status` is active or
+     * expiring; state `verified` when a certificate was classified, else `failed`. Failures:
+     * a bad certificate or no TLS is error_kind `tls`; unreachable or no address `network` or
+     * `timeout`; only non-public addresses `invalid_domain`.
+     *
+     * @return array<string, mixed> the result shape, with `certificate`
+     * @throws \Closte\InvalidDomainException for an invalid or wildcard name (code 1)
+     * @throws \Closte\ConfigurationException for a bad setting or an unusable closte.verify_ca_file
+     */
+    function closte_verify_certificate(string $domain): array {}
 
     /**
      * The aliases Closte holds for the app, in `domains`.
@@ -133,8 +177,9 @@ namespace {
 
     /**
      * Starts a domain operation in the background and returns its job id at once (no network
-     * wait). $operation: add_domain, remove_domain, request_ssl or ssl_status. The domain and the
-     * configuration are checked first, exactly as by the blocking functions.
+     * wait). $operation: add_domain, remove_domain, request_ssl, ssl_status or
+     * verify_certificate. The domain and the configuration are checked first, exactly as by the
+     * blocking functions.
      *
      * At request end, jobs still running get closte.drain_timeout seconds; what is still not
      * finished then is aborted, and it and any failure nobody collected are written to PHP's
@@ -171,7 +216,9 @@ namespace {
      * 'concurrency' (1..256, default closte.concurrency), 'protect' (aliases never removed),
      * 'confirm_remove' (prune removes only these: the set an operator confirmed from a dry
      * run), 'allow_empty' (bool: prune against an empty $domains, refused otherwise),
-     * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes).
+     * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes),
+     * 'request_ssl' (bool, default true: false adds aliases without requesting certificates,
+     * `ssl` null in their results).
      * Pruning never removes a wildcard alias (`*.`), an alias in 'protect', or an alias whose
      * twin (`www.X` for `X`, `X` for `www.X`: Ultimate Multisite serves both forms of a mapped
      * domain) is in $domains or 'protect'; without a listing nothing is pruned (adds still
@@ -185,7 +232,7 @@ namespace {
      * /getdomains result), results (domain => result), elapsed_ms.
      *
      * @param string[] $domains
-     * @param array{prune?: bool, dry_run?: bool, concurrency?: int, protect?: string[], confirm_remove?: string[], allow_empty?: bool, progress?: callable}|null $options
+     * @param array{prune?: bool, dry_run?: bool, concurrency?: int, protect?: string[], confirm_remove?: string[], allow_empty?: bool, progress?: callable, request_ssl?: bool}|null $options
      * @return array<string, mixed>
      * @throws \Closte\InvalidDomainException naming the element, e.g. "domains[3]: invalid domain ..."
      * @throws \Closte\ConfigurationException

@@ -5,11 +5,15 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::Value;
 
+use std::net::IpAddr;
+
 use closte_core::client::outcome::{Operation, Outcome};
+use closte_core::net::{CertificateCheck, DnsCheck};
 
 /// The result array. Keys present for every operation: `ok`, `operation`, `domain`, `state`,
 /// `status`, `error`, `error_kind`, `retryable`, `attempts`, `elapsed_ms`, `response`,
-/// `endpoint`; `ssl` for add_domain; `domains` for list_domains; `site_id` when given.
+/// `endpoint`; `ssl` for add_domain; `domains` for list_domains; `dns` for check_dns;
+/// `certificate` for verify_certificate; `site_id` when given.
 pub fn outcome_array(outcome: &Outcome, site_id: Option<i64>) -> PhpResult<ZBox<ZendHashTable>> {
     let mut array = shape(&Shape {
         ok: outcome.ok(),
@@ -36,6 +40,59 @@ pub fn outcome_array(outcome: &Outcome, site_id: Option<i64>) -> PhpResult<ZBox<
     if let Some(domains) = outcome.domains() {
         array.insert("domains", domains.to_vec())?;
     }
+    match outcome.operation() {
+        Operation::CheckDns => {
+            let mut dns = Zval::new();
+            if let Some(found) = outcome.dns() {
+                dns.set_hashtable(dns_array(found)?);
+            }
+            array.insert("dns", dns)?;
+        }
+        Operation::VerifyCertificate => {
+            let mut certificate = Zval::new();
+            if let Some(found) = outcome.certificate() {
+                certificate.set_hashtable(certificate_array(found)?);
+            }
+            array.insert("certificate", certificate)?;
+        }
+        _ => {}
+    }
+    Ok(array)
+}
+
+fn texts(addresses: &[IpAddr]) -> Vec<String> {
+    addresses.iter().map(IpAddr::to_string).collect()
+}
+
+/// `check_dns`'s `dns` member.
+fn dns_array(found: &DnsCheck) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut array = ZendHashTable::new();
+    array.insert("ready", found.ready)?;
+    array.insert("reason", found.reason.as_str())?;
+    array.insert("addresses", texts(&found.addresses))?;
+    array.insert("expected", found.expected.as_str())?;
+    array.insert("expected_addresses", texts(&found.expected_addresses))?;
+    array.insert("unexpected", texts(&found.unexpected))?;
+    array.insert("source", found.source.as_str())?;
+    Ok(array)
+}
+
+/// `verify_certificate`'s `certificate` member.
+fn certificate_array(found: &CertificateCheck) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut array = ZendHashTable::new();
+    array.insert("status", found.status.as_str())?;
+    array.insert("address", found.address.map(|a| a.to_string()))?;
+    array.insert("port", i64::from(found.port))?;
+    array.insert("issuer", found.issuer.clone())?;
+    array.insert("issuer_organization", found.issuer_organization.clone())?;
+    array.insert("subject", found.subject.clone())?;
+    array.insert("names", found.names.clone())?;
+    array.insert("not_before", found.not_before)?;
+    array.insert("not_after", found.not_after)?;
+    array.insert("days_left", found.days_left)?;
+    array.insert("fingerprint", found.fingerprint.clone())?;
+    array.insert("checked_at", found.checked_at)?;
+    array.insert("detail", found.detail.as_str())?;
     Ok(array)
 }
 
@@ -69,8 +126,10 @@ pub fn job_placeholder_array(
         endpoint: None,
     })?;
     array.insert("response", Zval::new())?;
-    if operation == Some(Operation::AddDomain) {
-        array.insert("ssl", Zval::new())?;
+    match operation {
+        Some(Operation::AddDomain) => array.insert("ssl", Zval::new())?,
+        Some(Operation::VerifyCertificate) => array.insert("certificate", Zval::new())?,
+        _ => {}
     }
     Ok(array)
 }

@@ -32,11 +32,20 @@ fn domain_call(
     outcome_array(&outcome, site_id)
 }
 
-/// Adds `$domain` as an alias of the Closte app, then requests its certificate.
+/// Adds `$domain` as an alias of the Closte app, then requests its certificate unless
+/// `$request_ssl` is false (`ssl` is then null: request it once DNS points here).
 #[php_function]
-#[php(defaults(site_id = 0))]
-pub fn closte_add_domain(domain: BinarySlice<u8>, site_id: i64) -> PhpResult<ZBox<ZendHashTable>> {
-    domain_call(DomainOperation::Add, &domain, Some(site_id))
+#[php(defaults(site_id = 0, request_ssl = true))]
+pub fn closte_add_domain(
+    domain: BinarySlice<u8>,
+    site_id: i64,
+    request_ssl: bool,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let domain = DomainName::parse_bytes(&domain).or_throw()?;
+    let call = prepare()?;
+    let domain = domain.refuse_api_host(&call.settings.api_url).or_throw()?;
+    let outcome = call.block_on(|c| async move { c.add_domain_with(&domain, request_ssl).await });
+    outcome_array(&outcome, Some(site_id))
 }
 
 /// Removes the alias `$domain`; an alias that is not there counts as removed.

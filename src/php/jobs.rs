@@ -15,6 +15,7 @@ use closte_core::jobs::{JobStatus, Leftover, JOBS};
 use closte_core::runtime;
 
 use super::call::{prepare, Call};
+use super::checks::{certificate_check_settings, check_name};
 use super::convert::{job_placeholder_array, outcome_array};
 use super::engine;
 use super::errors::{argument, OrThrow};
@@ -34,7 +35,14 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
             DomainOperation::NAMES.join(", ")
         ))
     })?;
-    let domain = DomainName::parse_bytes(&domain).or_throw()?;
+    let domain = if op == DomainOperation::VerifyCertificate {
+        // The check's own rules, before anything runs: no wildcard, a usable CA file.
+        let name = check_name(&domain)?;
+        certificate_check_settings()?;
+        name
+    } else {
+        DomainName::parse_bytes(&domain).or_throw()?
+    };
     let Call {
         settings,
         handle,

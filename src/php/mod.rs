@@ -2,6 +2,7 @@
 //! engine-free modules; this layer validates, converts and throws.
 
 mod call;
+mod checks;
 mod convert;
 mod engine;
 mod errors;
@@ -31,7 +32,7 @@ pub fn build(module: ModuleBuilder) -> ModuleBuilder {
         .class::<InvalidDomainException>()
         .class::<ConfigurationException>()
         .info_function(info::module_info);
-    let module = sync::register(jobs::register(functions::register(module)));
+    let module = checks::register(sync::register(jobs::register(functions::register(module))));
     #[cfg(feature = "test-hooks")]
     let module = test_hooks::register(module);
     module

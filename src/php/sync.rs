@@ -25,7 +25,8 @@ const MAX_CONCURRENCY: i64 = closte_core::config::MAX_CONCURRENCY as i64;
 /// default INI `closte.concurrency`), `protect` (list of aliases never removed),
 /// `confirm_remove` (list: prune removes only these), `allow_empty` (bool: prune against an
 /// empty list), `progress` (callable receiving each add/remove result as it finishes, and the
-/// number finished so far).
+/// number finished so far), `request_ssl` (bool, default true: false adds without requesting
+/// certificates).
 #[php_function]
 #[php(optional = "options")]
 pub fn closte_sync(
@@ -67,6 +68,11 @@ fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
             "prune" => parsed.sync.prune = value.is_true(),
             "dry_run" => parsed.sync.dry_run = value.is_true(),
             "allow_empty" => parsed.allow_empty = value.is_true(),
+            "request_ssl" => {
+                parsed.sync.request_ssl = value
+                    .bool()
+                    .ok_or_else(|| argument("option \"request_ssl\" must be a bool"))?
+            }
             "concurrency" => {
                 parsed.sync.concurrency = value
                     .long()
@@ -88,7 +94,7 @@ fn parse_options(options: &ZendHashTable) -> PhpResult<ParsedOptions<'_>> {
             other => {
                 return Err(argument(format!(
                     "unknown option \"{}\": expected prune, dry_run, concurrency, protect, \
-                     confirm_remove, allow_empty or progress",
+                     confirm_remove, allow_empty, progress or request_ssl",
                     other.escape_debug()
                 )))
             }
