@@ -268,7 +268,6 @@ final class CertificateCheck
     {
         $leaf = $presented['leaf'];
         [$parsed] = Quiet::call(static fn () => openssl_x509_parse($leaf, false));
-        $address = $facts['address'];
         if (!is_array($parsed) || !isset($parsed['validFrom_time_t'], $parsed['validTo_time_t'])) {
             // A certificate nobody can read is nothing a visitor's browser trusts (as net/mod.rs).
             self::clearOpensslErrors();
