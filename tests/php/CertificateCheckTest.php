@@ -288,6 +288,50 @@ final class CertificateCheckTest extends ClosteTestCase
         $this->assertSame('name_mismatch', $results[$ids[1]]['certificate']['status']);
     }
 
+    // Against the simulator's TLS front door (its test CA, certificates it issues or is given)
+
+    private function useFrontDoor(): void
+    {
+        closte_test_ini('closte.tls_check_port', (string) $this->sim->frontDoorPort());
+        closte_test_ini('closte.verify_ca_file', $this->sim->caFile());
+    }
+
+    public function testEveryKindOfTheFrontDoorIsClassifiedWithItsDatesAndIssuer(): void
+    {
+        $this->useFrontDoor();
+        $expected = [
+            'valid' => [true, 'active'],
+            'expiring' => [true, 'expiring'],
+            'expired' => [false, 'expired'],
+            'not_yet_valid' => [false, 'not_yet_valid'],
+            'wrong_name' => [false, 'name_mismatch'],
+            'untrusted' => [false, 'untrusted'],
+        ];
+        foreach ($expected as $kind => [$ok, $status]) {
+            $name = str_replace('_', '-', $kind) . '.front.test';
+            $served = $this->sim->installCertificate($name, ['kind' => $kind]);
+            $result = $this->verify($name);
+            $certificate = $result['certificate'];
+            $this->assertSame([$ok, $status, 'verified'], [$result['ok'], $certificate['status'], $result['state']], "$kind: {$certificate['detail']}");
+            $this->assertSame($ok ? null : 'tls', $result['error_kind'], $kind);
+            $this->assertSame([$served['names'], $served['not_before'], $served['not_after'], $served['fingerprint']], [$certificate['names'], $certificate['not_before'], $certificate['not_after'], $certificate['fingerprint']], $kind);
+            $this->assertSame((int) floor(($certificate['not_after'] - $certificate['checked_at']) / 86400), $certificate['days_left'], $kind);
+        }
+        $handshakes = array_map(static fn (array $row): int => $row['handshakes'], $this->sim->certificates());
+        $this->assertSame(1, $handshakes['valid.front.test'] ?? null, 'one handshake per check, with SNI = the name');
+    }
+
+    public function testTheCertificateTheSimulatorIssuesAfterTheRequestIsActive(): void
+    {
+        $this->useFrontDoor();
+        $this->sim->configure(['ssl_issue_delay_ms' => 0]);
+        $this->assertSame('name_mismatch', $this->verify('issued.front.test')['certificate']['status'], 'the default certificate before any request');
+        $this->assertTrue(closte_add_domain('issued.front.test')['ssl']['ok']);
+        $result = $this->verify('issued.front.test');
+        $this->assertTrue($result['ok'], $result['certificate']['detail']);
+        $this->assertSame(['active', ['issued.front.test'], 'Closte Sim R1', 'closte-sim'], [$result['certificate']['status'], $result['certificate']['names'], $result['certificate']['issuer'], $result['certificate']['issuer_organization']]);
+    }
+
     // closte_add_domain / closte_sync without the certificate request
 
     /** @return list<string> paths of the SSL requests the simulator received */
