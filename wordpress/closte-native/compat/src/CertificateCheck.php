@@ -121,6 +121,10 @@ final class CertificateCheck
             return $outcome;
         };
 
+        if (!extension_loaded('openssl')) {
+            // This PHP cannot speak TLS: nothing is known about the certificate (not the server's fault).
+            return $finish('unreachable', ErrorKind::INTERNAL, "cannot check the certificate of {$name->name}: PHP's openssl extension is not loaded");
+        }
         $resolved = Resolver::resolve($name->name, $this->settings->resolve);
         if (isset($resolved['failure'])) {
             return $finish('unreachable', ErrorKind::NETWORK, $resolved['failure']);
