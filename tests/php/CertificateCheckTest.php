@@ -250,6 +250,23 @@ final class CertificateCheckTest extends ClosteTestCase
         $this->assertSame(['unreachable', '127.0.0.1', $port, null], [$result['certificate']['status'], $result['certificate']['address'], $result['certificate']['port'], $result['certificate']['fingerprint']]);
     }
 
+    public function testAServerWithoutTlsIsNoTlsWithoutAWarning(): void
+    {
+        $plain = new TlsServer(self::$dir, [], self::$leaves['active.test'], true);
+        try {
+            closte_test_ini('closte.tls_check_port', (string) $plain->port());
+            $result = $this->verify('active.test');
+            $this->assertSame(1, $plain->connections());
+        } finally {
+            $plain->stop();
+        }
+        $this->assertFalse($result['ok']);
+        $this->assertSame(['failed', 'tls', false, 1], [$result['state'], $result['error_kind'], $result['retryable'], $result['attempts']]);
+        $this->assertSame(['no_tls', '127.0.0.1', null], [$result['certificate']['status'], $result['certificate']['address'], $result['certificate']['issuer']]);
+        $this->assertStringStartsWith('no TLS on 127.0.0.1:' . $result['certificate']['port'] . ': ', $result['error']);
+        $this->assertNull(error_get_last(), 'no warning was raised');
+    }
+
     public function testANameWithoutAddressIsNoAddress(): void
     {
         $result = $this->verify('nowhere.example.com');

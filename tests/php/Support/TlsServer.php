@@ -7,7 +7,8 @@ namespace Closte\Tests\Support;
 /**
  * A TLS server on 127.0.0.1 for the certificate check's tests: a child `php -n` process that
  * presents, by SNI, the certificate chain given for that name (an unknown name gets the default
- * chain, like a real server's default virtual host), and counts the connections it accepted.
+ * chain, like a real server's default virtual host), and counts the connections it accepted;
+ * or, $plain, a server that answers in plain text and closes (no TLS).
  * The certificates come from TestPki. Nothing is read or sent after the handshake.
  */
 final class TlsServer
@@ -21,13 +22,14 @@ final class TlsServer
      * @param array<string, array{cert: string, key: string}> $byName SNI name => PEM files
      *        (cert: the leaf, then any intermediates)
      * @param array{cert: string, key: string} $default
+     * @param bool $plain no TLS at all: each connection gets a line of plain text and is closed
      */
-    public function __construct(string $dir, array $byName, array $default)
+    public function __construct(string $dir, array $byName, array $default, bool $plain = false)
     {
-        $this->log = "$dir/connections.log";
+        $this->log = $dir . ($plain ? '/plain-connections.log' : '/connections.log');
         $script = "$dir/server.php";
         file_put_contents($script, self::SCRIPT);
-        $config = json_encode(['by_name' => $byName, 'default' => $default, 'log' => $this->log], JSON_THROW_ON_ERROR);
+        $config = json_encode(['by_name' => $byName, 'default' => $default, 'log' => $this->log, 'plain' => $plain], JSON_THROW_ON_ERROR);
         $process = proc_open([PHP_BINARY, '-n', $script, $config], [1 => ['pipe', 'w'], 2 => ['file', "$dir/server.err", 'a']], $pipes);
         if (!is_resource($process)) {
             throw new \RuntimeException('cannot start the TLS server');
@@ -84,6 +86,11 @@ final class TlsServer
                 continue;
             }
             file_put_contents($config['log'], "connection\n", FILE_APPEND);
+            if ($config['plain']) {
+                @fwrite($client, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+                @fclose($client);
+                continue;
+            }
             stream_set_timeout($client, 5);
             @stream_socket_enable_crypto($client, true, STREAM_CRYPTO_METHOD_TLS_SERVER);
             @fread($client, 1); // until the client closes
