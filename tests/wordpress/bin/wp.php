@@ -223,7 +223,9 @@ switch ($command) {
 		$wpdb->query('TRUNCATE ' . Standin_Domain_Manager::table());
 		$wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key IN ('standin_stock_closte_calls', 'standin_domain_query_fails')");
 		$wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'closte\\_native\\_%'");
-		update_site_option('wu_settings', ['dns_check_interval' => 300]);
+		// As E2eTestCase::setUp: no www twins.
+		update_site_option('wu_settings', ['dns_check_interval' => 300, 'auto_create_www_subdomain' => 'never']);
+		update_site_option('closte_native_www_twin', '0');
 		echo "reset\n";
 		break;
 
