@@ -26,6 +26,8 @@ final class Logger {
 	public static function log(string $message, string $level = 'info', string $handle = self::HANDLE): void {
 
 		$message = self::scrub($message);
+		// The Closte Domains page shows the lines an action wrote beside its result.
+		do_action('closte_native_logged', $message, $level, $handle);
 
 		if (function_exists('wu_log_add')) {
 			wu_log_add($handle, $message, $level);
