@@ -225,4 +225,24 @@ final class CertificateWatchTest extends E2eTestCase
         $again = $this->webRequest('GET', '/wp-admin/network/');
         $this->assertStringContainsString('data-domain="second.ready.test" data-kind="critical"', $again['body'], 'a new finding brings the notice back');
     }
+
+    public function testAMappedDomainWithoutARecordIsFollowedFromItsFirstDailyCheck(): void
+    {
+        // Mapped with an older version: a domain record and an alias, but no certificate record.
+        $name = 'older.ready.test';
+        $this->mapActive($name);
+        Certificate_Records::delete($name);
+        $before = $this->served($name)['handshakes'];
+
+        Certificate_Watch::run();
+
+        $this->assertSame($before + 1, $this->served($name)['handshakes'], 'checked by handshake although it had no record');
+        $record = Certificate_Records::get($name);
+        $this->assertSame('active', $record['state'] ?? null, json_encode($record));
+        $this->assertSame('Closte Sim R1', $record['certificate']['issuer']);
+        $this->assertStringContainsString("certificate for $name: followed by the daily watch from now on", $this->log('integration-closte-ssl'));
+
+        Certificate_Watch::run();
+        $this->assertSame($before + 1, $this->served($name)['handshakes'], 'and then at most once a day like every other name');
+    }
 }

@@ -44,6 +44,7 @@ final class WwwTwinTest extends E2eTestCase
         $this->assertSame('www twin of twin-shop.example', $record['source']);
         $this->assertSame(1, $record['site_id']);
         $this->assertStringContainsString('add_domain www.twin-shop.example (site 1): OK state=added', $this->log());
+        $this->assertSame('twin-shop.example', \Closte_Native\Certificate_Records::get('www.twin-shop.example')['twin_of'] ?? null, 'its certificate record names the domain it is the twin of');
 
         Standin_Domain_Manager::delete_domain($id);
         $this->runQueue();

@@ -67,6 +67,10 @@ final class Certificate_Lifecycle {
 			return;
 		}
 
+		// A twin added by Alias_Changes (its source "www twin of N") knows its bare name only
+		// from the source; Closte Sync passes it.
+		$twin_of ??= Www_Twin::bare_of($source);
+
 		$record = Certificate_Records::get($name);
 		if (null !== $record && null !== $record['alias_at'] && 'waiting_dns' !== $record['state']) {
 			// Already followed (added again, e.g. "already exists"): its jobs are in place.
@@ -276,6 +280,14 @@ final class Certificate_Lifecycle {
 
 		$name   = Network_Domains::normalise($name);
 		$record = Certificate_Records::get($name);
+		if (null === $record && 'watch' === $source) {
+			// A name the network served before this lifecycle existed (mapped with an older
+			// version, or added on Closte by hand): followed from its first daily check on.
+			$record             = self::new_record($name, 0, null);
+			$record['state']    = 'unchecked';
+			$record['alias_at'] = time();
+			Logger::log(sprintf('certificate for %s: followed by the daily watch from now on (the name was served before this integration followed certificates)', $name), 'info', Logger::SSL_HANDLE);
+		}
 		if (null === $record) {
 			return;
 		}
@@ -320,7 +332,7 @@ final class Certificate_Lifecycle {
 		}
 
 		$record['last_error'] = $detail;
-		if ('watch' === $source && in_array($record['state'], ['active', 'expiring', 'problem'], true)) {
+		if ('watch' === $source && in_array($record['state'], ['active', 'expiring', 'problem', 'unchecked'], true)) {
 			$record['state'] = 'problem';
 			Certificate_Records::put($record);
 			return; // the watch logs and shows it with what to do

@@ -121,7 +121,8 @@ final class Certificate_Watch {
 
 		$network = null;
 		$due     = [];
-		foreach (Certificate_Records::all() as $name => $record) {
+		$records = Certificate_Records::all();
+		foreach ($records as $name => $record) {
 			if (! in_array($record['state'] ?? '', self::WATCHED_STATES, true) || null === ($record['alias_at'] ?? null)) {
 				continue;
 			}
@@ -134,6 +135,19 @@ final class Certificate_Watch {
 				continue;
 			}
 			$due[ (string) $name ] = $checked_at;
+		}
+		// Mapped domains (Ultimate Multisite's domain records) that have no record yet, mapped
+		// before this integration followed certificates, are due as never checked; their record
+		// is made when the result comes (Certificate_Lifecycle::apply_verification). Site hosts
+		// are the network's own names (Closte's certificate of the app); wildcards have no
+		// address to check; a name that cannot be normalised is not connected to.
+		$network ??= Network_Domains::collect();
+		foreach ($network['domains'] as $name => $source) {
+			$name = (string) $name;
+			if ('record' !== ($source['code'] ?? '') || isset($records[ $name ]) || isset($network['invalid'][ $name ]) || str_starts_with($name, '*.')) {
+				continue;
+			}
+			$due[ $name ] = 0;
 		}
 		asort($due);
 
@@ -307,7 +321,8 @@ final class Certificate_Watch {
 
 		$now      = time();
 		$findings = [];
-		foreach (Certificate_Records::all() as $name => $record) {
+		$records = Certificate_Records::all();
+		foreach ($records as $name => $record) {
 			$finding = self::finding($record, $now);
 			if (null !== $finding) {
 				$findings[ (string) $name ] = $finding + ['record' => $record];
