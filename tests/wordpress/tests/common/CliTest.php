@@ -215,7 +215,7 @@ final class CliTest extends E2eTestCase
             [['sync', '--remove-unowned=a.example'], 2, 'which only --prune makes.'],
             [['sync', '--prune', '--confirm-unowned=1-abc'], 2, '--confirm-unowned confirms the names given with --remove-unowned; none were given.'],
             [['status', '--format=xml'], 2, '--format=xml is not one of: table, json.'],
-            [['domains', '--format=yaml'], 2, '--format=yaml is not one of: table, json, csv.'],
+            [['domains', '--format=xml'], 2, '--format=xml is not one of: table, json, csv, yaml, count.'],
             [['sync', '--bogus'], 1, 'unknown --bogus parameter'],
         ];
         foreach ($cases as [$args, $exit, $message]) {
@@ -242,32 +242,6 @@ final class CliTest extends E2eTestCase
         $this->assertSame(1, $refused['exit'], 'a refused key will not pass by itself');
         $this->assertStringContainsString('Closte refused the API key', $refused['stderr']);
         $this->assertNoKey($refused);
-    }
-
-    public function testDomainsListsTheNetworkBesideClosteAndWhatWeAdded(): void
-    {
-        $this->insertRecords(['listed.example', 'missing.example']);
-        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'listed.example', 'someone-elses.example']]);
-        $this->wp('sync'); // adds missing.example, which this integration then owns
-        $result = $this->wp('domains', '--format=json');
-        $this->assertSame(0, $result['exit'], $result['stderr']);
-        $rows = [];
-        foreach (json_decode($result['stdout'], true) as $row) {
-            $rows[$row['domain']] = $row;
-        }
-        $this->assertSame(['domain' => 'listed.example', 'source' => 'domain record of site 1', 'on_closte' => 'yes', 'added_by_us' => 'no'], $rows['listed.example']);
-        $this->assertSame('yes', $rows['missing.example']['added_by_us']);
-        $this->assertSame('yes', $rows['missing.example']['on_closte']);
-        $this->assertSame('(not used by the network)', $rows['someone-elses.example']['source']);
-
-        $csv = $this->wp('domains', '--format=csv');
-        $this->assertStringStartsWith("domain,source,on_closte,added_by_us\n", $csv['stdout']);
-
-        $this->sim->fault(['kind' => 'status', 'status' => 503, 'count' => 20, 'path' => '/getdomains']);
-        $down = $this->wp('domains');
-        $this->sim->control('POST', '/faults/clear');
-        $this->assertSame(3, $down['exit']);
-        $this->assertStringContainsString("listed.example\tdomain record of site 1\tunknown", $down['stdout']);
     }
 
     public function testSiteHealthAsksClosteAsynchronouslyOverRest(): void

@@ -2,7 +2,7 @@
 /**
  * `wp closte`: the plugin from the command line, for network operators and their scripts.
  * A thin shell: the work is done by Status_Report, Connection_Test, Sync_Service and
- * Domain_Report, which the admin pages and the tests use too; this class only parses options,
+ * Domain_Status, which the admin pages and the tests use too; this class only parses options,
  * prints and chooses the exit code. Registered only when WP-CLI runs.
  *
  * Exit codes (scripts can trust them):
@@ -309,35 +309,125 @@ final class Cli_Command {
 		return $names;
 	}
 
+	/** The fields `wp closte domains` shows unless --fields says otherwise. */
+	const DOMAIN_FIELDS = ['name', 'site', 'alias', 'owner', 'twin', 'dns', 'certificate', 'expires', 'checked', 'next', 'error'];
+
+	/** Every field --fields may name: the default ones, then the row's other columns. */
+	const DOMAIN_EXTRA_FIELDS = ['kind', 'dns_reason', 'certificate_status', 'issuer', 'expires_at', 'days_left', 'checked_at', 'next_at', 'attention', 'needs_attention'];
+
 	/**
-	 * Lists the network's domains beside Closte's aliases: on Closte or not, added by this
-	 * integration or not. One listing request, no change.
+	 * Lists every site host, domain record and www twin with its state on Closte: alias (yes,
+	 * no, unknown when Closte's list could not be read), owner (plugin: this integration added
+	 * it; before: it was there before), twin, DNS, certificate (state, expiry, last check), the
+	 * next scheduled job and the last error. One listing request (reused for a minute), no change.
+	 * Exit code 1 when any row listed needs attention (for monitoring), 3 when Closte's list
+	 * could not be read and that may pass, 0 otherwise.
 	 *
 	 * ## OPTIONS
 	 *
 	 * [--format=<format>]
-	 * : table (default), json or csv.
+	 * : table (default), json, csv, yaml or count.
+	 *
+	 * [--fields=<fields>]
+	 * : Comma-separated fields. Default: name,site,alias,owner,twin,dns,certificate,expires,checked,next,error. Also: kind, dns_reason, certificate_status, issuer, expires_at, days_left, checked_at, next_at, attention, needs_attention.
+	 *
+	 * [--status=<status>]
+	 * : needs-attention: only the rows that need attention.
+	 *
+	 * [--search=<text>]
+	 * : Only names containing this text.
 	 *
 	 * ## EXAMPLES
 	 *
-	 *     wp closte domains --format=csv
+	 *     wp closte domains --status=needs-attention --fields=name,alias,certificate,error
+	 *     wp closte domains --format=count --status=needs-attention
 	 *
 	 * @param array $args       Positional arguments.
 	 * @param array $assoc_args Options.
 	 */
 	public function domains($args, $assoc_args): void {
 
-		$format = self::format($assoc_args, ['table', 'json', 'csv']);
+		$format = self::format($assoc_args, ['table', 'json', 'csv', 'yaml', 'count']);
+		$fields = self::DOMAIN_FIELDS;
+		if (isset($assoc_args['fields'])) {
+			$fields  = array_values(array_filter(array_map('trim', explode(',', (string) $assoc_args['fields'])), 'strlen'));
+			$known   = array_merge(self::DOMAIN_FIELDS, self::DOMAIN_EXTRA_FIELDS);
+			$unknown = array_diff($fields, $known);
+			if ([] === $fields || [] !== $unknown) {
+				/* translators: 1: the unknown fields, 2: the known ones */
+				\WP_CLI::error(sprintf(__('--fields: unknown field(s) %1$s; known: %2$s.', 'closte-native'), Logger::one_line(implode(', ', $unknown ?: ['(none given)'])), implode(', ', $known)), self::REFUSED);
+			}
+		}
+		$status = (string) ($assoc_args['status'] ?? '');
+		if ('' !== $status && 'needs-attention' !== $status) {
+			/* translators: %s: the given status */
+			\WP_CLI::error(sprintf(__('--status=%s is not one of: needs-attention.', 'closte-native'), Logger::one_line($status)), self::REFUSED);
+		}
 		self::require_implementation();
-		$report = self::guarded(static fn () => Domain_Report::collect());
-		$rows = 'json' === $format ? $report['rows'] : array_map(static fn (array $row) => array_map([Logger::class, 'one_line'], $row), $report['rows']);
-		\WP_CLI\Utils\format_items($format, $rows, ['domain', 'source', 'on_closte', 'added_by_us']);
-		foreach ($report['problems'] as $problem) {
-			\WP_CLI::warning(Logger::one_line($problem));
+
+		$result = self::guarded(
+			static fn () => Domain_Status::rows(
+				[
+					'search'   => (string) ($assoc_args['search'] ?? ''),
+					'status'   => '' === $status ? '' : 'needs_attention',
+					'per_page' => 0,
+				]
+			)
+		);
+		$items = [];
+		foreach ($result['rows'] as $row) {
+			$item = self::domain_item($row);
+			if ('json' !== $format) {
+				foreach ($item as $key => $value) {
+					$item[ $key ] = is_string($value) ? Logger::one_line($value) : $value; // names come from the network
+				}
+			}
+			$items[] = $item;
 		}
-		if (! $report['listing_ok']) {
-			\WP_CLI::error(sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), $report['listing']), self::exit_code_for($report['result']));
+		\WP_CLI\Utils\format_items($format, $items, implode(',', $fields));
+
+		$listing = $result['listing'];
+		if (! $listing['ok']) {
+			\WP_CLI::warning(Logger::one_line(sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), (string) $listing['error'])));
+			\WP_CLI::halt(! empty($listing['retryable']) ? self::RETRY_LATER : self::FAILED);
 		}
+		foreach ($result['rows'] as $row) {
+			if ($row['needs_attention']) {
+				\WP_CLI::halt(self::FAILED);
+			}
+		}
+	}
+
+	/** A Domain_Status row as the command's fields. */
+	private static function domain_item(array $row): array {
+
+		$date = static fn (?int $time, string $format) => null === $time ? null : gmdate($format, $time);
+		$next = $row['next_action'];
+
+		return [
+			'name'               => $row['name'],
+			'site'               => $row['site_id'],
+			'alias'              => $row['alias'],
+			'owner'              => $row['owner'],
+			'twin'               => $row['twin'],
+			'dns'                => $row['dns'],
+			'certificate'        => $row['certificate'],
+			/* translators: 1: date, 2: number of days */
+			'expires'            => null === $row['expires_at'] ? null : sprintf(__('%1$s (%2$d days)', 'closte-native'), $date($row['expires_at'], 'Y-m-d'), (int) $row['days_left']),
+			'checked'            => $date($row['checked_at'], 'Y-m-d H:i'),
+			'next'               => null === $next ? null : $next['label'] . ' ' . $date((int) $next['at'], 'Y-m-d H:i'),
+			'error'              => $row['last_error'],
+			'kind'               => $row['kind'],
+			'dns_reason'         => $row['dns_reason'],
+			'certificate_status' => $row['certificate_status'],
+			'issuer'             => $row['issuer'],
+			'expires_at'         => $row['expires_at'],
+			'days_left'          => $row['days_left'],
+			'checked_at'         => $row['checked_at'],
+			'next_at'            => null === $next ? null : (int) $next['at'],
+			'attention'          => $row['attention'],
+			'needs_attention'    => $row['needs_attention'],
+		];
 	}
 
 	private static function require_implementation(): void {

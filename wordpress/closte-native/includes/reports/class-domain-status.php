@@ -40,7 +40,7 @@ final class Domain_Status {
 	/**
 	 * Closte's aliases: one closte_list_domains() per LISTING_TTL seconds ($fresh: now).
 	 *
-	 * @return array{ok: bool, domains: string[], error: ?string, fetched_at: int}
+	 * @return array{ok: bool, domains: string[], error: ?string, fetched_at: int, retryable: bool}
 	 */
 	public static function listing(bool $fresh = false): array {
 
@@ -52,7 +52,7 @@ final class Domain_Status {
 		}
 
 		if (! function_exists('closte_list_domains')) {
-			$listing = ['ok' => false, 'domains' => [], 'error' => __('No closte implementation is loaded (neither the extension nor the plugin\'s PHP implementation).', 'closte-native'), 'fetched_at' => time()];
+			$listing = ['ok' => false, 'domains' => [], 'error' => __('No closte implementation is loaded (neither the extension nor the plugin\'s PHP implementation).', 'closte-native'), 'fetched_at' => time(), 'retryable' => false];
 		} else {
 			try {
 				$result = closte_list_domains();
@@ -65,6 +65,7 @@ final class Domain_Status {
 				'domains'    => $ok ? array_values(array_map(static fn ($d) => strtolower(rtrim((string) $d, '.')), $result['domains'])) : [],
 				'error'      => $ok ? null : Sync_Messages::explain_failure(is_array($result) ? $result : []),
 				'fetched_at' => time(),
+				'retryable'  => ! $ok && ! empty($result['retryable']), // the failure may pass (CLI exit code 3)
 			];
 			if (! $ok) {
 				Logger::log(sprintf('domain status: Closte\'s list of aliases could not be read: %s; aliases shown as unknown for %d s', $listing['error'], self::LISTING_TTL), 'warning');
