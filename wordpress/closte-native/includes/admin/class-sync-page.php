@@ -74,6 +74,23 @@ final class Sync_Page {
 		return add_query_arg($args, network_admin_url('settings.php?page=' . self::SLUG));
 	}
 
+	/**
+	 * The one name the operator came for (`domain`, from the Closte Domains page), or ''. The
+	 * preview stays network-wide; this name is pointed out in it.
+	 */
+	private static function focus(): string {
+
+		return Network_Domains::normalise(sanitize_text_field(wp_unslash((string) ($_REQUEST['domain'] ?? '')))); // phpcs:ignore WordPress.Security.NonceVerification -- a view, no change
+	}
+
+	/** This page's URL, keeping the name the operator came for. */
+	private static function page_url(): string {
+
+		$focus = self::focus();
+
+		return self::url('' === $focus ? [] : ['domain' => rawurlencode($focus)]);
+	}
+
 	public static function handle(): void {
 
 		if (! current_user_can('manage_network_options')) {
@@ -102,7 +119,7 @@ final class Sync_Page {
 		if (is_wp_error($outcome)) {
 			set_site_transient(self::FLASH . get_current_user_id(), ['code' => $outcome->get_error_code(), 'message' => $outcome->get_error_message()], 5 * MINUTE_IN_SECONDS);
 		}
-		wp_safe_redirect(self::url());
+		wp_safe_redirect(self::page_url());
 		exit;
 	}
 
@@ -163,6 +180,7 @@ final class Sync_Page {
 			// What is missing from the network's list comes first: it decides what the rest means.
 			self::render_warnings((array) ($plan['warnings'] ?? []));
 		}
+		self::render_focus($plan);
 
 		echo '<p>' . esc_html__('Brings Closte\'s domain aliases in line with the network: adds every site domain and mapped domain that Closte is missing (and requests its certificate). With "remove", it also removes aliases that nothing on the network uses, after you have checked and confirmed the exact list. The network\'s own domains, their www. form and wildcard aliases are never removed.', 'closte-native') . '</p>';
 
@@ -203,6 +221,9 @@ final class Sync_Page {
 
 		printf('<form method="post" action="%s" id="%s" class="%s">', esc_url(admin_url('admin-post.php')), esc_attr($id), esc_attr($class));
 		wp_nonce_field(self::ACTION, '_wpnonce', false);
+		if ('' !== self::focus()) {
+			printf('<input type="hidden" name="domain" value="%s">', esc_attr(self::focus()));
+		}
 		printf('<input type="hidden" name="action" value="%s"><input type="hidden" name="step" value="%s">', esc_attr(self::ACTION), esc_attr($step));
 	}
 
@@ -240,11 +261,11 @@ final class Sync_Page {
 			esc_attr($state['status']),
 			esc_url(admin_url('admin-ajax.php')),
 			esc_attr(wp_create_nonce(self::AJAX_ACTION)),
-			esc_url(self::url()),
+			esc_url(self::page_url()),
 			self::POLL_MS,
 			esc_html(self::progress_text($state))
 		);
-		echo '<p class="closte-native-sync-actions"><a class="button closte-native-sync-refresh" href="' . esc_url(self::url()) . '">' . esc_html__('Refresh', 'closte-native') . '</a></p>';
+		echo '<p class="closte-native-sync-actions"><a class="button closte-native-sync-refresh" href="' . esc_url(self::page_url()) . '">' . esc_html__('Refresh', 'closte-native') . '</a></p>';
 		if ('queued' === $state['status']) {
 			self::open_form('cancel', 'closte-native-sync-cancel', 'closte-native-sync-cancel');
 			echo '<p><button type="submit" class="button">' . esc_html__('Cancel this sync', 'closte-native') . '</button></p></form>';
@@ -455,7 +476,7 @@ final class Sync_Page {
 		$n = 0;
 		foreach ($rows as $name => $reason) {
 			$name = (string) $name;
-			echo '<tr>';
+			echo self::focus() === $name ? '<tr class="closte-native-focus">' : '<tr>';
 			$code = '<code>' . self::name_html($name) . '</code>';
 			if ($tickable) {
 				$box = $id . '-' . (++$n);
@@ -469,6 +490,43 @@ final class Sync_Page {
 			echo '</tr>';
 		}
 		echo '</tbody></table>';
+	}
+
+	/**
+	 * Where the name the operator came for is in the preview (or that a preview shows it).
+	 *
+	 * @param array|null $plan The plan on screen.
+	 */
+	private static function render_focus(?array $plan): void {
+
+		$focus = self::focus();
+		if ('' === $focus) {
+			return;
+		}
+		$where = null;
+		$lists = [
+			'to_add'    => __('To add', 'closte-native'),
+			'to_remove' => __('To remove (added by this plugin)', 'closte-native'),
+			'unowned'   => __('Not added by this plugin: left alone', 'closte-native'),
+			'kept'      => __('Kept', 'closte-native'),
+			'skipped'   => __('Skipped', 'closte-native'),
+		];
+		foreach ($lists as $list => $title) {
+			if (null !== $plan && array_key_exists($focus, (array) ($plan[ $list ] ?? []))) {
+				$where = $title;
+			}
+		}
+		if (null === $plan || empty($plan['listing_ok'])) {
+			/* translators: %s: domain name */
+			$text = sprintf(__('Preview the sync to see what it would do with %s; it is highlighted in the preview.', 'closte-native'), $focus);
+		} elseif (null === $where) {
+			/* translators: %s: domain name */
+			$text = sprintf(__('%s needs no change in this preview: Closte holds it and the network uses it (unchanged), or neither does.', 'closte-native'), $focus);
+		} else {
+			/* translators: 1: domain name, 2: the list it is in */
+			$text = sprintf(__('%1$s is listed under "%2$s" (highlighted).', 'closte-native'), $focus, $where);
+		}
+		printf('<div class="notice notice-info closte-native-sync-focus" data-domain="%s"><p>%s</p></div>', esc_attr($focus), esc_html($text));
 	}
 
 	private static function render_log_link(): void {

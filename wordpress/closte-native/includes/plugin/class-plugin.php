@@ -27,7 +27,7 @@ defined('ABSPATH') || exit;
  * Plugin is wiring only and nothing calls it. Calls go one way, down this list, never back
  * (no two classes call each other; checked with grep on `Name::` and `new Name`):
  * - Plugin -> adapters (Host_Provider, Registry_Integration, Registry_Domain_Mapping), admin
- *   screens (Site_Health, Sync_Page, Connection_Test, Missing_Implementation_Notice),
+ *   screens (Site_Health, Sync_Page, Domains_Page, Connection_Test, Missing_Implementation_Notice),
  *   Cli_Command, and the registrations of Alias_Changes, Www_Twin, Certificate_Watch,
  *   Certificate_Lifecycle, Certificate_Notice, Sync_Service;
  * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Changes;
@@ -67,9 +67,11 @@ final class Plugin {
 		Www_Twin::register();
 		Certificate_Watch::register();
 		Certificate_Notice::register();
+		Drift_Report::register();
 		Certificate_Lifecycle::register();
 		Sync_Service::register();
 		Sync_Page::register();
+		Domains_Page::register();
 		Connection_Test::register();
 
 		add_action('wu_register_integrations', [self::class, 'register_registry_integration']);
