@@ -27,7 +27,8 @@ defined('ABSPATH') || exit;
  * Plugin is wiring only and nothing calls it. Calls go one way, down this list, never back
  * (no two classes call each other; checked with grep on `Name::` and `new Name`):
  * - Plugin -> adapters (Host_Provider, Registry_Integration, Registry_Domain_Mapping), admin
- *   screens (Site_Health, Sync_Page, Domains_Page, Connection_Test, Missing_Implementation_Notice),
+ *   screens (Site_Health, Sync_Page, Domains_Page, Connection_Test, Missing_Implementation_Notice,
+ *   Domain_Screens),
  *   Cli_Command, and the registrations of Alias_Changes, Www_Twin, Certificate_Watch,
  *   Certificate_Lifecycle, Certificate_Notice, Sync_Service;
  * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Changes;
@@ -36,6 +37,7 @@ defined('ABSPATH') || exit;
  * - Alias_Changes -> Change_Intents, Retry_Policy, Certificate_Lifecycle, Alias_Registry; it
  *   fires closte_native_alias_added/removed, which Www_Twin (-> Alias_Changes) and
  *   Certificate_Watch listen to;
+ * - Domain_Screens -> Domain_Status, Domains_Page (its URLs and actions), Sync_Page::url;
  * - Certificate_Notice, Site_Health -> Certificate_Watch (findings) -> Certificate_Lifecycle;
  *   Certificate_Notice -> Certificate_Lifecycle::retry_now;
  * - Sync_Service -> Sync_Plan, Sync_State; Sync_Plan -> Alias_Registry, Network_Domains;
@@ -72,6 +74,7 @@ final class Plugin {
 		Sync_Service::register();
 		Sync_Page::register();
 		Domains_Page::register();
+		Domain_Screens::register(); // the Closte state on Ultimate Multisite's domain list and edit page
 		Connection_Test::register();
 
 		add_action('wu_register_integrations', [self::class, 'register_registry_integration']);
