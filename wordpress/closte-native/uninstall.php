@@ -27,7 +27,9 @@ global $wpdb;
 // (closte_native_intent_), includes/sync/class-sync-state.php (closte_native_sync_state), and
 // compat/src/SslEndpoints.php (site transient closte_ssl_endpoint_<hash of the API URL>, with its
 // timeout).
-$closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_'];
+// includes/reports/class-domain-status.php keeps Closte's listing for a minute in the site
+// transient closte_native_listing.
+$closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_', '_site_transient_closte_native_', '_site_transient_timeout_closte_native_'];
 foreach ($closte_native_prefixes as $closte_native_prefix) {
 	$closte_native_like = $wpdb->esc_like($closte_native_prefix) . '%';
 	$closte_native_rows = $wpdb->get_results($wpdb->prepare("SELECT site_id, meta_key FROM {$wpdb->sitemeta} WHERE meta_key LIKE %s", $closte_native_like)); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
@@ -51,12 +53,14 @@ foreach (array_unique(array_filter($closte_native_urls, 'is_string')) as $closte
 }
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
 delete_metadata('user', 0, 'closte_native_certificate_notice_dismissed', '', true);
+delete_metadata('user', 0, 'closte_native_drift_dismissed', '', true);
 
 // Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
 // The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK (and closte_native_ssl_check, its
 // hook before 0.5), Sync_State::JOB_HOOK, Alias_Changes::RENAMED_HOOK and
-// Certificate_Lifecycle::HOOKS (includes/, every one scheduled through Background_Jobs::schedule()).
-$closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify'];
+// Certificate_Lifecycle::HOOKS, Drift_Report::HOOK (includes/, every one scheduled through
+// Background_Jobs::schedule()).
+$closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify', 'closte_native_drift_report'];
 if (function_exists('as_unschedule_all_actions')) {
 	as_unschedule_all_actions('', [], 'closte');
 	foreach ($closte_native_hooks as $closte_native_hook) {
