@@ -23,7 +23,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z0-9_-]+):.*## (.*)$$/\1\t\2/' | awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
-.PHONY: help check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix dist dist-check mutants mutants-diff bench install uninstall clean
+.PHONY: help check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix dist dist-check plugin-zip mutants mutants-diff bench install uninstall clean
 
 deps: ## install what the tests need from Debian (scripts/install-deps.sh test)
 	scripts/install-deps.sh test
@@ -101,11 +101,15 @@ matrix: build ## test-php for every version make test covers (8.4)
 	@for v in $(MATRIX_VERSIONS); do scripts/php-version.sh $$v test || exit 1; done
 
 DIST_VERSIONS ?= 8.2 8.4
-dist: build ## PIE release archives in dist/ with SHA256SUMS (DIST_VERSIONS="8.2 8.4")
+dist: build ## PIE release archives and the plugin zip in dist/ with SHA256SUMS (DIST_VERSIONS="8.2 8.4")
 	scripts/dist.sh $(DIST_VERSIONS)
 
-dist-check: dist ## check the release archives (names, contents, checksums, loading)
+dist-check: dist ## check the release archives (names, contents, checksums, loading) and the plugin zip
 	tests/dist/check.sh $(DIST_VERSIONS)
+
+plugin-zip: ## the plugin zip alone (no Rust build), checked: reproducible, runtime files, readme.txt
+	tests/dist/check-plugin-zip.sh
+	scripts/plugin-zip.sh dist
 
 # Mutation testing of closte-core by `cargo test -p closte-core` alone (scripts/mutants.sh):
 # the full run writes target/mutants/summary.md; mutants-diff tests only the mutants on lines

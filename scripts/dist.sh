@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Release archives of the extension, named the way PIE looks for pre-packaged binaries:
 #   dist/php_closte-<version>_php<X.Y>-<arch>-linux-glibc-nts.tgz   (holding closte.so)
-#   dist/SHA256SUMS                                                    (sha256sum format)
+#   dist/closte-native-<plugin version>.zip                            (the WordPress plugin with its
+#                                                                       PHP implementation: scripts/plugin-zip.sh)
+#   dist/SHA256SUMS                                                    (sha256sum format, all of them)
 # one archive per PHP version given (default: 8.2, the host's, and 8.4 from the version
 # matrix's chroot; add 8.5 for sid + experimental). A Rust crate cannot be built by PIE through
 # phpize, so composer.json offers only these binaries (download-url-method pre-packaged-binary).
 #
 # Usage (as root for versions built in a chroot): scripts/dist.sh [X.Y ...]
 # The archives are reproducible: sorted entries, mtime 0, owner root, gzip without a name or
-# time, so the same .so gives the same archive and checksum.
+# time, so the same .so gives the same archive and checksum (the plugin zip likewise: see
+# scripts/plugin-zip.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # cargo from rustup; PATH is left as it is when it has it already (a changed PATH makes cargo
@@ -44,5 +47,6 @@ for php in "${versions[@]}"; do
   rm -rf "$stage"
   echo "dist: $out/$name"
 done
-(cd "$out" && sha256sum -- *.tgz >SHA256SUMS)
+scripts/plugin-zip.sh "$out"
+(cd "$out" && sha256sum -- *.tgz *.zip >SHA256SUMS)
 echo "dist: $out/SHA256SUMS"

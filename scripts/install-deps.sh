@@ -4,7 +4,7 @@
 set -euo pipefail
 want=${1:-test}
 
-packages=(php8.2-dev php8.2-cli php8.2-xml php8.2-mbstring clang libclang-dev pkg-config ca-certificates)
+packages=(php8.2-dev php8.2-cli php8.2-xml php8.2-mbstring clang libclang-dev pkg-config ca-certificates zip unzip)
 if [ "$want" = test ]; then
   packages+=(phpunit gettext openssl php8.2-curl php8.2-intl)
 fi

@@ -3,7 +3,8 @@
 # composer.json's php-ext block; one archive per version, named
 # php_closte-<Cargo version>_php<X.Y>-<arch>-linux-glibc-nts.tgz and holding only closte.so;
 # SHA256SUMS covering exactly the archives; each .so loading into its own PHP version and
-# answering closte_version(), and refused by another version (so the names are not cosmetic).
+# answering closte_version(), and refused by another version (so the names are not cosmetic);
+# the plugin zip closte-native-<plugin version>.zip in SHA256SUMS and tests/dist/check-plugin-zip.sh.
 # Usage (as root; versions other than the host's run in the version matrix's chroot):
 #   tests/dist/check.sh X.Y ...
 set -euo pipefail
@@ -53,7 +54,10 @@ expected=()
 for v in "${versions[@]}"; do expected+=("php_closte-${version}_php${v}-${arch}-linux-glibc-nts.tgz"); done
 check "exactly one archive per version, named for PIE" test "$(cd dist && ls -- *.tgz | sort)" = "$(printf '%s\n' "${expected[@]}" | sort)"
 check "SHA256SUMS verifies" sh -c 'cd dist && sha256sum --quiet -c SHA256SUMS'
-check "SHA256SUMS lists exactly the archives" test "$(awk '{print $2}' dist/SHA256SUMS | sort)" = "$(printf '%s\n' "${expected[@]}" | sort)"
+plugin_version=$(sed -n "s/^define('CLOSTE_NATIVE_VERSION', '\\([^']*\\)');.*/\\1/p" wordpress/closte-native/closte-native.php)
+plugin_zip=closte-native-$plugin_version.zip
+check "the plugin zip $plugin_zip" test -f "dist/$plugin_zip"
+check "SHA256SUMS lists exactly the archives and the plugin zip" test "$(awk '{print $2}' dist/SHA256SUMS | sort)" = "$(printf '%s\n' "${expected[@]}" "$plugin_zip" | sort)"
 for i in "${!versions[@]}"; do
   v=${versions[$i]}
   archive=dist/${expected[$i]}
@@ -71,6 +75,9 @@ for v in "${versions[@]}"; do
     sh -c "! scripts/php-version.sh $v exec php$v -n -d extension=/src/$work/$host/closte.so -r 'echo closte_version();' 2>/dev/null | grep -qx '$version'"
   break
 done
+
+# The plugin zip: reproducible, runtime files only, readme.txt to the standard (its own script).
+check "plugin zip (tests/dist/check-plugin-zip.sh)" tests/dist/check-plugin-zip.sh "dist/$plugin_zip"
 
 rm -rf "$work"
 [ "$failures" -eq 0 ] || { echo "dist check: $failures check(s) failed" >&2; exit 1; }
