@@ -2,8 +2,8 @@
 # Runs the end-to-end suite once per generation of Ultimate Multisite (stand-ins), 2.4.x (host
 # providers) and 2.5+ (the integration registry), and per closte implementation, the extension
 # and the plugin's PHP implementation: four runs. Each sets the network up from scratch; the
-# servers are always torn down. After PHPUnit, each run drives the Closte Sync page in headless
-# Chromium (browser/sync_page_test.py).
+# servers are always torn down. After PHPUnit, each run drives the Closte Sync page and then the
+# Closte Domains page in headless Chromium (browser/sync_page_test.py, browser/domains_page_test.py).
 # Usage: tests/wordpress/run.sh [2.4|2.5 ...]   (CLOSTE_SO and CLOSTE_SIM set, as `make e2e` does)
 #        CLOSTE_E2E_IMPLS="php" limits the implementations; CLOSTE_E2E_BROWSER=0 skips the browser.
 set -euo pipefail
@@ -29,6 +29,8 @@ for impl in "${impls[@]}"; do
       echo "== browser: the Closte Sync page in Chromium"
       # Debian's python3 and its selenium, not a python3 earlier on PATH (pyenv) that lacks it.
       /usr/bin/python3 "$here/browser/sync_page_test.py"
+      echo "== browser: the Closte Domains page in Chromium"
+      /usr/bin/python3 "$here/browser/domains_page_test.py"
     fi
   done
 done
