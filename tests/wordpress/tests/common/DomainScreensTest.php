@@ -134,6 +134,7 @@ final class DomainScreensTest extends E2eTestCase
             $inAction = $xpath->query('.//div[contains(@class, "row-actions")]//*[contains(@class, "closte-native-um-state")]', $row)->length;
             $this->assertSame($this->registryMode() ? 0 : 1, $inAction, "the state of $name " . ($this->registryMode() ? 'in the Domain column' : 'in the row action'));
         }
+        $this->assertCount(1, $this->requestsTo('/getdomains'), 'one listing for the whole page, no request per row');
     }
 
     public function testTheEditPageHasAClosteBoxWithTheRowsDetailsAndTheLinkToItsActions(): void
@@ -193,6 +194,22 @@ final class DomainScreensTest extends E2eTestCase
         $forged = $this->query($href);
         $forged[Domains_Page::NONCE_FIELD] = 'not-a-nonce';
         $this->assertSame(403, $this->webRequest('GET', '/wp-admin/admin-post.php?' . http_build_query($forged))['status'], 'the page checks its nonce');
+    }
+
+    public function testWhenClosteCannotBeAskedTheAliasIsUnknownAndNeedsAttention(): void
+    {
+        $this->sim->configure(['api_keys' => ['a-different-key']]); // the listing is refused
+        $xpath = $this->page('page=wp-ultimo-domains');
+
+        $state = $xpath->query('.//*[contains(@class, "closte-native-um-state")]', $this->listRow($xpath, 'good.example'))->item(0);
+        $this->assertNotNull($state);
+        $alias = $xpath->query('.//*[contains(@class, "closte-native-um-alias")]', $state)->item(0);
+        $this->assertStringContainsString('closte-native-um-alias-unknown', $alias->getAttribute('class'));
+        $this->assertStringContainsString('?', $this->text($alias));
+        $attention = $xpath->query('.//*[contains(@class, "closte-native-um-attention")]', $state)->item(0);
+        $this->assertNotNull($attention, 'not knowing needs attention');
+        $this->assertStringContainsString('could not be read', $attention->getAttribute('title'));
+        $this->assertCount(1, $this->requestsTo('/getdomains'), 'one listing for the whole page, no request per row');
     }
 
     public function testTheEditPageExplainsWhatNeedsAttention(): void
