@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dist_zip=${1:-}
+# shellcheck source=../../scripts/lib.sh
+. scripts/lib.sh
+command -v unzip >/dev/null 2>&1 || install_missing_packages unzip
 src=wordpress/closte-native
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
