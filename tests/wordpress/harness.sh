@@ -44,7 +44,9 @@ if [ "${1:-}" = down ]; then stop_all; rm -f "$CONFIG"; exit 0; fi
 [ "${1:-}" = up ] || { echo "usage: $0 up|down" >&2; exit 2; }
 : "${CLOSTE_SO:?CLOSTE_SO must name the built extension}" "${CLOSTE_SIM:?CLOSTE_SIM must name the simulator}"
 UM=${CLOSTE_E2E_UM:-2.4}
-case "$UM" in 2.4|2.5) ;; *) echo "CLOSTE_E2E_UM must be 2.4 or 2.5" >&2; exit 2 ;; esac
+# 2.4: host providers; 2.5: the registry as 2.5.0/2.5.1 declare it; 2.18: the same registry with
+# the capability module declarations of 2.5.2 and later (current), which have no return types.
+case "$UM" in 2.4|2.5|2.18) ;; *) echo "CLOSTE_E2E_UM must be 2.4, 2.5 or 2.18" >&2; exit 2 ;; esac
 # Which closte implementation the network runs on: the extension, or (php) the plugin's PHP
 # implementation, with curl and intl loaded instead of the extension.
 IMPL=${CLOSTE_E2E_IMPL:-extension}
@@ -114,7 +116,7 @@ define('WP_DEBUG_LOG', '$E2E/logs/debug.log');
 if ('1' !== getenv('CLOSTE_E2E_NO_KEY_CONSTANT')) {
 	define('CLOSTE_CLIENT_API_KEY', '$KEY');
 }
-// Which generation of Ultimate Multisite the stand-ins model: 2.4 (host providers) or 2.5 (registry).
+// Which generation of Ultimate Multisite the stand-ins model: 2.4 (host providers), 2.5 or 2.18 (registry).
 defined('CLOSTE_E2E_UM') || define('CLOSTE_E2E_UM', '$UM');
 // Our simulator plays Closte: INI settings of the extension, or the same settings through the
 // PHP implementation's setter (it has no INI entries; php.ini values would work for both).

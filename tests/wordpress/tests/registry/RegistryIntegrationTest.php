@@ -7,6 +7,9 @@ use Closte_Native\Connection_Test;
 use Closte_Native\Registry_Domain_Mapping;
 use Closte_Native\Registry_Integration;
 use WP_Ultimo\Helpers\Credential_Store;
+use WP_Ultimo\Integrations\Base_Capability_Module;
+use WP_Ultimo\Integrations\Capability_Module;
+use WP_Ultimo\Integrations\Integration;
 use WP_Ultimo\Integrations\Integration_Registry;
 
 /**
@@ -63,6 +66,87 @@ final class RegistryIntegrationTest extends E2eTestCase
         // The legacy path is not taken on this generation.
         $this->assertArrayNotHasKey('closte', apply_filters('wu_domain_manager_get_integrations', []));
         $this->assertFalse(class_exists('Closte_Native\\Host_Provider', false), 'the legacy provider is not even loaded');
+    }
+
+    /**
+     * The network runs on the capability module declarations of the release under test: 2.5.0 and
+     * 2.5.1 type everything, 2.5.2 and later (2.18) nothing but set_integration()'s parameter.
+     */
+    public function testTheCapabilityModuleDeclarationsAreThoseOfTheReleaseUnderTest(): void
+    {
+        $typed = '2.5' === CLOSTE_E2E_UM;
+        $this->assertContains(CLOSTE_E2E_UM, ['2.5', '2.18']);
+        $supports = new ReflectionMethod(Base_Capability_Module::class, 'supports');
+        $this->assertSame($typed ? 'string' : null, $supports->getParameters()[0]->getType()?->getName(), 'supports($feature)');
+        $this->assertSame($typed ? 'bool' : null, $supports->getReturnType()?->getName());
+        foreach ([Capability_Module::class, Base_Capability_Module::class] as $class) {
+            foreach ((new ReflectionClass($class))->getMethods() as $method) {
+                $declared = $method->getReturnType()?->getName();
+                if ('test_connection' === $method->getName()) {
+                    $this->assertNull($declared, 'test_connection() returns true or a WP_Error in every release');
+                } elseif ($typed) {
+                    $this->assertNotNull($declared, "$class::{$method->getName()} has a return type on 2.5.0/2.5.1");
+                } else {
+                    $this->assertNull($declared, "$class::{$method->getName()} has no return type since 2.5.2");
+                }
+            }
+            $this->assertSame(Integration::class, (new ReflectionMethod($class, 'set_integration'))->getParameters()[0]->getType()?->getName());
+        }
+        $module = Integration_Registry::get_instance()->get_capability('closte', 'domain-mapping');
+        $this->assertInstanceOf(Registry_Domain_Mapping::class, $module, 'our module loaded on these declarations');
+        $this->assertTrue($module->supports('autossl'));
+    }
+
+    /**
+     * Our module declared against each registry release's contracts in a bare PHP process: it
+     * loads on 2.5 and 2.18. A copy that narrows supports()'s parameter to string (what 2.5.0
+     * declared) is a fatal error on 2.18, the failure that an adapter written against one release
+     * meets on another: return types may be added, parameter types must not be narrowed.
+     */
+    public function testOurModuleLoadsOnEveryRegistryReleaseAndANarrowedParameterWouldNot(): void
+    {
+        $ours = dirname(__DIR__, 4) . '/wordpress/closte-native/includes/ultimate-multisite/class-registry-domain-mapping.php';
+        $source = (string) file_get_contents($ours);
+        $opening = 'class Registry_Domain_Mapping extends Base_Capability_Module implements Domain_Mapping_Capability {';
+        $this->assertStringContainsString($opening, $source);
+        $narrowed = tempnam(sys_get_temp_dir(), 'closte-narrowed-');
+        file_put_contents($narrowed, str_replace($opening, $opening . "\n\tpublic function supports(string \$feature): bool {\n\t\treturn parent::supports(\$feature);\n\t}\n", $source));
+        try {
+            foreach (['2.5', '2.18'] as $release) {
+                $loaded = $this->declareAgainst($release, $ours);
+                $this->assertSame(['exit' => 0, 'output' => 'declared'], $loaded, "our module on $release");
+            }
+            $this->assertSame(['exit' => 0, 'output' => 'declared'], $this->declareAgainst('2.5', $narrowed), 'the narrowed copy matches 2.5.0/2.5.1');
+            $fatal = $this->declareAgainst('2.18', $narrowed);
+            $this->assertSame(255, $fatal['exit']);
+            $this->assertStringContainsString('Fatal error', $fatal['output']);
+            $this->assertStringContainsString('Declaration of Closte_Native\Registry_Domain_Mapping::supports(string $feature): bool must be compatible with WP_Ultimo\Integrations\Base_Capability_Module::supports($feature)', $fatal['output']);
+        } finally {
+            unlink($narrowed);
+        }
+    }
+
+    /**
+     * Declares $file's class in a fresh `php -n` after the capability module declarations of
+     * $release (the same fixture file the network loads), then prints "declared".
+     *
+     * @return array{exit: int, output: string}
+     */
+    private function declareAgainst(string $release, string $file): array
+    {
+        $declarations = dirname(__DIR__, 2) . "/fixtures/ultimate-multisite-capability-module-$release-standin.php";
+        $this->assertFileExists($declarations);
+        $code = sprintf(
+            'define("ABSPATH", "/"); require %s; require %s; echo class_exists(%s, false) ? "declared" : "missing";',
+            var_export($declarations, true),
+            var_export($file, true),
+            var_export(Registry_Domain_Mapping::class, true)
+        );
+        $process = proc_open([PHP_BINARY, '-n', '-d', 'error_reporting=-1', '-d', 'display_errors=stdout', '-d', 'html_errors=0', '-r', $code], [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $output = trim((string) stream_get_contents($pipes[1]) . (string) stream_get_contents($pipes[2]));
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        return ['exit' => proc_close($process), 'output' => $output];
     }
 
     public function testTestConnectionReturnsTrueOrAnActionableWpError(): void
