@@ -77,7 +77,7 @@ stubs-check: build ## php-stubs/closte.php, the extension and the PHP implementa
 	$(PHP) -n tests/stubs/check.php $(SO)
 
 # A real WordPress multisite (MariaDB, Debian's wordpress) with the plugin and the extension.
-e2e: build ## the WordPress end-to-end suite: 2 Ultimate Multisite generations x 2 implementations
+e2e: build ## the WordPress end-to-end suite: 3 Ultimate Multisite stand-ins (2.4, 2.5, 2.18) x 2 implementations
 	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) tests/wordpress/run.sh
 
 # PHP-FPM whose master started the runtime (opcache.preload), 4 workers, 1,000 requests.

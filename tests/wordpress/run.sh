@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite once per generation of Ultimate Multisite (stand-ins), 2.4.x (host
-# providers) and 2.5+ (the integration registry), and per closte implementation, the extension
-# and the plugin's PHP implementation: four runs. Each sets the network up from scratch; the
-# servers are always torn down. After PHPUnit, each run drives the Closte Sync page and then the
+# providers), 2.5 (the integration registry as 2.5.0/2.5.1 declare it) and 2.18 (the same registry
+# with the untyped capability module declarations of 2.5.2 and later), and per closte
+# implementation, the extension and the plugin's PHP implementation: six runs. Each sets the
+# network up from scratch; the servers are always torn down. After PHPUnit, each run drives the Closte Sync page and then the
 # Closte Domains page in headless Chromium (browser/sync_page_test.py, browser/domains_page_test.py).
-# Usage: tests/wordpress/run.sh [2.4|2.5 ...]   (CLOSTE_SO and CLOSTE_SIM set, as `make e2e` does)
+# Usage: tests/wordpress/run.sh [2.4|2.5|2.18 ...]   (CLOSTE_SO and CLOSTE_SIM set, as `make e2e` does)
 #        CLOSTE_E2E_IMPLS="php" limits the implementations; CLOSTE_E2E_BROWSER=0 skips the browser.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +15,12 @@ browser=${CLOSTE_E2E_BROWSER:-1}
 [ "$browser" = 0 ] || install_missing_packages chromium chromium-driver python3-selenium
 trap 'bash "$here/harness.sh" down' EXIT
 generations=("$@")
-[ ${#generations[@]} -gt 0 ] || generations=(2.4 2.5)
+[ ${#generations[@]} -gt 0 ] || generations=(2.4 2.5 2.18)
 read -r -a impls <<<"${CLOSTE_E2E_IMPLS:-extension php}"
 for impl in "${impls[@]}"; do
   if [ "$impl" = php ]; then impl_args=(-d extension=curl -d extension=intl); else impl_args=(-d extension="$CLOSTE_SO"); fi
   for um in "${generations[@]}"; do
-    suite=legacy; [ "$um" = 2.5 ] && suite=registry
+    suite=registry; [ "$um" = 2.4 ] && suite=legacy
     echo "== e2e: Ultimate Multisite $um stand-in, closte $impl"
     CLOSTE_E2E_UM=$um CLOSTE_E2E_IMPL=$impl bash "$here/harness.sh" up
     php -n -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer \
