@@ -22,6 +22,7 @@ abstract class E2eTestCase extends TestCase
         $this->sim->reset();
         $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY], 'ssl_issue_delay_ms' => 1000, 'auth_error_message' => 'Invalid API Key', 'already_exists_message' => 'Domain alias already exists']);
         $wpdb->query('TRUNCATE ' . standin_as_table());
+        $wpdb->query('TRUNCATE ' . standin_as_claims_table());
         $wpdb->query('TRUNCATE ' . \Standin_Domain_Manager::table());
         $wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key IN ('standin_stock_closte_calls', 'standin_domain_query_fails', 'standin_dns', 'standin_network_ip', 'standin_valid_ssl')");
         $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'closte\\_native\\_%'");

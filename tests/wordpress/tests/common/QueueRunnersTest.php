@@ -1,0 +1,193 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\E2e\E2eTestCase;
+use Closte_Native\Alias_Registry;
+use Closte_Native\Certificate_Lifecycle;
+use Closte_Native\Sync_Service;
+use Closte_Native\Sync_State;
+
+/**
+ * Several web nodes on one database (issue 24): each runs Action Scheduler's queue, so two
+ * queue runners take jobs from the same table at the same time. Here they are two PHP processes
+ * (bin/queue-runner.php) started together against the simulator with latency, so that their
+ * batches overlap; Action Scheduler is the STAND-IN (fixtures/action-scheduler-standin.php),
+ * which claims batches as ActionScheduler_DBStore does. Every domain action runs once, Closte
+ * Sync runs once and refuses a second request meanwhile, and no alias is added or removed twice.
+ */
+final class QueueRunnersTest extends E2eTestCase
+{
+    /** Small batches, so that the two runners claim many times over, interleaved. */
+    private const BATCH_SIZE = 5;
+
+    protected function tearDown(): void
+    {
+        $this->sim->configure(['latency_ms' => 0]);
+        parent::tearDown();
+    }
+
+    /**
+     * Starts two queue runner processes at once.
+     *
+     * @return list<resource>
+     */
+    private function startRunners(array $env = []): array
+    {
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'error_reporting=-1', '-d', 'display_errors=stderr', ...self::implementationArgs(), dirname(__DIR__, 2) . '/bin/queue-runner.php', (string) self::BATCH_SIZE, '2'];
+        $runners = [];
+        foreach ([1, 2] as $node) {
+            $runners[] = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+            $this->pipes[] = $pipes;
+        }
+        return $runners;
+    }
+
+    /** @var list<array<int, resource>> */
+    private array $pipes = [];
+
+    /**
+     * Waits for both runners; each must have exited cleanly having run some of the jobs.
+     *
+     * @param list<resource> $runners
+     */
+    private function finishRunners(array $runners): void
+    {
+        $processed = [];
+        foreach ($runners as $i => $runner) {
+            $stdout = (string) stream_get_contents($this->pipes[$i][1]);
+            $stderr = (string) stream_get_contents($this->pipes[$i][2]);
+            $exit = proc_close($runner);
+            $this->assertSame(0, $exit, "runner $i: $stdout $stderr");
+            $this->assertSame('', $stderr, "runner $i wrote to stderr");
+            $this->assertSame(1, preg_match('/^processed (\d+)$/m', $stdout, $m), $stdout);
+            $processed[] = (int) $m[1];
+        }
+        $this->pipes = [];
+        foreach ($processed as $i => $count) {
+            $this->assertGreaterThan(0, $count, "runner $i ran jobs too: the two ran side by side (" . implode(', ', $processed) . ')');
+        }
+        wp_cache_flush();
+    }
+
+    /** Every job ran to completion exactly once: complete, one attempt; nothing due is left. */
+    private function assertEveryActionRanOnce(): void
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results('SELECT action_id, hook, args, status, attempts, claim_id FROM ' . standin_as_table() . ' WHERE status != \'canceled\' AND (status != \'pending\' OR scheduled_at <= ' . time() . ')', ARRAY_A);
+        $this->assertNotSame([], $rows);
+        $wrong = array_filter($rows, static fn (array $r) => 'complete' !== $r['status'] || 1 !== (int) $r['attempts'] || 0 !== (int) $r['claim_id']);
+        $this->assertSame([], array_values($wrong), 'every action due ran once, to completion, and its claim was released');
+        $this->assertSame(0, (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . standin_as_claims_table()), 'no claim left');
+    }
+
+    /** @param list<string> $names each added exactly once, removed $removed times */
+    private function assertAliasRequests(array $names, int $added, int $removed): void
+    {
+        $adds = array_count_values(array_map(static fn (array $r) => (string) ($r['fields']['domain'] ?? ''), $this->requestsTo('/adddomainalias')));
+        $deletes = array_count_values(array_map(static fn (array $r) => (string) ($r['fields']['domain'] ?? ''), $this->requestsTo('/deletedomainalias')));
+        foreach ($names as $name) {
+            $this->assertSame($added, $adds[$name] ?? 0, "/adddomainalias for $name");
+            $this->assertSame($removed, $deletes[$name] ?? 0, "/deletedomainalias for $name");
+        }
+    }
+
+    /** @return array<string, int> certificate requests the simulator received, by name */
+    private function certificateRequests(): array
+    {
+        return array_map(static fn (array $c) => (int) $c['requested'], $this->sim->control('GET', '/certificates')['certificates']);
+    }
+
+    public function testTwoQueueRunnersRunEveryDomainActionOnceAndTheSyncOnce(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK]]);
+        $mapped = array_map(static fn (int $i) => "node-$i.ready.test", range(1, 40));
+
+        // 40 mappings in one burst: 40 wu_add_domain jobs (and Ultimate Multisite's DNS stages).
+        $ids = [];
+        foreach ($mapped as $name) {
+            $ids[] = Standin_Domain_Manager::create_domain($name, 1);
+        }
+        $this->assertCount(40, $this->pendingJobs('wu_add_domain'));
+        $this->sim->configure(['latency_ms' => 20]);
+        $this->finishRunners($this->startRunners());
+
+        $this->assertEveryActionRanOnce();
+        $this->assertAliasRequests($mapped, 1, 0);
+        $expected = array_merge([CLOSTE_E2E_NETWORK], $mapped);
+        sort($expected);
+        $onCloste = $this->sim->domains();
+        sort($onCloste);
+        $this->assertSame($expected, $onCloste);
+        $certificates = $this->certificateRequests();
+        foreach ($mapped as $name) {
+            $this->assertSame(1, $certificates[$name] ?? 0, "one certificate request for $name: its DNS check ran once");
+        }
+
+        // Drift for Closte Sync: 10 records without their aliases, 10 aliases of ours no longer
+        // used. Its preview runs here; its apply is queued ahead of the 40 unmappings.
+        $this->sim->configure(['latency_ms' => 0]);
+        $drift = array_map(static fn (int $i) => "sync-$i.ready.test", range(1, 10));
+        $stale = array_map(static fn (int $i) => "stale-$i.example", range(1, 10));
+        global $wpdb;
+        foreach ($drift as $name) {
+            $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
+        }
+        $this->sim->control('POST', '/domains', ['domains' => array_merge($this->sim->domains(), $stale)]);
+        foreach ($stale as $name) {
+            Alias_Registry::record($name, 1, 'test');
+        }
+        $this->assertTrue(Sync_Service::request_preview(true));
+        $this->runSyncJob();
+        $plan = Sync_State::get()['plan'];
+        $this->assertSame($drift, array_keys($plan['to_add']));
+        $this->assertSame($stale, array_keys($plan['to_remove']));
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['needs_typed'] ? $plan['typed_phrase'] : ''));
+        foreach ($ids as $id) {
+            Standin_Domain_Manager::delete_domain($id);
+        }
+        $this->assertCount(40, $this->pendingJobs('wu_remove_domain'));
+
+        // One sync add or removal at a time, so that the apply lasts while the other runner works.
+        $this->sim->configure(['latency_ms' => 30]);
+        $runners = $this->startRunners(['CLOSTE_SYNC_CONCURRENCY' => '1']);
+        $seenApplying = false;
+        $deadline = microtime(true) + 60;
+        do {
+            wp_cache_flush();
+            $status = Sync_State::get()['status'];
+            if ('applying' === $status && ! $seenApplying) {
+                $seenApplying = true;
+                $refused = Sync_Service::request_preview(false);
+                $this->assertInstanceOf(\WP_Error::class, $refused, 'a second sync is refused while the first runs on another node');
+                $this->assertSame('closte-sync-busy', $refused->get_error_code());
+            }
+            usleep(20000);
+        } while (in_array($status, ['queued', 'applying'], true) && microtime(true) < $deadline);
+        $this->finishRunners($runners);
+        $this->assertTrue($seenApplying, 'the apply was seen running while the runners worked');
+
+        $this->assertEveryActionRanOnce();
+        $this->assertAliasRequests($mapped, 1, 1);
+        $this->assertAliasRequests($drift, 1, 0);
+        $this->assertAliasRequests($stale, 0, 1);
+        $state = Sync_State::get();
+        $this->assertSame('done', $state['status'], json_encode($state));
+        $this->assertSame($drift, $state['report']['added']);
+        $this->assertSame($stale, $state['report']['removed']);
+        $this->assertSame(['preview', 'apply'], array_map(static fn (array $j) => $j['args'][0], standin_as_jobs(Sync_State::JOB_HOOK)), 'one preview job, one apply job (each ran once, above)');
+        $this->assertSame(1, substr_count($this->log(), 'sync of '), 'the apply ran once: ' . $this->log());
+        $expected = array_merge([CLOSTE_E2E_NETWORK], $drift);
+        sort($expected);
+        $onCloste = $this->sim->domains();
+        sort($onCloste);
+        $this->assertSame($expected, $onCloste);
+        $certificates = $this->certificateRequests();
+        foreach ($drift as $name) {
+            $this->assertSame(1, $certificates[$name] ?? 0, "one certificate request for $name");
+        }
+        foreach ($mapped as $name) {
+            $this->assertSame([], array_filter(standin_as_jobs(null, 'pending'), static fn (array $j) => in_array($j['hook'], Certificate_Lifecycle::HOOKS, true) && $j['args'] === [$name]), "no certificate job is left for the unmapped $name");
+        }
+    }
+}
