@@ -510,6 +510,55 @@ fn a_bulk_sync_discovers_the_ssl_endpoint_once_not_once_per_task() {
     );
 }
 
+#[test]
+fn after_a_discovery_that_proves_nothing_the_waiting_tasks_probe_again_once_not_each() {
+    use closte_core::client::reconcile::{reconcile, SyncOptions};
+    // The first probe meets a refused key (it could come from a gateway: no proof either way),
+    // so nothing is remembered; of the tasks that waited for it, exactly one probes again.
+    let sim = Simulator::start(&[
+        "--ssl-endpoint",
+        "/certificate/install",
+        "--latency-ms",
+        "20",
+    ]);
+    sim.fault(r#"{"kind":"status","status":401,"count":1,"path":"/ssl/install"}"#);
+    let desired: Vec<DomainName> = (0..32)
+        .map(|i| domain(&format!("again-{i}.example.com")))
+        .collect();
+    let options = SyncOptions {
+        concurrency: 32,
+        ..SyncOptions::default()
+    };
+    let s = settings(&sim);
+    let report = closte_core::runtime::block_on(&s, |http| {
+        reconcile(
+            std::sync::Arc::new(ClosteClient::new(http, &s, ApiKey::new(KEY).unwrap())),
+            desired,
+            options,
+            None,
+        )
+    })
+    .unwrap();
+    let ssl: Vec<&Outcome> = report.results.iter().filter_map(Outcome::ssl).collect();
+    assert_eq!(ssl.len(), 32, "{report:?}");
+    let refused: Vec<&&Outcome> = ssl.iter().filter(|o| !o.ok()).collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "only the first probe was refused: {refused:?}"
+    );
+    assert_eq!(refused[0].error_kind(), Some(ErrorKind::Auth));
+    for path in ["/ssl/install", "/installssl", "/ssl"] {
+        let expected = if path == "/ssl/install" { 2 } else { 1 };
+        assert_eq!(sim.requests_to(path), expected, "{path}");
+    }
+    assert_eq!(sim.requests_to("/certificate/install"), 31);
+    assert_eq!(
+        cached_ssl_endpoint(&sim.api_url()),
+        Some(SslEndpoint::Found("/certificate/install"))
+    );
+}
+
 /// Closte refuses with HTTP 200 and `success: false`: every read and the SSL request are then
 /// failures, never `listed`, `checked` or `requested`.
 #[test]

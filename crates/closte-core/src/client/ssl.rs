@@ -18,25 +18,43 @@ impl ClosteClient {
     pub async fn request_ssl(&self, domain: &DomainName) -> Outcome {
         let started = Instant::now();
         let mut outcome = Outcome::new(Operation::RequestSsl, Some(domain.as_str()));
-        match cached_ssl_endpoint(&self.base_url) {
-            Some(known) => self.request_ssl_through(known, &mut outcome, domain).await,
-            None => {
-                // Single flight: whoever waited here finds the endpoint known, as a rule.
-                let gate = ssl_cache::discovery_gate(&self.base_url);
-                let discovering = gate.lock().await;
-                match cached_ssl_endpoint(&self.base_url) {
-                    Some(known) => {
-                        // Found meanwhile: the gate is for discovery only, never for requests
-                        // (holding it here serialised a whole bulk sync's first wave).
-                        drop(discovering);
-                        self.request_ssl_through(known, &mut outcome, domain).await
-                    }
-                    None => self.discover_ssl(&mut outcome, domain).await,
-                }
-            }
+        match self.ssl_endpoint_or_discovery_turn().await {
+            // The gate is for discovery only, never for requests (holding it here serialised a
+            // whole bulk sync's first wave).
+            SslTurn::Known(known) => self.request_ssl_through(known, &mut outcome, domain).await,
+            SslTurn::Discover(_discovering) => self.discover_ssl(&mut outcome, domain).await,
         }
         outcome.elapsed = started.elapsed();
         outcome
+    }
+
+    /// The endpoint when it is known, else the turn to discover it (single flight per base URL:
+    /// whoever holds the gate for writing discovers; what was found meanwhile is read again
+    /// under the gate, so it is never probed for twice).
+    async fn ssl_endpoint_or_discovery_turn(&self) -> SslTurn {
+        if let Some(known) = cached_ssl_endpoint(&self.base_url) {
+            return SslTurn::Known(known);
+        }
+        let gate = ssl_cache::discovery_gate(&self.base_url);
+        let discovering = match gate.clone().try_write_owned() {
+            Ok(discovering) => discovering,
+            Err(_) => {
+                // Another call is discovering. Waiting as a reader wakes every waiter at once
+                // when it ends; waiting for a mutex handed it from waiter to waiter, one thread
+                // wake-up after another, and a bulk sync's first certificate wave (c - 1
+                // waiters) went out about a millisecond later (bench/notes.md).
+                drop(gate.read().await);
+                if let Some(known) = cached_ssl_endpoint(&self.base_url) {
+                    return SslTurn::Known(known);
+                }
+                // That discovery proved nothing: the waiters take turns, one probe at a time.
+                gate.write_owned().await
+            }
+        };
+        match cached_ssl_endpoint(&self.base_url) {
+            Some(known) => SslTurn::Known(known),
+            None => SslTurn::Discover(discovering),
+        }
     }
 
     async fn request_ssl_through(
@@ -91,6 +109,13 @@ impl ClosteClient {
         outcome.elapsed = started.elapsed();
         outcome
     }
+}
+
+/// What a certificate request goes through: the known endpoint, or (holding the discovery gate)
+/// the candidates.
+enum SslTurn {
+    Known(SslEndpoint),
+    Discover(tokio::sync::OwnedRwLockWriteGuard<()>),
 }
 
 /// An answer other than 404/405 shows that an SSL endpoint exists, unless it could come from

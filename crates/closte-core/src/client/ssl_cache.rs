@@ -21,17 +21,18 @@ pub fn cached_ssl_endpoint(base_url: &str) -> Option<SslEndpoint> {
 }
 
 /// One discovery at a time per base URL (single flight): concurrent first calls of a bulk sync
-/// wait for the first one's answer instead of each probing every candidate. The gates belong to
-/// the process that made them: a forked child starts with none (a parent's task may have held
-/// one at the fork, on a runtime the child does not have).
+/// wait for the first one's answer instead of each probing every candidate. The discoverer holds
+/// the gate for writing; the others wait as readers, so they all wake together when it is done.
+/// The gates belong to the process that made them: a forked child starts with none (a parent's
+/// task may have held one at the fork, on a runtime the child does not have).
 struct Gates {
     pid: u32,
-    by_url: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    by_url: HashMap<String, Arc<tokio::sync::RwLock<()>>>,
 }
 
 static GATES: Mutex<Option<Gates>> = Mutex::new(None);
 
-pub(super) fn discovery_gate(base_url: &str) -> Arc<tokio::sync::Mutex<()>> {
+pub(super) fn discovery_gate(base_url: &str) -> Arc<tokio::sync::RwLock<()>> {
     let mut guard = GATES.lock().unwrap_or_else(|p| p.into_inner());
     let pid = std::process::id();
     if guard.as_ref().is_some_and(|gates| gates.pid != pid) {
