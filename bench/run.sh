@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark of BENCHMARKS.md on this machine, in one run, over plain HTTP
 # and over HTTPS (a CA generated here, trusted through closte.ca_file / CURLOPT_CAINFO), against
-# closte-sim with injected latency. Writes target/bench/results.jsonl and BENCHMARKS.md.
+# closte-sim with injected latency, and the bulk-sync limit against an independent stand-in
+# (bench/limit.sh). Writes target/bench/results.jsonl and BENCHMARKS.md.
 # Usage: CLOSTE_SO=... CLOSTE_SIM=... bench/run.sh [--quick]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,7 +59,7 @@ run_pure() { # scheme rtt script args...
     | tee -a "$results"
 }
 
-if [ "$quick" = --quick ]; then N0=50; N20=10; N100=4; BULK=100; REPEAT=50; else N0=300; N20=60; N100=20; BULK=1000; REPEAT=200; fi
+if [ "$quick" = --quick ]; then N0=50; N20=10; N100=4; BULK=100; REPEAT=50; LIMIT_REPS=3; else N0=300; N20=60; N100=20; BULK=1000; REPEAT=200; LIMIT_REPS=15; fi
 
 for scheme in http https; do
   for rtt in 0 20 100; do
@@ -88,6 +89,15 @@ for scheme in http https; do
   run_pure $scheme 50 bulk.php --mode=sync --n=$BULK --c=32 --prefix=pure-bulk
 done
 stop_sim
+
+# The limit: 200 new domains at c=32, 50 ms, against the independent stand-in (bench/standin.py),
+# LIMIT_REPS fresh processes per implementation, taking turns so that both see the same machine.
+install_missing_packages python3
+for rep in $(seq 1 "$LIMIT_REPS"); do
+  for impl in extension php; do
+    "$here/limit.sh" "$impl" 200 32 50 1 "$out/limit" | tee -a "$results"
+  done
+done
 
 # Idle cost of loading the extension: start-up time, RSS, threads of `php -n -r ''`.
 idle() { # label args...

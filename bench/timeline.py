@@ -33,6 +33,7 @@ def main():
     steps = len(path)
     standin = sum(r["answered"] - r["arrived"] - delay for r in path)
     between = sum(b["arrived"] - a["answered"] for a, b in zip(path, path[1:]))
+    run["delay_ms"] = float(sys.argv[2])
     run["timeline"] = {
         "requests": len(requests),
         "steps": steps,
@@ -41,7 +42,6 @@ def main():
         "client_between_ms": round(between * 1000, 2),
         "client_before_first_ms": round((path[0]["arrived"] - started) * 1000, 2) if path else None,
         "client_after_last_ms": round((ended - path[-1]["answered"]) * 1000, 2) if path else None,
-        "path": [r["path"].rsplit("/", 1)[-1] for r in path],
         "gaps_ms": [round((b["arrived"] - a["answered"]) * 1000, 2) for a, b in zip(path, path[1:])],
     }
     print(json.dumps(run))
