@@ -104,7 +104,7 @@ final class Domain_Screens {
 		if (null === $id) {
 			return $actions;
 		}
-		$shown_in_column = null !== self::$column_item && (int) self::$column_item->get_id() === $id;
+		$shown_in_column = null !== self::$column_item && method_exists(self::$column_item, 'get_id') && (int) self::$column_item->get_id() === $id;
 		$item            = $shown_in_column ? self::$column_item : wu_get_domain($id);
 		self::$column_item = null;
 		if (! is_object($item)) {
