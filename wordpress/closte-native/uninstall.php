@@ -57,7 +57,7 @@ delete_metadata('user', 0, 'closte_native_drift_dismissed', '', true);
 
 // Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
 // The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK (and closte_native_ssl_check, its
-// hook before 0.5), Sync_State::JOB_HOOK, Alias_Changes::RENAMED_HOOK and
+// hook up to 0.3.0), Sync_State::JOB_HOOK, Alias_Changes::RENAMED_HOOK and
 // Certificate_Lifecycle::HOOKS, Drift_Report::HOOK (includes/, every one scheduled through
 // Background_Jobs::schedule()).
 $closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify', 'closte_native_drift_report'];
