@@ -190,4 +190,59 @@ final class QueueRunnersTest extends E2eTestCase
             $this->assertSame([], array_filter(standin_as_jobs(null, 'pending'), static fn (array $j) => in_array($j['hook'], Certificate_Lifecycle::HOOKS, true) && $j['args'] === [$name]), "no certificate job is left for the unmapped $name");
         }
     }
+
+    public function testAClaimLeftByAKilledRunnerIsTakenOverAfterTheTimeoutAndItsActionInProgressNotRunAgain(): void
+    {
+        global $wpdb;
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK]]);
+        $names = array_map(static fn (int $i) => "killed-$i.example", range(1, 8));
+        foreach ($names as $name) {
+            Standin_Domain_Manager::create_domain($name, 1);
+        }
+        // One web node's runner claims a batch of 25 (all 16 jobs) and is killed in its third add.
+        $this->sim->configure(['latency_ms' => 300]);
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', ...self::implementationArgs(), dirname(__DIR__, 2) . '/bin/queue-runner.php'];
+        $runner = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+        $deadline = microtime(true) + 30;
+        while (count($this->requestsTo('/adddomainalias')) < 3 && microtime(true) < $deadline) {
+            usleep(20000);
+        }
+        proc_terminate($runner, 9);
+        proc_close($runner);
+        usleep(400000); // the add in flight at the kill reaches the simulator's log
+        $this->sim->configure(['latency_ms' => 0]);
+        $table = standin_as_table();
+        $this->assertSame(['in-progress'], $wpdb->get_col("SELECT status FROM $table WHERE status = 'in-progress'"), 'the killed runner was in one action');
+        $held = (int) $wpdb->get_var("SELECT COUNT(*) FROM $table WHERE status = 'pending' AND claim_id != 0");
+        $this->assertGreaterThan(0, $held, 'and its claim still holds the rest of its batch');
+
+        // Another node's run, at once: the dead claim counts against the one concurrent batch
+        // Action Scheduler allows by default, and its rows are not taken.
+        $this->assertSame(0, standin_as_run());
+        $this->assertSame($held, (int) $wpdb->get_var("SELECT COUNT(*) FROM $table WHERE status = 'pending' AND claim_id != 0"));
+
+        // 300 s later (the cleaner's timeout): the held actions are released and run once; the
+        // one in progress is marked failed, never run again.
+        $wpdb->query("UPDATE $table SET last_attempt = last_attempt - 301 WHERE claim_id != 0 OR status = 'in-progress'");
+        $this->assertGreaterThanOrEqual($held, standin_as_run(), 'the held actions, and the checks the killed runner queued');
+        $failed = standin_as_jobs(null, 'failed');
+        $this->assertCount(1, $failed);
+        $this->assertSame(1, (int) $failed[0]['attempts']);
+        // The dead claim's id stays on the actions it finished (no runner released it), as in
+        // Action Scheduler; it holds nothing pending or in progress any more.
+        $this->assertSame(0, standin_as_claim_count(), 'no claim holds an action');
+        $this->assertSame([], standin_as_jobs(null, 'in-progress'));
+        wp_cache_flush();
+        $adds = array_count_values(array_map(static fn (array $r) => (string) $r['fields']['domain'], $this->requestsTo('/adddomainalias')));
+        // The action killed in progress is not run again: its name has the add it sent before
+        // the kill, if any; every other name exactly one.
+        $killed = 'wu_add_domain' === $failed[0]['hook'] ? (string) $failed[0]['args']['domain'] : null;
+        foreach ($names as $name) {
+            if ($name === $killed) {
+                $this->assertLessThanOrEqual(1, $adds[$name] ?? 0, "/adddomainalias for $name, killed in progress");
+            } else {
+                $this->assertSame(1, $adds[$name] ?? 0, "/adddomainalias for $name");
+            }
+        }
+    }
 }
