@@ -245,4 +245,34 @@ final class QueueRunnersTest extends E2eTestCase
             }
         }
     }
+
+    public function testASyncJobHandedToASecondNodeWhileTheLockIsHeldWaitsInsteadOfStartingTwice(): void
+    {
+        global $wpdb;
+        $this->assertTrue(Sync_Service::request_preview(false));
+        $job = $this->pendingJobs(Sync_State::JOB_HOOK)[0] ?? null;
+        $this->assertNotNull($job, 'the preview is queued');
+        [$mode, $run] = $job['args'];
+
+        // Another node holds the sync lock (a second database session, as another web server's).
+        $other = new \wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+        $lock = 'closte_native_sync_' . get_current_network_id();
+        $this->assertSame('1', (string) $other->get_var($other->prepare('SELECT GET_LOCK(%s, 0)', $lock)));
+        try {
+            Sync_Service::run_job($mode, $run);
+        } finally {
+            $other->query($other->prepare('SELECT RELEASE_LOCK(%s)', $lock));
+            $other->close();
+        }
+
+        wp_cache_flush();
+        $this->assertSame('queued', Sync_State::get()['status'], 'not started while another node held the lock');
+        $again = array_values(array_filter($this->pendingJobs(Sync_State::JOB_HOOK), static fn (array $j) => $j['args'] === [$mode, $run] && (int) $j['scheduled_at'] > time() + 30));
+        $this->assertCount(1, $again, 'the job comes back in a minute');
+        $this->assertStringContainsString("sync job $run: the sync lock is busy; tried again in 60 s", $this->log());
+
+        Sync_Service::run_job($mode, $run); // the lock is free now
+        wp_cache_flush();
+        $this->assertSame('planned', Sync_State::get()['status']);
+    }
 }

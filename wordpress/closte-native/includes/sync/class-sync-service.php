@@ -92,12 +92,29 @@ final class Sync_Service {
 	 */
 	public static function run_job($mode, $run): void {
 
-		$state = Sync_State::get();
-		if (($state['run'] ?? '') !== (string) $run || 'queued' !== $state['status']) {
+		// Check and claim under the sync lock: two queue runners (web nodes) handed the same job
+		// (a claim reset after a runner died) must not both move it from queued to running.
+		$state = Sync_State::with_lock(
+			static function () use ($mode, $run) {
+				$state = Sync_State::get();
+				if (($state['run'] ?? '') !== (string) $run || 'queued' !== $state['status']) {
+					return null;
+				}
+				Sync_State::save($state, ['status' => 'preview' === $mode ? 'previewing' : 'applying', 'started_at' => time()]);
+				return $state;
+			}
+		);
+		if (is_wp_error($state)) {
+			// The lock stayed busy for 10 s (another request is starting or cancelling a sync):
+			// the job comes back in a minute rather than being lost; the state still says queued.
+			Logger::log(sprintf('sync job %s: the sync lock is busy; tried again in 60 s', Logger::one_line((string) $run)), 'warning');
+			Background_Jobs::schedule(Sync_State::JOB_HOOK, 60, [(string) $mode, (string) $run]);
+			return;
+		}
+		if (null === $state) {
 			Logger::log(sprintf('sync job %s dropped: it is not the queued sync any more', Logger::one_line((string) $run)), 'warning');
 			return;
 		}
-		Sync_State::save($state, ['status' => 'preview' === $mode ? 'previewing' : 'applying', 'started_at' => time()]);
 		self::run_to_end(
 			(string) $mode,
 			static function () use ($mode, $state) {
