@@ -216,9 +216,11 @@ final class Domains_Page {
 
 		$results = [];
 		$added   = false;
+		$rows    = null;
 		foreach ($names as $submitted) {
-			$name = Network_Domains::normalise((string) $submitted);
-			$row  = '' === $name ? null : Domain_Status::row($name);
+			$name   = Network_Domains::normalise((string) $submitted);
+			$rows ??= self::rows_by_name(); // one build for the whole bulk action, not one per name
+			$row    = '' === $name ? null : ($rows[ $name ] ?? null);
 			if (null === $row) {
 				$results[] = [
 					'name'    => $name,
@@ -441,8 +443,10 @@ final class Domains_Page {
 		$results = self::run($do, $names);
 		$view    = self::view_args(wp_unslash($_REQUEST));
 		$table   = self::table($view);
+		$all     = Domain_Status::rows(['per_page' => 0]); // the refreshed rows and the counts, in one build
+		$rows    = array_column($all['rows'], null, 'name');
 		foreach ($results as $i => $result) {
-			$row                  = '' === $result['name'] ? null : Domain_Status::row($result['name']);
+			$row                  = $rows[ $result['name'] ] ?? null;
 			$results[ $i ]['row'] = null;
 			if (null !== $row) {
 				ob_start();
@@ -450,8 +454,13 @@ final class Domains_Page {
 				$results[ $i ]['row'] = (string) ob_get_clean();
 			}
 		}
-		$counts = Domain_Status::rows(['per_page' => 1])['counts'];
-		wp_send_json_success(['results' => $results, 'counts' => $counts]);
+		wp_send_json_success(['results' => $results, 'counts' => $all['counts']]);
+	}
+
+	/** @return array<string, array> every Domain_Status row by name */
+	private static function rows_by_name(): array {
+
+		return array_column(Domain_Status::rows(['per_page' => 0])['rows'], null, 'name');
 	}
 
 	private static function flash(array $flash): void {
