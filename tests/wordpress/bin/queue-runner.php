@@ -20,14 +20,67 @@ $_SERVER['SERVER_PORT']      = 80;
 $_SERVER['REQUEST_METHOD']   = 'GET';
 $_SERVER['REMOTE_ADDR']      = '127.0.0.1';
 
-// WordPress exit()s with status 0 on an unknown host or a redirect: make that a failure.
-$GLOBALS['e2e_done'] = false;
+// WordPress exit()s with status 0 on an unknown host or a redirect: make that a failure, and say
+// why. exit() unwinds nothing, so at shutdown the hooks in progress ($wp_current_filter), the
+// last PHP error and the database's last error still describe where it happened; wp_die() and
+// wp_redirect() (what WordPress exits through) record a backtrace as they are called.
+$GLOBALS['e2e_done']  = false;
+$GLOBALS['e2e_stage'] = 'booting WordPress';
+$GLOBALS['e2e_exit_trace'] = [];
+$e2e_record = static function (string $what): void {
+	$frames = [];
+	foreach (debug_backtrace(DEBUG_BACKTRACE_IGNORE_ARGS) as $frame) {
+		$frames[] = ($frame['class'] ?? '') . ($frame['type'] ?? '') . $frame['function'] . '() ' . basename($frame['file'] ?? '?') . ':' . ($frame['line'] ?? '?');
+	}
+	$GLOBALS['e2e_exit_trace'][] = $what . "\n    " . implode("\n    ", $frames);
+};
+// Filters set before WordPress loads (WP_Hook::build_preinitialized_hooks()).
+foreach (['wp_die_handler', 'wp_die_ajax_handler', 'wp_die_json_handler', 'wp_die_jsonp_handler', 'wp_die_xmlrpc_handler', 'wp_die_xml_handler'] as $e2e_hook) {
+	$GLOBALS['wp_filter'][ $e2e_hook ][ PHP_INT_MAX ][] = [
+		'function'      => static function ($handler) use ($e2e_hook, $e2e_record) {
+			return static function ($message = '', $title = '', $args = []) use ($handler, $e2e_hook, $e2e_record) {
+				$text = is_wp_error($message) ? implode('; ', $message->get_error_messages()) : (is_scalar($message) ? (string) $message : get_debug_type($message));
+				$e2e_record("wp_die ($e2e_hook): " . trim(strip_tags($text)) . ' ' . (is_scalar($title) ? $title : ''));
+				return $handler($message, $title, $args);
+			};
+		},
+		'accepted_args' => 1,
+	];
+}
+$GLOBALS['wp_filter']['wp_redirect'][ PHP_INT_MAX ][] = [
+	'function'      => static function ($location) use ($e2e_record) {
+		$e2e_record('wp_redirect to ' . $location);
+		return $location;
+	},
+	'accepted_args' => 1,
+];
 register_shutdown_function(
 	static function (): void {
-		if (! $GLOBALS['e2e_done']) {
-			fwrite(STDERR, "queue-runner.php: WordPress exited before the queue was run\n");
-			exit(3);
+		if ($GLOBALS['e2e_done']) {
+			return;
 		}
+		global $wpdb, $wp_current_filter;
+		$why = ["queue-runner.php: WordPress exited before the queue was run (while {$GLOBALS['e2e_stage']})"];
+		$error = error_get_last();
+		if (null !== $error) {
+			$why[] = "last PHP error: {$error['message']} at {$error['file']}:{$error['line']}";
+		}
+		if (isset($wpdb) && is_object($wpdb)) {
+			$why[] = 'database: last error ' . var_export($wpdb->last_error, true) . ', ready ' . var_export($wpdb->ready ?? null, true) . ', last query ' . var_export($wpdb->last_query, true);
+		}
+		if (! empty($wp_current_filter)) {
+			$why[] = 'hooks in progress: ' . implode(' > ', $wp_current_filter);
+		}
+		if (function_exists('standin_as_jobs') && isset($wpdb->ready) && $wpdb->ready) {
+			foreach (standin_as_jobs(null, 'in-progress') as $job) {
+				$why[] = 'action in progress: ' . $job['action_id'] . ' ' . $job['hook'] . ' ' . wp_json_encode($job['args']);
+			}
+		}
+		foreach ($GLOBALS['e2e_exit_trace'] as $trace) {
+			$why[] = $trace;
+		}
+		fwrite(STDERR, implode("\n", $why) . "\n");
+		exit(3);
 	}
 );
 
@@ -40,6 +93,7 @@ if (getenv('CLOSTE_SYNC_CONCURRENCY')) { // a test's way to make a sync last lon
 	add_filter('closte_native_sync_concurrency', static fn () => (int) getenv('CLOSTE_SYNC_CONCURRENCY'));
 }
 
+$GLOBALS['e2e_stage'] = 'running the queue';
 $processed = standin_as_run($batch_size);
 echo "processed $processed\n";
 $GLOBALS['e2e_done'] = true;
