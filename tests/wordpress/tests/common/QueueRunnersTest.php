@@ -191,6 +191,33 @@ final class QueueRunnersTest extends E2eTestCase
         }
     }
 
+    /**
+     * A claim passes over an action another runner's session holds (its in-progress or complete
+     * update by action id, not committed yet) instead of waiting for it, as Action Scheduler 3.9+
+     * claims with SELECT ... FOR UPDATE SKIP LOCKED. A claim that waited could deadlock against
+     * that runner, and the runner whose claim lost died ("Unable to claim actions").
+     */
+    public function testAClaimSkipsAnActionAnotherRunnerHoldsInsteadOfWaitingForIt(): void
+    {
+        global $wpdb;
+        $table = standin_as_table();
+        $ids = array_map(static fn (int $i) => (int) as_enqueue_async_action('closte_e2e_skip_locked', [$i]), range(1, 3));
+        $other = new \wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+        $other->query('START TRANSACTION');
+        $other->query($other->prepare("UPDATE $table SET last_attempt = %d WHERE action_id = %d", time(), $ids[0]));
+        $wpdb->query('SET SESSION innodb_lock_wait_timeout = 2'); // a claim that waits fails in 2 s, not 50
+        try {
+            [$claim, $claimed] = standin_as_stake_claim(10, time());
+        } finally {
+            $other->query('ROLLBACK');
+            $other->close();
+            $wpdb->query('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+        }
+        $this->assertSame([$ids[1], $ids[2]], $claimed, 'the claim took the actions nobody held, at once');
+        $this->assertSame('0', (string) $wpdb->get_var($wpdb->prepare("SELECT claim_id FROM $table WHERE action_id = %d", $ids[0])), 'and left the held one for a later claim');
+        standin_as_release_claim($claim);
+    }
+
     public function testAClaimLeftByAKilledRunnerIsTakenOverAfterTheTimeoutAndItsActionInProgressNotRunAgain(): void
     {
         global $wpdb;
