@@ -164,9 +164,23 @@ final class TestPki
         openssl_pkey_export($this->cas['intermediate']['key'], $caKey);
         file_put_contents("$base.ca.key", $caKey);
         $command = ['openssl', 'x509', '-req', '-in', "$base.csr", '-CA', "$base.ca.pem", '-CAkey', "$base.ca.key",
-            '-set_serial', (string) $this->serial++, '-days', '-1', '-extfile', "$base.ext", '-sha256', '-out', "$base.leaf.pem"];
-        $process = @proc_open($command, [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
-        if (!is_resource($process) || proc_close($process) !== 0 || !is_file("$base.leaf.pem")) {
+            '-set_serial', (string) $this->serial++, '-extfile', "$base.ext", '-sha256', '-out', "$base.leaf.pem"];
+        // OpenSSL 3.0 (Debian 12) signs with '-days -1'; 3.4+ (trixie's 3.5) refuses a negative
+        // count and takes the dates instead.
+        $validity = [
+            ['-days', '-1'],
+            ['-not_before', gmdate('YmdHis\\Z', time() - 2 * 86400), '-not_after', gmdate('YmdHis\\Z', time() - 86400)],
+        ];
+        foreach ($validity as $dates) {
+            if (is_file("$base.leaf.pem")) {
+                unlink("$base.leaf.pem");
+            }
+            $process = @proc_open([...$command, ...$dates], [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+            if (is_resource($process) && proc_close($process) === 0 && is_file("$base.leaf.pem")) {
+                break;
+            }
+        }
+        if (!is_file("$base.leaf.pem")) {
             return null;
         }
         return $this->write($file, file_get_contents("$base.leaf.pem") . $this->cas['intermediate']['pem'], $key);
