@@ -174,7 +174,10 @@ final class HostIntegrationTest extends E2eTestCase
 
     public function testALaterUnmapSupersedesAPendingRetry(): void
     {
-        add_filter('closte_native_retry_base_delay', $fast = static fn () => 1);
+        // The retry is due well after the unmap's job (30 s, not 1 s): Action Scheduler runs
+        // due jobs by scheduled date, and with 1 s a slow first run let the retry come first
+        // (then it re-adds and the unmap removes; a right end state, but not this path).
+        add_filter('closte_native_retry_base_delay', $fast = static fn () => 30);
         try {
             $this->sim->fault(['kind' => 'status', 'status' => 503, 'count' => 3]);
             $id = Standin_Domain_Manager::create_domain('changed-mind.example', 1);
