@@ -23,7 +23,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z0-9_-]+):.*## (.*)$$/\1\t\2/' | awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
-.PHONY: help check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix dist dist-check plugin-zip mutants mutants-diff bench install uninstall clean
+.PHONY: help check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix dist dist-check plugin-zip mutants mutants-diff bench bench-wp install uninstall clean
 
 deps: ## install what the tests need from Debian (scripts/install-deps.sh test)
 	scripts/install-deps.sh test
@@ -87,6 +87,10 @@ fpm-test: build ## PHP-FPM fork safety: preloading master, 4 workers, 1,000 requ
 # Benchmarks (not a test): writes BENCHMARKS.md. About 10 minutes.
 bench: build ## benchmarks, rewrites BENCHMARKS.md (about 10 minutes)
 	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) bench/run.sh
+
+# The WordPress side at 1,000 / 10,000 / 100,000 domain records on the e2e network (bench/wp/).
+bench-wp: build ## WordPress-side benchmark (preview, apply, pages, CLI): writes bench/wp-side.md
+	CLOSTE_SO=$(SO) CLOSTE_SIM=$(SIM) bench/wp/run.sh
 
 # Another PHP version in its Debian chroot (scripts/php-version.sh): build, PHPUnit against the
 # extension and the PHP implementation, stub check, make install/uninstall round trip.
