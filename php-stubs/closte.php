@@ -181,15 +181,19 @@ namespace {
      * verify_certificate. The domain and the configuration are checked first, exactly as by the
      * blocking functions.
      *
+     * Options: 'request_ssl' => false (add_domain only; default true) adds the alias without
+     * its certificate request (`ssl` null), for callers that request it once DNS points here.
+     *
      * At request end, jobs still running get closte.drain_timeout seconds; what is still not
      * finished then is aborted, and it and any failure nobody collected are written to PHP's
      * error log with operation and domain, so they can be re-queued.
      *
+     * @param array{request_ssl?: bool}|null $options
      * @throws \Closte\InvalidDomainException
      * @throws \Closte\ConfigurationException
-     * @throws \Closte\Exception for an unknown operation (code 4)
+     * @throws \Closte\Exception for an unknown operation or a bad option (code 4)
      */
-    function closte_enqueue(string $operation, string $domain, int $site_id = 0): int {}
+    function closte_enqueue(string $operation, string $domain, int $site_id = 0, ?array $options = null): int {}
 
     /**
      * Waits up to $timeout seconds for the given jobs (every job of this process when empty) and

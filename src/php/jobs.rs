@@ -24,10 +24,17 @@ use super::ini;
 /// Longest `closte_wait` timeout accepted, in seconds.
 const MAX_WAIT_SECS: f64 = 3600.0;
 
-/// Starts a domain operation in the background and returns its job id at once.
+/// Starts a domain operation in the background and returns its job id at once. Options:
+/// `request_ssl` (bool, `add_domain` only, default true: false adds the alias without its
+/// certificate request, for callers that request it once DNS points here).
 #[php_function]
-#[php(defaults(site_id = 0))]
-pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) -> PhpResult<i64> {
+#[php(defaults(site_id = 0), optional = "site_id")]
+pub fn closte_enqueue(
+    operation: String,
+    domain: BinarySlice<u8>,
+    site_id: i64,
+    options: Option<&ZendHashTable>,
+) -> PhpResult<i64> {
     let op = DomainOperation::parse(&operation).ok_or_else(|| {
         argument(format!(
             "unknown operation \"{}\": expected one of {}",
@@ -35,6 +42,10 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
             DomainOperation::NAMES.join(", ")
         ))
     })?;
+    let request_ssl = match options {
+        Some(options) => parse_enqueue_options(op, options)?,
+        None => true,
+    };
     let domain = if op == DomainOperation::VerifyCertificate {
         // The check's own rules, before anything runs: no wildcard, a usable CA file.
         let name = check_name(&domain)?;
@@ -57,9 +68,42 @@ pub fn closte_enqueue(operation: String, domain: BinarySlice<u8>, site_id: i64) 
         op.operation(),
         name,
         site,
-        async move { client.run(op, &domain).await },
+        async move {
+            match op {
+                DomainOperation::Add => client.add_domain_with(&domain, request_ssl).await,
+                _ => client.run(op, &domain).await,
+            }
+        },
     );
     Ok(id as i64)
+}
+
+/// `closte_enqueue`'s options: `request_ssl` (a bool, for `add_domain` only). Anything else is
+/// a code-4 error before any request.
+fn parse_enqueue_options(op: DomainOperation, options: &ZendHashTable) -> PhpResult<bool> {
+    let mut request_ssl = true;
+    for (key, value) in options.iter() {
+        match key.to_string().as_str() {
+            "request_ssl" => {
+                if op != DomainOperation::Add {
+                    return Err(argument(format!(
+                        "option \"request_ssl\" applies to add_domain only, not to {}",
+                        op.operation().as_str()
+                    )));
+                }
+                request_ssl = value
+                    .bool()
+                    .ok_or_else(|| argument("option \"request_ssl\" must be a bool"))?;
+            }
+            other => {
+                return Err(argument(format!(
+                    "unknown option \"{}\": expected request_ssl",
+                    other.escape_debug()
+                )))
+            }
+        }
+    }
+    Ok(request_ssl)
 }
 
 /// Waits up to `$timeout` seconds for the given jobs (all of this process's jobs when empty)

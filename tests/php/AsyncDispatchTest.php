@@ -61,6 +61,49 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->assertSame('removed', array_values($removed)[0]['state']);
     }
 
+    public function testAnAddEnqueuedWithoutRequestSslSendsNoCertificateRequest(): void
+    {
+        $without = closte_enqueue('add_domain', 'nossl.example.com', 3, ['request_ssl' => false]);
+        $with = closte_enqueue('add_domain', 'withssl.example.com', 4, ['request_ssl' => true]);
+        $results = closte_wait([$without, $with], 30.0);
+        $this->assertTrue($results[$without]['ok']);
+        $this->assertSame('added', $results[$without]['state']);
+        $this->assertSame(3, $results[$without]['site_id']);
+        $this->assertNull($results[$without]['ssl'], 'no certificate request with request_ssl false');
+        $this->assertTrue($results[$with]['ssl']['ok']);
+        $paths = array_map(static fn (array $request): string => $request['path'] . ' ' . json_encode($request['fields']), $this->sim->requests());
+        $ssl = array_values(array_filter($paths, static fn (string $line): bool => !str_contains($line, 'domainalias')));
+        $this->assertNotEmpty($ssl, 'the add with request_ssl true asked for its certificate');
+        foreach ($ssl as $line) {
+            $this->assertStringNotContainsString('nossl.example.com', $line);
+        }
+        $this->assertEqualsCanonicalizing(['nossl.example.com', 'withssl.example.com'], $this->sim->domains());
+    }
+
+    public function testBadEnqueueOptionsThrowCode4BeforeAnyRequest(): void
+    {
+        $cases = [
+            [['request_ssl' => 'no'], 'add_domain', 'option "request_ssl" must be a bool'],
+            [['request_ssl' => 0], 'add_domain', 'option "request_ssl" must be a bool'],
+            [['request_ssl' => false], 'remove_domain', 'option "request_ssl" applies to add_domain only, not to remove_domain'],
+            [['concurrency' => 4], 'add_domain', 'unknown option "concurrency": expected request_ssl'],
+        ];
+        foreach ($cases as [$options, $operation, $message]) {
+            try {
+                closte_enqueue($operation, 'opts.example.com', 0, $options);
+                $this->fail('accepted ' . json_encode($options) . ' for ' . $operation);
+            } catch (\Closte\Exception $e) {
+                $this->assertSame(\Closte\Exception::class, get_class($e));
+                $this->assertSame(4, $e->getCode());
+                $this->assertSame($message, $e->getMessage());
+            }
+        }
+        $this->assertSame(0, closte_pending());
+        $this->assertSame([], $this->sim->requests());
+        $id = closte_enqueue('add_domain', 'opts.example.com', 0, null);
+        $this->assertTrue(closte_wait([$id])[$id]['ssl']['ok'], 'null options: the certificate is requested as before');
+    }
+
     public function testBadCallsThrowBeforeAnythingStarts(): void
     {
         try {

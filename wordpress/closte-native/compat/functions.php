@@ -94,10 +94,10 @@ function closte_version(): string
     return Version::VERSION . '+php';
 }
 
-function closte_enqueue(#[Accepts('string')] $operation, #[Accepts('string')] $domain, #[Accepts('int')] $site_id = 0): int
+function closte_enqueue(#[Accepts('string')] $operation, #[Accepts('string')] $domain, #[Accepts('int')] $site_id = 0, #[Accepts('?array')] $options = null): int
 {
     Arguments::check(__FUNCTION__, func_get_args());
-    return Api::enqueue($operation, $domain, $site_id);
+    return Api::enqueue($operation, $domain, $site_id, $options);
 }
 
 function closte_wait(#[Accepts('array')] $job_ids = [], #[Accepts('float')] $timeout = 30.0): array

@@ -86,7 +86,7 @@ final class Api
         return Scheduler::get()->run(self::client()->testConnection())->toArray();
     }
 
-    public static function enqueue(string $operationName, string $domain, int $siteId): int
+    public static function enqueue(string $operationName, string $domain, int $siteId, ?array $options = null): int
     {
         $operation = Operation::onOneDomain($operationName);
         if ($operation === null) {
@@ -96,13 +96,38 @@ final class Api
                 implode(', ', array_map(static fn (Operation $known): string => $known->value, Operation::ON_ONE_DOMAIN))
             ), 4);
         }
+        $requestSsl = self::enqueueOptions($operation, $options ?? []);
         $name = $operation === Operation::VerifyCertificate ? CertificateCheck::name($domain) : DomainName::parse($domain);
         if ($operation === Operation::VerifyCertificate) {
             self::checkSettings();
         }
         $client = self::client();
         $name = $name->refuseApiHost($client->settings->apiUrl);
-        return JobTable::submit($client, $operation, $name, $operation->takesSiteId() ? $siteId : null);
+        return JobTable::submit($client, $operation, $name, $operation->takesSiteId() ? $siteId : null, $requestSsl);
+    }
+
+    /**
+     * closte_enqueue's options: 'request_ssl' (a bool, add_domain only; false adds the alias
+     * without its certificate request). Anything else is a code-4 error before any request.
+     *
+     * @param array<array-key, mixed> $options
+     */
+    private static function enqueueOptions(Operation $operation, array $options): bool
+    {
+        $requestSsl = true;
+        foreach ($options as $key => $value) {
+            if ($key !== 'request_ssl') {
+                throw new ClosteException(sprintf('unknown option "%s": expected request_ssl', Escape::debug((string) $key)), 4);
+            }
+            if ($operation !== Operation::AddDomain) {
+                throw new ClosteException(sprintf('option "request_ssl" applies to add_domain only, not to %s', $operation->value), 4);
+            }
+            if (!is_bool($value)) {
+                throw new ClosteException('option "request_ssl" must be a bool', 4);
+            }
+            $requestSsl = $value;
+        }
+        return $requestSsl;
     }
 
     public static function wait(array $jobIds, float $timeout): array

@@ -38,7 +38,8 @@ final class JobTable
     private static ?int $pid = null;
     private static bool $drainRegistered = false;
 
-    public static function submit(Client $client, Operation $operation, DomainName $domain, ?int $siteId): int
+    /** $requestSsl: false adds the alias without its certificate request (add_domain only). */
+    public static function submit(Client $client, Operation $operation, DomainName $domain, ?int $siteId, bool $requestSsl = true): int
     {
         self::forgetInheritedJobs();
         $id = self::$nextId++;
@@ -51,9 +52,11 @@ final class JobTable
             'outcome' => null,
         ];
         self::$unfinished++;
-        $start = static function () use ($client, $operation, $domain, $id): \Generator {
+        $start = static function () use ($client, $operation, $domain, $id, $requestSsl): \Generator {
             try {
-                $outcome = yield from $client->run($operation, $domain);
+                $outcome = $operation === Operation::AddDomain
+                    ? yield from $client->addDomain($domain, $requestSsl)
+                    : yield from $client->run($operation, $domain);
             } catch (\Throwable $error) {
                 $outcome = new Outcome($operation, $domain->name);
                 $outcome->failWith(State::Failed, ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
