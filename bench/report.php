@@ -162,6 +162,11 @@ $operators = __DIR__ . '/operators-view.md';
 if (is_file($operators)) {
     echo "\n", rtrim((string) file_get_contents($operators)), "\n";
 }
+// Section 7 likewise, from `make bench-wp` (bench/wp/run.sh writes bench/wp-side.md).
+$wpSide = __DIR__ . '/wp-side.md';
+if (is_file($wpSide)) {
+    echo "\n", rtrim((string) file_get_contents($wpSide)), "\n";
+}
 
 echo "\n## Targets\n\n";
 $targets = [];

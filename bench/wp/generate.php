@@ -14,8 +14,9 @@
  *                 the network uses too (closte_native_sync_subdomains is on by default), so the
  *                 network wants N + S names (+ the main site's host, which is protected).
  *   --aliases     the simulator (CLOSTE_E2E_SIM_PORT) is reset (aliases, request log,
- *                 certificates; its configuration, e.g. latency_ms, stays) and given every site
- *                 host and every record as aliases except the last M records (POST
+ *                 certificates; its configuration, e.g. latency_ms, stays) and given the
+ *                 network's own host, every site host and every record as aliases except the
+ *                 last M records (1 + S + N - M aliases; POST
  *                 /__sim/domains, 5,000 names a request).
  *   --missing=M   the last M records are "new": not on the simulator and without plugin records,
  *                 so a Closte Sync plans M adds. Default 0.
@@ -171,7 +172,8 @@ generate_insert(
 );
 
 // ---------------------------------------------------------------- what is on Closte
-// Every site host and every record but the last $missing: [name, site id].
+// Every site host and every record but the last $missing: [name, site id]. The main site's host
+// (the network's domain, protected, never the plugin's) is on Closte too, without plugin records.
 $present = static function () use ($sites, $n, $missing, $site_host, $record_name, $record_site) {
 	for ($k = 1; $k <= $sites; $k++) {
 		yield [$site_host($k), $k + 1];
@@ -180,7 +182,7 @@ $present = static function () use ($sites, $n, $missing, $site_host, $record_nam
 		yield [$record_name($i), $record_site($i)];
 	}
 };
-$on_closte = $sites + $n - $missing;
+$on_closte = 1 + $sites + $n - $missing;
 
 if ($records) {
 	$at = time();
@@ -202,7 +204,7 @@ if ($records) {
 
 if ($aliases) {
 	generate_sim('/reset', []);
-	$chunk = [];
+	$chunk = [$network_host];
 	foreach ($present() as [$name]) {
 		$chunk[] = $name;
 		if (count($chunk) >= 5000) {
@@ -211,7 +213,7 @@ if ($aliases) {
 		}
 	}
 	if ([] !== $chunk) {
-		$answer = generate_sim('/domains', ['domains' => $chunk]);
+		generate_sim('/domains', ['domains' => $chunk]);
 	}
 }
 wp_cache_flush();

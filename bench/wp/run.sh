@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `make bench-wp`: the WordPress-side benchmark (issue 24). On the e2e network (a real WordPress
+# multisite, MariaDB, the plugin, the Ultimate Multisite 2.18 and Action Scheduler stand-ins,
+# closte-sim at 50 ms), for each implementation (the extension, the PHP implementation) and each
+# size (1,000 / 10,000 / 100,000 domain records, bench/wp/generate.php): the Sync preview as
+# Action Scheduler runs it at memory_limit=64M, the apply of 1,000 adds, the Sync page, the Closte
+# Domains page, Ultimate Multisite's domain list and `wp closte sync --dry-run`
+# (bench/wp/measure.php says how each is measured). Then the hook burst, when bench/wp/burst.sh
+# exists (it gets CLOSTE_SO and CLOSTE_SIM, takes the e2e lock and sets up its own network; its
+# standard output, markdown, goes into the section as it is).
+#
+# Writes target/bench-wp/results.jsonl, bench/wp-side.md (the section; bench/report.php carries it
+# into BENCHMARKS.md on `make bench`) and replaces that section in BENCHMARKS.md.
+#
+# Each implementation x size is one session on a fresh network under `flock /tmp/closte-e2e.lock`
+# (the e2e suite's fixed paths), so other e2e runs can take turns; the network is always taken
+# down (servers stopped, /etc/wordpress/config-closte-e2e.php removed), also on failure or ^C.
+# Usage: CLOSTE_SO=... CLOSTE_SIM=... bench/wp/run.sh
+#   BENCH_WP_SIZES="1000 10000 100000"  BENCH_WP_IMPLS="extension php"  BENCH_WP_REPS=5
+#   BENCH_WP_PREVIEW_REPS=3 (1 at 100,000 and above)  BENCH_WP_UM=2.18  BENCH_WP_WRITE=1 (0: results only)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+: "${CLOSTE_SO:?CLOSTE_SO must name the built extension}" "${CLOSTE_SIM:?CLOSTE_SIM must name the simulator}"
+export CLOSTE_SO CLOSTE_SIM
+read -r -a sizes <<<"${BENCH_WP_SIZES:-1000 10000 100000}"
+read -r -a impls <<<"${BENCH_WP_IMPLS:-extension php}"
+reps=${BENCH_WP_REPS:-5}
+um=${BENCH_WP_UM:-2.18}
+out=$repo/target/bench-wp
+results=$out/results.jsonl
+mkdir -p "$out"
+: > "$results"
+dirty=false; [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] && dirty=true
+printf '{"bench":"wp-meta","commit":"%s","dirty":%s,"um":"%s","reps":%d,"started":%d}\n' \
+  "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" "$um" "$reps" "$(date +%s)" >> "$results"
+t0=$(date +%s)
+
+for impl in "${impls[@]}"; do
+  for n in "${sizes[@]}"; do
+    preview_reps=${BENCH_WP_PREVIEW_REPS:-3}; [ "$n" -ge 100000 ] && preview_reps=${BENCH_WP_PREVIEW_REPS:-1}
+    page_reps=$reps; [ "$n" -ge 100000 ] && page_reps=$(( reps < 3 ? reps : 3 ))
+    echo "== bench-wp: $impl, $n domain records ($(( $(date +%s) - t0 )) s so far)"
+    s0=$(date +%s)
+    flock /tmp/closte-e2e.lock bash -c '
+      set -euo pipefail
+      trap "bash \"$1/tests/wordpress/harness.sh\" down >/dev/null 2>&1" EXIT
+      CLOSTE_E2E_UM=$2 CLOSTE_E2E_IMPL=$3 bash "$1/tests/wordpress/harness.sh" up >"$7/harness.log" 2>&1 \
+        || { cat "$7/harness.log" >&2; exit 1; }
+      "$1/bench/wp/php.sh" -d memory_limit=1G "$1/bench/wp/measure.php" "$4" "$7/results.jsonl" --reps="$5" --preview-reps="$6"
+    ' bash "$repo" "$um" "$impl" "$n" "$page_reps" "$preview_reps" "$out"
+    printf '{"bench":"wp-session","impl":"%s","n":%d,"seconds":%d}\n' "$impl" "$n" $(( $(date +%s) - s0 )) >> "$results"
+  done
+done
+
+burst=$out/burst.md
+rm -f "$burst"
+if [ -x "$here/burst.sh" ]; then
+  echo "== bench-wp: the hook burst (bench/wp/burst.sh)"
+  "$here/burst.sh" > "$burst"
+fi
+printf '{"bench":"wp-meta-end","seconds":%d}\n' $(( $(date +%s) - t0 )) >> "$results"
+
+# The machine is left as it was found: no server, no site configuration.
+if compgen -G "${CLOSTE_E2E_DIR:-/tmp/closte-e2e}/run/*.pid" >/dev/null || [ -e /etc/wordpress/config-closte-e2e.php ]; then
+  echo "bench-wp: the e2e network was not taken down" >&2
+  exit 1
+fi
+
+php -n "$here/report.php" "$results" "$burst" > "$out/wp-side.md"
+if [ "${BENCH_WP_WRITE:-1}" = 1 ]; then
+  cp "$out/wp-side.md" "$repo/bench/wp-side.md"
+  php -n "$here/report.php" --splice "$repo/BENCHMARKS.md" "$out/wp-side.md"
+  echo "wrote bench/wp-side.md and its section of BENCHMARKS.md from $results ($(( $(date +%s) - t0 )) s)"
+else
+  echo "wrote $out/wp-side.md from $results ($(( $(date +%s) - t0 )) s)"
+fi
