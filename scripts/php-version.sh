@@ -10,6 +10,9 @@
 #   build  only build target/php-<version>/closte.so (what `make dist` packages)
 #   shell  an interactive shell in the chroot, with the same mounts
 #   exec   run COMMAND in the chroot (the repository is at /src), e.g. to load an archive's .so
+#   e2e [2.4|2.5|2.18 ...]   the WordPress end-to-end suite (tests/wordpress/run.sh) on the suite's
+#          own stack (trixie: WordPress 6.8, MariaDB 11.8, PHP 8.4), with the browser tests;
+#          CLOSTE_E2E_IMPLS and CLOSTE_E2E_BROWSER are passed on as run.sh reads them
 #
 # Versions and where they come from (PHP 8.3 is in no Debian suite; ZTS is not packaged):
 #   8.4  Debian trixie (PHPUnit 11)
@@ -49,6 +52,12 @@ sim=$PWD/target/release/closte-sim
 # certificates, make for `make install` inside.
 php_packages=(php$version-dev php$version-cli php$version-xml php$version-mbstring php$version-curl php$version-intl)
 packages=("${php_packages[@]}" phpunit clang libclang-dev gcc libc6-dev pkg-config ca-certificates openssl make)
+
+# The end-to-end suite's stack (what tests/wordpress/harness.sh and run.sh install on the host):
+# Debian's wordpress and mariadb-server, this PHP's FPM and nginx for wordpress' web-server
+# dependency (no apache2), and Chromium with Selenium for the browser tests.
+e2e_packages=(wordpress php php$version-fpm nginx mariadb-server php$version-mysql php$version-cli php$version-xml
+  php$version-mbstring phpunit curl chromium chromium-driver python3-selenium)
 
 mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ { print $2; exit } /^deb / { print $2; exit }' \
   /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null || true)}
@@ -118,6 +127,14 @@ if [ "$(cat "$root/.closte-packages" 2>/dev/null)" != "$wanted" ]; then
     { tail -20 "$cache/apt.log" >&2; exit 1; }
   echo "$wanted" >"$root/.closte-packages"
 fi
+if [ "$action" = e2e ] && [ "$(cat "$root/.closte-e2e-packages" 2>/dev/null)" != "${e2e_packages[*]}" ]; then
+  [ "$suite" = trixie ] || { echo "php-version: the e2e stack is trixie's (PHP 8.4)" >&2; exit 2; }
+  echo "php-version: installing WordPress, MariaDB and Chromium in the chroot (the e2e stack)"
+  in_root apt-get -q -o DPkg::Lock::Timeout=600 update >>"$cache/apt.log" 2>&1 || { tail -20 "$cache/apt.log" >&2; exit 1; }
+  in_root apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${e2e_packages[@]}" >>"$cache/apt.log" 2>&1 ||
+    { tail -20 "$cache/apt.log" >&2; exit 1; }
+  echo "${e2e_packages[*]}" >"$root/.closte-e2e-packages"
+fi
 install -m 0755 "$sim" "$root/build/closte-sim"
 # The host's own trust (a network whose TLS to crates.io passes a local CA) for cargo inside.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
@@ -152,5 +169,20 @@ case $action in
     in_root PHP_VERSION="$version" /src/tests/install/roundtrip.sh /build/closte.so
     echo "php-version: PHP $version passed"
     ;;
-  *) echo "php-version: unknown action '$action' (test, build, shell or exec)" >&2; exit 2 ;;
+  e2e)
+    build_so
+    # The suite's servers (MariaDB on a socket under the chroot's /tmp/closte-e2e, PHP's built-in
+    # server and closte-sim on 127.0.0.1: the chroot shares the host's network) all run inside;
+    # run.sh stops them and removes the chroot's /etc/wordpress/config-closte-e2e.php on exit.
+    # Chromium wants a shared-memory /dev/shm; a failed browser test leaves its screenshots in
+    # the host's target/browser, mounted writable over the read-only repository.
+    mount -t tmpfs -o size=256m tmpfs "$root/dev/shm"
+    mkdir -p target/browser
+    mount --bind "$PWD/target/browser" "$root/src/target/browser"
+    in_root CLOSTE_SO=/build/closte.so CLOSTE_SIM=/build/closte-sim CLOSTE_E2E_PHP_VERSION="$version" \
+      CLOSTE_E2E_IMPLS="${CLOSTE_E2E_IMPLS:-extension php}" CLOSTE_E2E_BROWSER="${CLOSTE_E2E_BROWSER:-1}" \
+      /src/tests/wordpress/run.sh "$@"
+    echo "php-version: the e2e suite passed on PHP $version"
+    ;;
+  *) echo "php-version: unknown action '$action' (test, build, shell, exec or e2e)" >&2; exit 2 ;;
 esac

@@ -56,7 +56,10 @@ case "$IMPL" in extension) IMPL_ARGS=(-d extension="$CLOSTE_SO") ;; php) IMPL_AR
 # ------------------------------------------------------------------ packages
 log "packages"
 # `php` + php8.2-fpm + nginx satisfy wordpress' web-server dependency without pulling apache2.
-install_missing_packages wordpress php php8.2-fpm nginx mariadb-server php8.2-mysql php8.2-cli php8.2-xml php8.2-mbstring phpunit curl
+# CLOSTE_E2E_PHP_VERSION: Debian's PHP of the stack (8.2 on the host; 8.4 in the trixie chroot,
+# scripts/php-version.sh 8.4 e2e).
+PHPV=${CLOSTE_E2E_PHP_VERSION:-8.2}
+install_missing_packages wordpress php "php$PHPV-fpm" nginx mariadb-server "php$PHPV-mysql" "php$PHPV-cli" "php$PHPV-xml" "php$PHPV-mbstring" phpunit curl
 
 # ------------------------------------------------------------------ clean slate
 stop_all

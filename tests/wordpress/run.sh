@@ -23,7 +23,8 @@ for impl in "${impls[@]}"; do
     suite=registry; [ "$um" = 2.4 ] && suite=legacy
     echo "== e2e: Ultimate Multisite $um stand-in, closte $impl"
     CLOSTE_E2E_UM=$um CLOSTE_E2E_IMPL=$impl bash "$here/harness.sh" up
-    php -n -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer \
+    # ctype: PHPUnit 11 (trixie) requires it; PHPUnit 9 (Debian 12) does not mind it.
+    php -n -d extension=xml -d extension=dom -d extension=xmlwriter -d extension=mbstring -d extension=tokenizer -d extension=ctype \
       -d extension=mysqlnd -d extension=mysqli "${impl_args[@]}" -d error_reporting=-1 -d display_errors=1 \
       -d memory_limit=512M /usr/bin/phpunit -c "$here/phpunit.xml" --testsuite "$suite"
     if [ "$browser" != 0 ]; then
