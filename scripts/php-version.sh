@@ -13,6 +13,7 @@
 #   e2e [2.4|2.5|2.18 ...]   the WordPress end-to-end suite (tests/wordpress/run.sh) on the suite's
 #          own stack (trixie: WordPress 6.8, MariaDB 11.8, PHP 8.4), with the browser tests;
 #          CLOSTE_E2E_IMPLS and CLOSTE_E2E_BROWSER are passed on as run.sh reads them
+# CLOSTE_SRC=DIR mounts DIR at /src instead of this checkout (any action).
 #
 # Versions and where they come from (PHP 8.3 is in no Debian suite; ZTS is not packaged):
 #   8.4  Debian trixie (PHPUnit 11)
@@ -45,6 +46,9 @@ esac
 cache=$PWD/target/php-$version
 root=$cache/root
 sim=$PWD/target/release/closte-sim
+# What is mounted at /src: this checkout, or (CLOSTE_SRC) another tree of the repository, e.g. a
+# `git archive` of one commit, to test that commit while the checkout has edits in progress.
+src=$(cd "${CLOSTE_SRC:-$PWD}" && pwd)
 [ -x "$sim" ] || { echo "php-version: build the simulator first (make build)" >&2; exit 1; }
 
 # Everything the chroot needs: the PHP headers and CLI for ext-php-rs (bindgen needs libclang),
@@ -99,7 +103,7 @@ fi
 trap unmount_all EXIT
 mkdir -p "$root/src" "$root/opt/rust" "$root/build"
 mount -t proc proc "$root/proc"
-mount --bind "$PWD" "$root/src"
+mount --bind "$src" "$root/src"
 mount -o remount,bind,ro "$root/src"
 mount --bind "$(rustc --print sysroot)" "$root/opt/rust"
 mount -o remount,bind,ro "$root/opt/rust"
@@ -177,7 +181,7 @@ case $action in
     # Chromium wants a shared-memory /dev/shm; a failed browser test leaves its screenshots in
     # the host's target/browser, mounted writable over the read-only repository.
     mount -t tmpfs -o size=256m tmpfs "$root/dev/shm"
-    mkdir -p target/browser
+    mkdir -p target/browser "$src/target/browser"
     mount --bind "$PWD/target/browser" "$root/src/target/browser"
     in_root CLOSTE_SO=/build/closte.so CLOSTE_SIM=/build/closte-sim CLOSTE_E2E_PHP_VERSION="$version" \
       CLOSTE_E2E_IMPLS="${CLOSTE_E2E_IMPLS:-extension php}" CLOSTE_E2E_BROWSER="${CLOSTE_E2E_BROWSER:-1}" \
