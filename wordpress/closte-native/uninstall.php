@@ -58,9 +58,10 @@ delete_metadata('user', 0, 'closte_native_drift_dismissed', '', true);
 // Jobs: Action Scheduler (bundled with Ultimate Multisite) by group and by hook, WP-Cron by hook.
 // The hooks: Alias_Changes::RETRY_HOOK, Certificate_Watch::HOOK (and closte_native_ssl_check, its
 // hook up to 0.3.0), Sync_State::JOB_HOOK, Alias_Changes::RENAMED_HOOK and
-// Certificate_Lifecycle::HOOKS, Drift_Report::HOOK (includes/, every one scheduled through
+// Certificate_Lifecycle::HOOKS, Drift_Report::HOOK, Alias_Queue::DRAIN_HOOK and WATCHDOG_HOOK
+// (includes/, every one scheduled through
 // Background_Jobs::schedule()).
-$closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify', 'closte_native_drift_report'];
+$closte_native_hooks = ['closte_native_retry', 'closte_native_certificate_watch', 'closte_native_ssl_check', 'closte_native_sync_job', 'closte_native_remove_renamed', 'closte_native_cert_dns', 'closte_native_cert_request', 'closte_native_cert_verify', 'closte_native_drift_report', 'closte_native_alias_queue', 'closte_native_alias_queue_watchdog'];
 if (function_exists('as_unschedule_all_actions')) {
 	as_unschedule_all_actions('', [], 'closte');
 	foreach ($closte_native_hooks as $closte_native_hook) {
@@ -70,3 +71,7 @@ if (function_exists('as_unschedule_all_actions')) {
 foreach ($closte_native_hooks as $closte_native_hook) {
 	wp_unschedule_hook($closte_native_hook);
 }
+
+// Alias_Queue's table of queued domain changes (network-wide) and its schema version.
+$wpdb->query('DROP TABLE IF EXISTS ' . $wpdb->base_prefix . 'closte_native_alias_queue');
+delete_site_option('closte_native_alias_queue_schema');

@@ -101,7 +101,16 @@ switch ($command) {
 		if (getenv('CLOSTE_SYNC_CONCURRENCY')) { // a test's way to make a sync slow enough to interrupt
 			add_filter('closte_native_sync_concurrency', static fn () => (int) getenv('CLOSTE_SYNC_CONCURRENCY'));
 		}
-		$ran = standin_as_run_queue(time() + (int) ($argv[2] ?? 0));
+		// One batch, then the alias-queue drains it queued (E2eTestCase::runQueue()).
+		$e2e_until = time() + (int) ($argv[2] ?? 0);
+		$ran       = standin_as_run_queue($e2e_until);
+		for ($e2e_i = 0; $e2e_i < 20; $e2e_i++) {
+			$e2e_due = array_filter(standin_as_jobs('closte_native_alias_queue', 'pending'), static fn ($job) => (int) $job['scheduled_at'] <= $e2e_until);
+			if ([] === $e2e_due) {
+				break;
+			}
+			$ran += standin_as_run_queue($e2e_until, 1000, ['closte_native_alias_queue']);
+		}
 		echo "ran $ran\n";
 		break;
 

@@ -24,6 +24,7 @@ abstract class E2eTestCase extends TestCase
         $wpdb->query('TRUNCATE ' . standin_as_table());
         $wpdb->query('TRUNCATE ' . standin_as_claims_table());
         $wpdb->query('TRUNCATE ' . \Standin_Domain_Manager::table());
+        $wpdb->query('DROP TABLE IF EXISTS ' . \Closte_Native\Alias_Queue::table()); // re-created with its first change
         $wpdb->query("DELETE FROM {$wpdb->sitemeta} WHERE meta_key LIKE 'closte\\_native\\_%' OR meta_key LIKE '\\_site\\_transient%closte\\_native\\_%' OR meta_key IN ('standin_stock_closte_calls', 'standin_domain_query_fails', 'standin_dns', 'standin_network_ip', 'standin_valid_ssl')");
         $wpdb->query("DELETE FROM {$wpdb->usermeta} WHERE meta_key LIKE 'closte\\_native\\_%'");
         wp_cache_flush();
@@ -46,10 +47,25 @@ abstract class E2eTestCase extends TestCase
         return is_file($file) ? (string) file_get_contents($file) : '';
     }
 
-    /** Runs every job due by now + $offset seconds (Action Scheduler stand-in). */
+    /**
+     * Runs every job due by now + $offset seconds (one batch of the Action Scheduler stand-in),
+     * then the alias-queue drain jobs that batch queued: a domain event's action only queues its
+     * change, and Action Scheduler's next batch of the same run takes the drain first (it is due
+     * before anything the drain itself schedules).
+     */
     protected function runQueue(int $offset = 0): int
     {
-        return standin_as_run_queue(time() + $offset);
+        $ran = standin_as_run_queue(time() + $offset);
+        for ($i = 0; $i < 20 && [] !== $this->dueJobs(\Closte_Native\Alias_Queue::DRAIN_HOOK, $offset); $i++) {
+            $ran += standin_as_run_queue(time() + $offset, 1000, [\Closte_Native\Alias_Queue::DRAIN_HOOK]);
+        }
+        return $ran;
+    }
+
+    /** @return list<array<string, mixed>> pending jobs of $hook due by now + $offset */
+    protected function dueJobs(string $hook, int $offset = 0): array
+    {
+        return array_values(array_filter($this->pendingJobs($hook), static fn (array $job): bool => (int) $job['scheduled_at'] <= time() + $offset));
     }
 
     /** @return list<array<string, mixed>> */

@@ -138,7 +138,13 @@ final class Www_Twin {
 		if (null === $twin) {
 			return;
 		}
-		Alias_Changes::add($twin, (int) $site_id, self::source(Network_Domains::normalise((string) $name)));
+		$source = self::source(Network_Domains::normalise((string) $name));
+		if (Alias_Queue::draining()) {
+			// Added by a queued change: the twin joins the queue and goes out with the next round.
+			Alias_Queue::append('add', $twin, (int) $site_id, $source);
+			return;
+		}
+		Alias_Changes::add($twin, (int) $site_id, $source);
 	}
 
 	/**
@@ -158,6 +164,10 @@ final class Www_Twin {
 		$twin = 'www.' . $name;
 		if (! Alias_Registry::owns(Alias_Registry::get($twin))) {
 			// Not ours (on Closte before, or added by hand): never removed by an unmapping.
+			return;
+		}
+		if (Alias_Queue::draining()) {
+			Alias_Queue::append('remove', $twin, (int) $site_id, self::source($name));
 			return;
 		}
 		Alias_Changes::remove($twin, (int) $site_id, self::source($name));

@@ -22,6 +22,9 @@ final class Alias_Changes {
 	/** Action Scheduler hook of a rescheduled add/remove: args (operation, domain, site_id, attempt, intent). */
 	const RETRY_HOOK = 'closte_native_retry';
 
+	/** Longest wait, in seconds, for the results of one round of queued changes. */
+	const ROUND_WAIT = 120;
+
 	public static function register(): void {
 
 		add_action(self::RENAMED_HOOK, [self::class, 'remove_renamed'], 10, 3);
@@ -92,18 +95,97 @@ final class Alias_Changes {
 
 	private static function start(string $operation, string $domain, int $site_id, string $source): ?array {
 
+		$intent = self::begin($operation, $domain, $site_id, $source);
+
+		return null === $intent ? null : self::execute($operation, $domain, $site_id, 1, $intent, $source);
+	}
+
+	/**
+	 * The start of a change from an event: null when the twin hook of the same event did it
+	 * already (logged), else the token of its new intent.
+	 */
+	private static function begin(string $operation, string $domain, int $site_id, string $source, string $intent = ''): ?string {
+
 		$record = Alias_Registry::get($domain);
 		if (null !== $record && self::done_by_twin($operation, $record, $source)) {
 			// Site creation fires both wu_add_subdomain and wu_add_domain (for the domain record
 			// of the same name), site deletion both removals: the second is already done.
 			$by = 'add' === $operation ? $record['source'] : $record['removed_by'];
 			Logger::log(sprintf('%s_domain %s (site %d): skipped, already done by %s (%s)', $operation, $domain, $site_id, $by, $source));
+			if ('' !== $intent) {
+				Change_Intents::end($domain, $intent);
+			}
 			return null;
 		}
 
-		$intent = Change_Intents::record($operation, $domain);
+		// A queued change carries the intent recorded when it was queued (Alias_Queue::submit).
+		return '' !== $intent ? $intent : Change_Intents::record($operation, $domain);
+	}
 
-		return self::execute($operation, $domain, $site_id, 1, $intent, $source);
+	/**
+	 * One round of queued changes (Alias_Queue, at most one per domain): each starts and passes
+	 * its checks as a single change does, then every request of the round goes out at once
+	 * (closte_enqueue, closte.concurrency at a time) and each result is handled, in queue order,
+	 * exactly as a single change's is (log lines, ownership, intents, retries, certificates).
+	 *
+	 * @param list<array{operation: string, domain: string, site_id: int|string, source: string, intent?: string}> $changes
+	 */
+	public static function run_round(array $changes): void {
+
+		$sent = [];
+		foreach ($changes as $change) {
+			$operation = (string) $change['operation'];
+			$domain    = (string) $change['domain'];
+			$site_id   = (int) $change['site_id'];
+			$source    = (string) $change['source'];
+			$intent    = self::begin($operation, $domain, $site_id, $source, (string) ($change['intent'] ?? ''));
+			if (null === $intent) {
+				continue;
+			}
+			$context = self::context($source, 1);
+			if (! self::may_send($operation, $domain, $site_id, 1, $intent, $context)) {
+				continue;
+			}
+			try {
+				// No certificate request with the add: Certificate_Lifecycle requests it once DNS is ready.
+				$job = closte_enqueue($operation . '_domain', $domain, $site_id, 'add' === $operation ? ['request_ssl' => false] : null);
+			} catch (\Throwable $e) {
+				self::not_sent($e, $operation, $domain, $site_id, $intent, $context);
+				continue;
+			}
+			$sent[ $job ] = [$operation, $domain, $site_id, $intent, $source];
+		}
+		if ([] === $sent) {
+			return;
+		}
+
+		$results = closte_wait(array_keys($sent), self::ROUND_WAIT);
+		foreach ($sent as $job => [$operation, $domain, $site_id, $intent, $source]) {
+			$result = $results[ $job ] ?? ['state' => 'unknown'];
+			if (in_array($result['state'] ?? '', ['pending', 'unknown'], true)) {
+				// Not finished within the wait: a timeout, retried as one.
+				$result = [
+					'ok'         => false,
+					'operation'  => $operation . '_domain',
+					'domain'     => $domain,
+					'site_id'    => $site_id,
+					'state'      => 'failed',
+					'status'     => 0,
+					'attempts'   => 0,
+					'elapsed_ms' => self::ROUND_WAIT * 1000.0,
+					'retryable'  => true,
+					'error_kind' => 'timeout',
+					'error'      => sprintf('no result within %d s', self::ROUND_WAIT),
+				];
+			}
+			unset($result['job_id']);
+			self::handle_result($operation, $result, $domain, $site_id, 1, $intent, $source, self::context($source, 1));
+		}
+	}
+
+	private static function context(string $source, int $attempt): string {
+
+		return sprintf('%s, attempt %d/%d', $source, $attempt, Retry_Policy::max_attempts());
 	}
 
 	/**
@@ -146,39 +228,61 @@ final class Alias_Changes {
 
 	public static function execute(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $source): ?array {
 
-		$max     = Retry_Policy::max_attempts();
-		$context = sprintf('%s, attempt %d/%d', $source, $attempt, $max);
-
-		if ('remove' === $operation) {
-			$blocker = self::removal_blocker($domain);
-			if (null !== $blocker && ! $blocker['retry']) {
-				Logger::log(sprintf('remove_domain %s (site %d): left in place on Closte: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'info');
-				Change_Intents::end($domain, $intent);
-				return null;
-			}
-			if (null !== $blocker) {
-				Logger::log(sprintf('remove_domain %s (site %d): not removed yet: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'warning');
-				self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
-				return null;
-			}
+		$context = self::context($source, $attempt);
+		if (! self::may_send($operation, $domain, $site_id, $attempt, $intent, $context)) {
+			return null;
 		}
 
 		try {
 			// No certificate request with the add: Certificate_Lifecycle requests it once DNS is ready.
 			$result = 'add' === $operation ? closte_add_domain($domain, $site_id, false) : closte_remove_domain($domain, $site_id);
-		} catch (\Closte\InvalidDomainException $e) {
-			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
-			Change_Intents::end($domain, $intent);
-			return null;
-		} catch (\Closte\ConfigurationException $e) {
-			Logger::log(sprintf('%s_domain %s (site %d): not sent to Closte, configuration: %s (%s)', $operation, $domain, $site_id, $e->getMessage(), $context), 'error');
-			Change_Intents::end($domain, $intent);
-			return null;
 		} catch (\Throwable $e) {
-			Logger::log(sprintf('%s_domain %s (site %d): %s: %s (%s)', $operation, $domain, $site_id, get_class($e), $e->getMessage(), $context), 'error');
-			Change_Intents::end($domain, $intent);
+			self::not_sent($e, $operation, $domain, $site_id, $intent, $context);
 			return null;
 		}
+
+		return self::handle_result($operation, $result, $domain, $site_id, $attempt, $intent, $source, $context);
+	}
+
+	/**
+	 * A removal's checks before anything is sent (an add has none): false when it must not go
+	 * out now (logged; left in place, or rescheduled).
+	 */
+	private static function may_send(string $operation, string $domain, int $site_id, int $attempt, string $intent, string $context): bool {
+
+		if ('remove' !== $operation) {
+			return true;
+		}
+		$blocker = self::removal_blocker($domain);
+		if (null !== $blocker && ! $blocker['retry']) {
+			Logger::log(sprintf('remove_domain %s (site %d): left in place on Closte: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'info');
+			Change_Intents::end($domain, $intent);
+			return false;
+		}
+		if (null !== $blocker) {
+			Logger::log(sprintf('remove_domain %s (site %d): not removed yet: %s (%s)', $domain, $site_id, $blocker['reason'], $context), 'warning');
+			self::retry_or_give_up($operation, $domain, $site_id, $attempt, $intent, $blocker['reason']);
+			return false;
+		}
+
+		return true;
+	}
+
+	/** The call refused the change before sending it (the domain, the configuration): logged, the chain ends. */
+	private static function not_sent(\Throwable $e, string $operation, string $domain, int $site_id, string $intent, string $context): void {
+
+		if ($e instanceof \Closte\InvalidDomainException) {
+			Logger::log(sprintf('%s_domain (site %d): not sent to Closte: %s (%s)', $operation, $site_id, $e->getMessage(), $context), 'error');
+		} elseif ($e instanceof \Closte\ConfigurationException) {
+			Logger::log(sprintf('%s_domain %s (site %d): not sent to Closte, configuration: %s (%s)', $operation, $domain, $site_id, $e->getMessage(), $context), 'error');
+		} else {
+			Logger::log(sprintf('%s_domain %s (site %d): %s: %s (%s)', $operation, $domain, $site_id, get_class($e), $e->getMessage(), $context), 'error');
+		}
+		Change_Intents::end($domain, $intent);
+	}
+
+	/** What Closte answered to one add or remove: its log line, then ownership, certificates, the www twin, or a retry. */
+	private static function handle_result(string $operation, array $result, string $domain, int $site_id, int $attempt, string $intent, string $source, string $context): array {
 
 		$level = $result['ok'] ? 'info' : ($result['retryable'] ? 'warning' : 'error');
 		Logger::log(Logger::describe($result, $context), $level);

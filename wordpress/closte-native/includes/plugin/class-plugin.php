@@ -31,11 +31,12 @@ defined('ABSPATH') || exit;
  *   Domain_Screens),
  *   Cli_Command, and the registrations of Alias_Changes, Www_Twin, Certificate_Watch,
  *   Certificate_Lifecycle, Certificate_Notice, Sync_Service;
- * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Changes;
+ * - adapters -> Domain_Hooks, Connection_Test, Implementation; Domain_Hooks -> Alias_Queue ->
+ *   Alias_Changes;
  * - Cli_Command, Sync_Page, Site_Health -> Status_Report, Domain_Report, Sync_Service;
  * - Status_Report -> Alias_Changes, Certificate_Lifecycle, Sync_State (their hooks and state);
  * - Alias_Changes -> Change_Intents, Retry_Policy, Certificate_Lifecycle, Alias_Registry; it
- *   fires closte_native_alias_added/removed, which Www_Twin (-> Alias_Changes) and
+ *   fires closte_native_alias_added/removed, which Www_Twin (-> Alias_Changes, Alias_Queue) and
  *   Certificate_Watch listen to;
  * - Domain_Screens -> Domain_Status, Domains_Page (its URLs and actions), Sync_Page::url;
  * - Certificate_Notice, Site_Health -> Certificate_Watch (findings) -> Certificate_Lifecycle;
@@ -66,6 +67,7 @@ final class Plugin {
 		// rename hook run whether or not Ultimate Multisite loaded its integrations in that
 		// request, so a job scheduled before a restart is never dropped.
 		Alias_Changes::register();
+		Alias_Queue::register();
 		Www_Twin::register();
 		Certificate_Watch::register();
 		Certificate_Notice::register();

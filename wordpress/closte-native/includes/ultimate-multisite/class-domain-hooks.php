@@ -12,7 +12,8 @@ defined('ABSPATH') || exit;
 
 /**
  * The adapters only translate calls to these methods; nothing here extends an Ultimate
- * Multisite class.
+ * Multisite class. Each domain event becomes a change in Alias_Queue, which sends the changes
+ * due together (one drain job) instead of one blocking request per event.
  *
  * Subdomain networks: Closte serves a host only when it is the app's domain or one of its
  * aliases. A site created at shop.network.com therefore needs the alias shop.network.com (or a
@@ -46,25 +47,25 @@ final class Domain_Hooks {
 	 */
 	public static function on_add_domain($domain, $site_id): void {
 
-		Alias_Changes::add((string) $domain, (int) $site_id, 'wu_add_domain');
+		Alias_Queue::submit('add', (string) $domain, (int) $site_id, 'wu_add_domain');
 	}
 
 	public static function on_remove_domain($domain, $site_id): void {
 
-		Alias_Changes::remove((string) $domain, (int) $site_id, 'wu_remove_domain');
+		Alias_Queue::submit('remove', (string) $domain, (int) $site_id, 'wu_remove_domain');
 	}
 
 	public static function on_add_subdomain($subdomain, $site_id): void {
 
 		if (self::syncs_subdomains()) {
-			Alias_Changes::add((string) $subdomain, (int) $site_id, 'wu_add_subdomain');
+			Alias_Queue::submit('add', (string) $subdomain, (int) $site_id, 'wu_add_subdomain');
 		}
 	}
 
 	public static function on_remove_subdomain($subdomain, $site_id): void {
 
 		if (self::syncs_subdomains()) {
-			Alias_Changes::remove((string) $subdomain, (int) $site_id, 'wu_remove_subdomain');
+			Alias_Queue::submit('remove', (string) $subdomain, (int) $site_id, 'wu_remove_subdomain');
 		}
 	}
 
