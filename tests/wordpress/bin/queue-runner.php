@@ -93,6 +93,23 @@ if (getenv('CLOSTE_SYNC_CONCURRENCY')) { // a test's way to make a sync last lon
 	add_filter('closte_native_sync_concurrency', static fn () => (int) getenv('CLOSTE_SYNC_CONCURRENCY'));
 }
 
+if (getenv('CLOSTE_E2E_EXHAUST_MEMORY_ON')) { // a test's way to kill a job with PHP's "Allowed memory size exhausted"
+	add_filter(
+		getenv('CLOSTE_E2E_EXHAUST_MEMORY_ON'),
+		static function ($value) {
+			$hog = [];
+			while (true) {
+				$hog[] = str_repeat('x', 1 << 20);
+			}
+			return $value;
+		}
+	);
+	$GLOBALS['e2e_done'] = true; // the fatal error is the point: not a failure of this script
+}
+if (getenv('CLOSTE_E2E_SYNC_BATCH_SECONDS')) {
+	add_filter('closte_native_sync_batch_seconds', static fn () => (float) getenv('CLOSTE_E2E_SYNC_BATCH_SECONDS'));
+}
+
 $GLOBALS['e2e_stage'] = 'running the queue';
 $processed = standin_as_run($batch_size);
 echo "processed $processed\n";

@@ -193,7 +193,7 @@ final class Sync_Page {
 				self::render_report($state['report'], (int) ($state['finished_at'] ?? 0));
 			} elseif ('failed' === $state['status']) {
 				/* translators: %s: what went wrong */
-				printf('<div class="notice notice-error closte-native-sync-report"><p>%s</p></div>', esc_html(sprintf(__('The sync did not run to the end: %s', 'closte-native'), $state['error'] ?? '')));
+				printf('<div class="notice notice-error closte-native-sync-report%s"><p>%s</p></div>', empty($state['dead']) ? '' : ' closte-native-sync-died', esc_html(sprintf(__('The sync did not run to the end: %s', 'closte-native'), $state['error'] ?? '')));
 			} elseif (in_array($state['status'], Sync_State::BUSY, true)) {
 				/* translators: %s: date and time */
 				printf('<div class="notice notice-warning"><p>%s</p></div>', esc_html(sprintf(__('The sync requested at %s gave no sign of life for an hour and is considered stopped. Check that Action Scheduler (or WP-Cron) runs, then start again.', 'closte-native'), gmdate('Y-m-d H:i', (int) ($state['requested_at'] ?? 0)) . ' UTC')));
@@ -248,6 +248,10 @@ final class Sync_Page {
 		if ('applying' === $state['status'] && is_array($progress)) {
 			/* translators: 1: done, 2: total */
 			$line .= ': ' . sprintf(__('%1$d of %2$d done', 'closte-native'), (int) $progress['done'], (int) $progress['total']);
+		}
+		if ('applying' === $state['status'] && ! empty($state['waiting'])) {
+			/* translators: %d: how many batches have run */
+			$line .= '; ' . sprintf(__('batch %d done, the next one starts when the background queue next runs', 'closte-native'), (int) ($state['batches'] ?? 1));
 		}
 
 		/* translators: %s: state of the sync */

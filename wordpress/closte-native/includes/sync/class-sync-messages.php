@@ -30,12 +30,49 @@ final class Sync_Messages {
 	}
 
 	/**
-	 * A reason in words. A plain string (a plan stored before 0.4) is shown as it is.
+	 * A reason as one short string, for the long lists of a stored plan: a JSON object of 30-odd
+	 * bytes where an array costs about 500 in memory (100,000 names in a plan).
 	 *
-	 * @param array|string $reason A reason().
+	 * @param array{code: string, args: array} $reason
+	 */
+	public static function pack(array $reason): string {
+
+		return (string) wp_json_encode(['code' => (string) $reason['code'], 'args' => array_values((array) ($reason['args'] ?? []))], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+	}
+
+	/**
+	 * A reason from pack(), or a reason() as it is; a plain string (a plan stored before 0.4) is
+	 * a custom reason.
+	 *
+	 * @param array|string $reason
+	 * @return array{code: string, args: array}
+	 */
+	public static function unpack($reason): array {
+
+		if (is_array($reason)) {
+			return $reason;
+		}
+		if (str_starts_with((string) $reason, '{"code":')) {
+			$decoded = json_decode((string) $reason, true);
+			if (is_array($decoded) && isset($decoded['code'])) {
+				return ['code' => (string) $decoded['code'], 'args' => (array) ($decoded['args'] ?? [])];
+			}
+		}
+
+		return self::reason('custom', (string) $reason);
+	}
+
+	/**
+	 * A reason in words. A packed reason (pack()) is put into words like its array; a plain
+	 * string (a plan stored before 0.4) is shown as it is.
+	 *
+	 * @param array|string $reason A reason() or pack().
 	 */
 	public static function text($reason): string {
 
+		if (is_string($reason) && str_starts_with($reason, '{"code":')) {
+			$reason = self::unpack($reason);
+		}
 		if (! is_array($reason)) {
 			return (string) $reason;
 		}
@@ -200,6 +237,36 @@ final class Sync_Messages {
 		}
 
 		return Logger::redact($text);
+	}
+
+	/**
+	 * Why a sync job ended without a result, and what to do.
+	 *
+	 * @param string $mode  preview|apply.
+	 * @param string $error The fatal error its shutdown function recorded; '' when the job just
+	 *                      stopped giving signs of life.
+	 */
+	public static function died(string $mode, string $error): string {
+
+		$what  = 'apply' === $mode ? __('The sync run', 'closte-native') : __('The sync preview', 'closte-native');
+		$after = 'apply' === $mode
+			? __('What was added or removed before it stopped is on Closte and recorded; make a new preview to see what is left.', 'closte-native')
+			: __('Then make a new preview.', 'closte-native');
+		if ('' === $error) {
+			/* translators: %s: "The sync preview" or "The sync run" */
+			$text = sprintf(__('%s stopped: its background job gave no sign of life for over a minute (the PHP process was killed, ran past its time limit, or ended with an error that could not be recorded). Check the PHP error log and Tools > Scheduled Actions (group closte).', 'closte-native'), $what);
+		} elseif (false !== stripos($error, 'Allowed memory size')) {
+			/* translators: 1: "The sync preview" or "The sync run", 2: PHP's error message */
+			$text = sprintf(__('%1$s stopped: PHP ran out of memory (%2$s). Raise WP_MEMORY_LIMIT in wp-config.php, e.g. define( \'WP_MEMORY_LIMIT\', \'256M\' );, or PHP\'s memory_limit.', 'closte-native'), $what, $error);
+		} elseif (false !== stripos($error, 'Maximum execution time')) {
+			/* translators: 1: "The sync preview" or "The sync run", 2: PHP's error message */
+			$text = sprintf(__('%1$s stopped: PHP\'s time limit ended it (%2$s). Raise max_execution_time for the background queue (WP-Cron or wp action-scheduler run).', 'closte-native'), $what, $error);
+		} else {
+			/* translators: 1: "The sync preview" or "The sync run", 2: PHP's error message */
+			$text = sprintf(__('%1$s stopped with a PHP fatal error: %2$s. Check the PHP error log.', 'closte-native'), $what, $error);
+		}
+
+		return Logger::redact($text . ' ' . $after);
 	}
 
 	public static function explain_exception(\Throwable $e): string {

@@ -36,11 +36,12 @@ defined('ABSPATH') || exit;
 final class Sync_Plan {
 
 	/**
-	 * The names the network wants on Closte (normal form => where it comes from), and the site
-	 * subdomains left to a wildcard alias when the filter closte_native_sync_subdomains is off
-	 * (never added, never removed).
+	 * The names the network wants on Closte (normal form => where it comes from, compact as in
+	 * Sync_Network), and the site subdomains left to a wildcard alias when the filter
+	 * closte_native_sync_subdomains is off (never added, never removed).
 	 *
-	 * @return array{names: array<string, array>, covered: array<string, true>, twins: array<string, string>} twins: www. twin => its bare name
+	 * @param array $network A Sync_Network::collect() result.
+	 * @return array{names: array<string, int|string>, covered: array<string, true>, twins: array<string, string>} twins: www. twin => its bare name
 	 */
 	private static function wanted(array $network): array {
 
@@ -65,12 +66,18 @@ final class Sync_Plan {
 		foreach (array_keys($names) as $name) {
 			$twin = Www_Twin::twin_to_add((string) $name, $network);
 			if (null !== $twin && ! isset($names[ $twin ]) && ! isset($network['invalid'][ $twin ])) {
-				$names[ $twin ] = Sync_Messages::reason('www_twin', (string) $name);
+				$names[ $twin ] = Sync_Messages::pack(Sync_Messages::reason('www_twin', (string) $name));
 				$twins[ $twin ] = (string) $name;
 			}
 		}
 
 		return ['names' => $names, 'covered' => $covered, 'twins' => $twins];
+	}
+
+	/** A wanted name's source, packed for a stored plan. */
+	private static function packed_source($source): string {
+
+		return is_string($source) ? $source : Sync_Messages::pack(Sync_Network::source_of($source));
 	}
 
 	/** True when $name is a subdomain of one of $parents (e.g. shop.network.com of network.com). */
@@ -112,44 +119,57 @@ final class Sync_Plan {
 	 */
 	public static function preview(bool $prune_asked): array {
 
-		$network  = Network_Domains::collect();
+		$network  = Sync_Network::collect();
 		$wanted   = self::wanted($network);
 		$warnings = $network['problems'];
 		$prune    = $prune_asked && [] === $warnings && [] !== $wanted['names'];
 		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted)];
 		$result   = closte_sync(array_map('strval', array_keys($wanted['names'])), $options);
-		$owned    = Alias_Registry::all();
-		$listed   = count($result['listing']['domains'] ?? []);
+		// Only counts are kept of the long lists: at 100,000 aliases they hold megabytes.
+		$listed    = count($result['listing']['domains'] ?? []);
+		$unchanged = count($result['unchanged']);
+		$listing   = $result['listing'];
+		unset($result['listing'], $result['unchanged'], $result['results'], $listing['domains'], $listing['response']);
 
-		$to_remove = [];
-		$unowned   = [];
-		$kept      = [];
+		$to_remove  = [];
+		$unowned    = [];
+		$kept       = [];
+		$candidates = [];
 		foreach ($result['to_remove'] as $alias) {
-			$uses = Network_Domains::uses($network, $alias);
+			$uses = Sync_Network::uses($network, $alias);
 			if ([] !== $uses) {
 				// The implementation's own rules did not keep it (an older extension without
 				// the twin rule): the plugin's list of what is used decides.
-				$kept[ $alias ] = $uses[0];
-			} elseif (Alias_Registry::owns($owned[ $alias ] ?? null)) {
-				$to_remove[ $alias ] = Sync_Messages::reason('owned_unused', (int) $owned[ $alias ]['site_id'], gmdate('Y-m-d', (int) $owned[ $alias ]['at']));
+				$kept[ $alias ] = Sync_Messages::pack($uses[0]);
 			} else {
-				$unowned[ $alias ] = Sync_Messages::reason('unowned_unused');
+				$candidates[] = $alias;
 			}
 		}
+		$owned = Sync_Network::owned($candidates);
+		foreach ($candidates as $alias) {
+			if (isset($owned[ $alias ])) {
+				$to_remove[ $alias ] = Sync_Messages::pack(Sync_Messages::reason('owned_unused', (int) $owned[ $alias ]['site_id'], gmdate('Y-m-d', (int) $owned[ $alias ]['at'])));
+			} else {
+				$unowned[ $alias ] = Sync_Messages::pack(Sync_Messages::reason('unowned_unused'));
+			}
+		}
+		unset($owned, $candidates);
 		foreach ($result['kept'] as $alias => $rule) {
-			$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted);
+			$kept[ $alias ] = Sync_Messages::pack(self::kept_reason((string) $alias, (string) $rule, $wanted));
 		}
 		$to_add = [];
 		foreach ($result['to_add'] as $name) {
-			$to_add[ $name ] = $wanted['names'][ $name ] ?? Sync_Messages::reason('custom', '');
+			$to_add[ $name ] = isset($wanted['names'][ $name ]) ? self::packed_source($wanted['names'][ $name ]) : Sync_Messages::pack(Sync_Messages::reason('custom', ''));
 		}
 		$skipped = [];
 		foreach ($network['invalid'] as $name => $reason) {
 			$skipped[ $name ] = $reason;
 		}
 		foreach ($result['skipped'] as $alias) {
-			$skipped[ $alias ] = Sync_Messages::reason('not_host');
+			$skipped[ $alias ] = Sync_Messages::pack(Sync_Messages::reason('not_host'));
 		}
+		$desired = count($wanted['names']);
+		unset($result, $wanted, $network);
 		foreach ([&$to_add, &$to_remove, &$unowned, &$kept, &$skipped] as &$list) {
 			uksort($list, 'strnatcasecmp');
 		}
@@ -162,16 +182,16 @@ final class Sync_Plan {
 			'created_at'       => time(),
 			'prune_asked'      => $prune_asked,
 			'prune'            => $prune,
-			'listing_ok'       => (bool) $result['listing']['ok'],
-			'listing'          => $result['listing']['ok'] ? '' : Sync_Messages::explain_failure($result['listing']),
-			'listing_may_pass' => ! empty($result['listing']['retryable']),
+			'listing_ok'       => (bool) $listing['ok'],
+			'listing'          => $listing['ok'] ? '' : Sync_Messages::explain_failure($listing),
+			'listing_may_pass' => ! empty($listing['retryable']),
 			'listed'           => $listed,
-			'desired'          => count($wanted['names']),
+			'desired'          => $desired,
 			'to_add'           => $to_add,
 			'to_remove'        => $to_remove,
 			'unowned'          => $unowned,
 			'kept'             => $kept,
-			'unchanged'        => count($result['unchanged']),
+			'unchanged'        => $unchanged,
 			'skipped'          => $skipped,
 			'warnings'         => $warnings,
 			'threshold'        => $threshold,
@@ -200,11 +220,8 @@ final class Sync_Plan {
 	}
 
 	/**
-	 * Runs a confirmed plan in two steps. First it adds what is missing now (nothing removed).
-	 * Then, just before removing, it reads the network again and removes only the confirmed
-	 * aliases that Closte still lists, that nothing uses now (neither they nor their twin), and,
-	 * for those this plugin added, whose ownership record is still there. Ownership is recorded
-	 * and forgotten per result as results arrive, so a run killed half-way leaves true records.
+	 * Runs a confirmed plan in this process to the end (`wp closte sync`): apply_step() until
+	 * it returns the report.
 	 *
 	 * @param array         $plan     From preview(), as confirmed.
 	 * @param callable|null $progress fn (int $done, int $total), called at most about once a second.
@@ -213,108 +230,241 @@ final class Sync_Plan {
 	 */
 	public static function apply(array $plan, ?callable $progress = null, array $unowned = []): array {
 
-		$started  = microtime(true);
-		$network  = Network_Domains::collect();
-		$wanted   = self::wanted($network);
-		$warnings = $network['problems'];
-		$owned_removals = array_keys((array) $plan['to_remove']);
-		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_keys((array) ($plan['unowned'] ?? [])))))) : [];
-		$total    = count($plan['to_add']) + count($removals);
-		$done     = 0;
-		$last     = 0.0;
-		$site_ids = $network['site_ids'];
-		$twins    = $wanted['twins'];
-		$on_result = static function (array $result) use (&$done, &$last, &$total, $progress, &$site_ids, $twins): void {
+		$cursor = null;
+		do {
+			$step   = self::apply_step($plan, $unowned, $cursor, $progress, INF);
+			$cursor = $step['cursor'];
+		} while (null === $step['report']);
+
+		return $step['report'];
+	}
+
+	/**
+	 * One batch of the run of a confirmed plan, in two steps. First it adds what is missing now
+	 * (nothing removed), a slice at a time until $deadline. Then, just before removing, it reads
+	 * the network again and removes only the confirmed aliases that Closte still lists, that
+	 * nothing uses now (neither they nor their twin), and, for those this plugin added, whose
+	 * ownership record is still there. Ownership is recorded and forgotten per result as
+	 * results arrive, so a run killed half-way leaves true records.
+	 *
+	 * The first batch lists Closte once (a dry run of the adds) and keeps what is missing in the
+	 * cursor, one line per name; the next batches add from there without listing again.
+	 *
+	 * @param array         $plan     From preview(), as confirmed.
+	 * @param string[]      $unowned  Aliases the plugin did not add that the operator ticked.
+	 * @param array|null    $cursor   Where the last batch stopped; null for the first batch.
+	 * @param callable|null $progress fn (int $done, int $total), called at most about once a second.
+	 * @param float         $deadline microtime(true) after which no further slice is started.
+	 * @return array{cursor: array|null, report: array|null} The cursor to resume from, or the report when the run has ended.
+	 */
+	public static function apply_step(array $plan, array $unowned, ?array $cursor, ?callable $progress, float $deadline): array {
+
+		$cursor ??= self::start_apply($plan, $unowned);
+		$cursor['batches'] = (int) ($cursor['batches'] ?? 0) + 1;
+		$last              = 0.0;
+		$slices_here       = 0; // every batch sends at least one slice, so a run always moves on
+		$on_result = static function (array $result, string $bare = '', int $site_id = 0) use (&$cursor, &$last, $progress): void {
 			// Ownership as each result arrives: an add we made is ours; "already exists" is not
 			// (someone else created it); a removal ends ours. A www. twin is recorded as the
 			// twin of its bare name, for that name's site.
 			$domain = (string) ($result['domain'] ?? '');
-			if (! empty($result['ok']) && 'added' === ($result['state'] ?? '')) {
-				$bare = $twins[ $domain ] ?? null;
-				Alias_Registry::record($domain, (int) ($site_ids[ $bare ?? $domain ] ?? 0), null !== $bare ? Www_Twin::source($bare) : 'sync');
-				Certificate_Lifecycle::alias_added($domain, (int) ($site_ids[ $bare ?? $domain ] ?? 0), 'sync', $bare);
-			} elseif (! empty($result['ok']) && 'remove_domain' === ($result['operation'] ?? '')) {
+			$ok     = ! empty($result['ok']);
+			if ($ok && 'added' === ($result['state'] ?? '')) {
+				Alias_Registry::record($domain, $site_id, '' !== $bare ? Www_Twin::source($bare) : 'sync');
+				Certificate_Lifecycle::alias_added($domain, $site_id, 'sync', '' !== $bare ? $bare : null);
+			} elseif ($ok && 'remove_domain' === ($result['operation'] ?? '')) {
 				Alias_Registry::forget($domain, 'sync');
 				Certificate_Lifecycle::alias_removed($domain);
 			}
-			$done++;
-			if (null !== $progress && (microtime(true) - $last >= 1.0 || $done >= $total)) {
+			Logger::log(Logger::describe($result, 'sync'), $ok ? 'info' : 'warning');
+			if ($ok) {
+				$cursor[ 'remove_domain' === ($result['operation'] ?? '') ? 'removed' : 'added' ][] = $domain;
+			} else {
+				$cursor['failed'][ $domain ] = Sync_Messages::explain_failure($result);
+				$cursor['for_good']         += empty($result['retryable']) ? 1 : 0;
+			}
+			$cursor['done']++;
+			if (null !== $progress && (microtime(true) - $last >= 1.0 || $cursor['done'] >= $cursor['total'])) {
 				$last = microtime(true);
-				$progress($done, max($total, $done));
+				$progress($cursor['done'], max($cursor['total'], $cursor['done']));
 			}
 		};
-		// Adds request no certificate: Certificate_Lifecycle requests it once DNS is ready.
-		$options = ['protect' => self::protect_list($network, $wanted), 'progress' => $on_result, 'request_ssl' => false];
-		$concurrency = apply_filters('closte_native_sync_concurrency', null);
-		if (is_int($concurrency)) {
-			$options['concurrency'] = $concurrency;
-		}
 
-		// Step 1: adds only.
-		$adds    = closte_sync(array_map('strval', array_keys($wanted['names'])), ['prune' => false] + $options);
-		$results = $adds['results'];
-		$added   = $adds['added'];
-		$removed = [];
-		$kept    = [];
-		$skipped = [];
-		$listing = $adds['listing'];
+		// Step 1: adds only, a slice at a time.
+		$slice = self::slice_size();
+		while ('' !== $cursor['queue']) {
+			if ($slices_here > 0 && microtime(true) >= $deadline) {
+				return ['cursor' => $cursor, 'report' => null];
+			}
+			$lines           = explode("\n", $cursor['queue'], $slice + 1);
+			$cursor['queue'] = count($lines) > $slice ? (string) array_pop($lines) : '';
+			self::add_slice($lines, $on_result);
+			$slices_here++;
+		}
+		if ([] !== $cursor['removals'] && $slices_here > 0 && microtime(true) >= $deadline) {
+			return ['cursor' => $cursor, 'report' => null]; // the removals read the network afresh: in the next batch
+		}
 
 		// Step 2: removals, each checked again against the network as it is now. A list that was
 		// incomplete at the start, or is now, keeps every confirmed alias.
+		$removals = $cursor['removals'];
+		$warnings = $cursor['warnings'];
 		if ([] !== $removals && [] === $warnings) {
-			$now      = Network_Domains::collect();
+			$now      = Sync_Network::collect();
 			$warnings = $now['problems'];
 		}
 		if ([] !== $removals && [] !== $warnings) {
 			$missing = Sync_Messages::join($warnings);
 			foreach ($removals as $alias) {
-				$kept[ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
+				$cursor['kept'][ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
 			}
 		} elseif ([] !== $removals) {
 			$confirmed = [];
+			$owned     = Sync_Network::owned($cursor['owned_removals']);
 			foreach ($removals as $alias) {
-				$uses = Network_Domains::uses($now, $alias);
+				$uses = Sync_Network::uses($now, $alias);
 				if ([] !== $uses) {
-					$kept[ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
-				} elseif (in_array($alias, $owned_removals, true) && ! Alias_Registry::owns(Alias_Registry::get($alias))) {
-					$kept[ $alias ] = Sync_Messages::reason('no_longer_owned');
+					$cursor['kept'][ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
+				} elseif (in_array($alias, $cursor['owned_removals'], true) && ! isset($owned[ $alias ])) {
+					$cursor['kept'][ $alias ] = Sync_Messages::reason('no_longer_owned');
 				} else {
 					$confirmed[] = $alias;
 				}
 			}
-			$total -= count($removals) - count($confirmed);
+			$cursor['total'] -= count($removals) - count($confirmed);
 			if ([] !== $confirmed) {
-				$wanted_now         = self::wanted($now);
-				$site_ids           = $now['site_ids'];
-				$options['protect'] = self::protect_list($now, $wanted_now);
-				$pruned             = closte_sync(array_map('strval', array_keys($wanted_now['names'])), ['prune' => true, 'confirm_remove' => $confirmed] + $options);
-				$results            = array_merge($results, $pruned['results']);
-				$added              = array_values(array_unique(array_merge($added, $pruned['added'])));
-				$removed            = $pruned['removed'];
-				$listing            = $pruned['listing'];
+				$wanted_now = self::wanted($now);
+				$twins      = $wanted_now['twins'];
+				$options    = ['prune' => true, 'confirm_remove' => $confirmed, 'protect' => self::protect_list($now, $wanted_now), 'request_ssl' => false];
+				$options['progress'] = static function (array $result) use ($on_result, $twins, $now): void {
+					$domain = (string) ($result['domain'] ?? '');
+					$bare   = $twins[ $domain ] ?? '';
+					$on_result($result, $bare, Sync_Network::site_id($now, '' !== $bare ? $bare : $domain));
+				};
+				$concurrency = apply_filters('closte_native_sync_concurrency', null);
+				if (is_int($concurrency)) {
+					$options['concurrency'] = $concurrency;
+				}
+				$pruned            = closte_sync(array_map('strval', array_keys($wanted_now['names'])), $options);
+				$cursor['listing'] = self::listing_summary($pruned['listing']);
 				foreach ($pruned['unconfirmed'] as $alias) {
-					$skipped[ $alias ] = Sync_Messages::reason('not_confirmed');
+					$cursor['skipped'][ $alias ] = Sync_Messages::reason('not_confirmed');
 				}
 				foreach ($pruned['kept'] as $alias => $rule) {
 					if (in_array($alias, $confirmed, true)) {
-						$kept[ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+						$cursor['kept'][ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
 					}
 				}
 			}
 		}
 
-		$failed   = [];
-		$for_good = 0;
-		foreach ($results as $domain => $outcome) {
-			Logger::log(Logger::describe($outcome, 'sync'), $outcome['ok'] ? 'info' : 'warning');
-			if (! $outcome['ok']) {
-				$failed[ $domain ] = Sync_Messages::explain_failure($outcome);
-				$for_good         += empty($outcome['retryable']) ? 1 : 0;
-			}
+		return ['cursor' => null, 'report' => self::report($plan, $cursor, $warnings)];
+	}
+
+	/**
+	 * The first batch of a run: the network read once, Closte listed once (a dry run of the adds
+	 * of every name the network wants now), and what is missing queued in the cursor as
+	 * "name<TAB>site id<TAB>bare name of a www twin" lines.
+	 *
+	 * @return array<string, mixed> The cursor.
+	 */
+	private static function start_apply(array $plan, array $unowned): array {
+
+		$network        = Sync_Network::collect();
+		$wanted         = self::wanted($network);
+		$owned_removals = array_map('strval', array_keys((array) $plan['to_remove']));
+		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_map('strval', array_keys((array) ($plan['unowned'] ?? []))))))) : [];
+		$dry            = closte_sync(array_map('strval', array_keys($wanted['names'])), ['dry_run' => true, 'prune' => false]);
+		$queue          = [];
+		foreach ($dry['to_add'] as $name) {
+			$bare    = $wanted['twins'][ $name ] ?? '';
+			$queue[] = $name . "\t" . Sync_Network::site_id($network, '' !== $bare ? $bare : $name) . "\t" . $bare;
 		}
+		$skipped = [];
 		foreach ($network['invalid'] as $name => $reason) {
 			$skipped[ $name ] = $reason;
 		}
+
+		return [
+			'started'         => microtime(true),
+			'desired'         => count($wanted['names']),
+			'queue'           => implode("\n", $queue),
+			'total'           => count($queue) + count($removals),
+			'done'            => 0,
+			'removals'        => $removals,
+			'owned_removals'  => $owned_removals,
+			'warnings'        => $network['problems'],
+			'unchanged'       => count($dry['unchanged']),
+			'listing'         => self::listing_summary($dry['listing']),
+			'added'           => [],
+			'removed'         => [],
+			'kept'            => [],
+			'skipped'         => $skipped,
+			'failed'          => [],
+			'for_good'        => 0,
+		];
+	}
+
+	/** How many adds are sent at once: the filter closte_native_sync_concurrency when set. */
+	private static function slice_size(): int {
+
+		$concurrency = apply_filters('closte_native_sync_concurrency', null);
+
+		/**
+		 * Filters how many adds a sync run sends before it checks its time budget: the batches
+		 * of a run end on a slice's boundary.
+		 *
+		 * @param int $size Default 50, or the sync concurrency when that filter is set.
+		 */
+		return max(1, (int) apply_filters('closte_native_sync_slice', is_int($concurrency) ? $concurrency : 50));
+	}
+
+	/**
+	 * Adds the names of $lines concurrently (closte_enqueue + closte_wait: no listing), without
+	 * certificate requests (Certificate_Lifecycle requests them once DNS is ready), and hands
+	 * each result to $on_result; a result still pending after the wait counts as a failure that
+	 * may pass.
+	 *
+	 * @param string[] $lines From the cursor's queue.
+	 */
+	private static function add_slice(array $lines, callable $on_result): void {
+
+		$jobs = [];
+		foreach ($lines as $line) {
+			[$name, $site_id, $bare] = array_pad(explode("\t", $line), 3, '');
+			$jobs[ closte_enqueue('add_domain', $name, (int) $site_id, ['request_ssl' => false]) ] = [$name, (int) $site_id, $bare];
+		}
+		$timeout = max(30.0, (float) ini_get('closte.timeout') * 3);
+		foreach (closte_wait(array_keys($jobs), $timeout) as $id => $result) {
+			if (! isset($jobs[ $id ])) {
+				continue;
+			}
+			[$name, $site_id, $bare] = $jobs[ $id ];
+			unset($jobs[ $id ]);
+			if (in_array($result['state'] ?? '', ['pending', 'unknown'], true)) {
+				$result = ['ok' => false, 'operation' => 'add_domain', 'domain' => $name, 'state' => 'failed', 'status' => 0, 'error' => 'no answer in time', 'error_kind' => 'timeout', 'retryable' => true] + $result;
+			}
+			$on_result(['domain' => $name] + $result, $bare, $site_id);
+		}
+	}
+
+	/** A listing result without its long lists, for a cursor and a report. */
+	private static function listing_summary(array $listing): array {
+
+		unset($listing['domains'], $listing['response']);
+
+		return $listing;
+	}
+
+	/** The report of a run, from its final cursor. */
+	private static function report(array $plan, array $cursor, array $warnings): array {
+
+		$added   = array_values(array_unique($cursor['added']));
+		$removed = $cursor['removed'];
+		$kept    = $cursor['kept'];
+		$skipped = $cursor['skipped'];
+		$failed  = $cursor['failed'];
+		$listing = $cursor['listing'];
 		foreach ([&$kept, &$skipped, &$failed] as &$list) {
 			uksort($list, 'strnatcasecmp');
 		}
@@ -326,20 +476,21 @@ final class Sync_Plan {
 			'ok'         => (bool) $listing['ok'] && [] === $failed,
 			'prune'      => (bool) $plan['prune'],
 			'listing'    => $listing['ok'] ? '' : Sync_Messages::explain_failure($listing),
-			'may_pass'   => ($listing['ok'] || ! empty($listing['retryable'])) && 0 === $for_good,
+			'may_pass'   => ($listing['ok'] || ! empty($listing['retryable'])) && 0 === $cursor['for_good'],
 			'added'      => $added,
 			'removed'    => $removed,
-			'unchanged'  => count($adds['unchanged']),
+			'unchanged'  => $cursor['unchanged'],
 			'kept'       => $kept,
 			'skipped'    => $skipped,
 			'failed'     => $failed,
 			'warnings'   => $warnings,
-			'elapsed_ms' => (microtime(true) - $started) * 1000,
+			'elapsed_ms' => (microtime(true) - $cursor['started']) * 1000,
+			'batches'    => (int) ($cursor['batches'] ?? 1),
 		];
 		Logger::log(
 			sprintf(
 				'sync of %d domains%s: %s, %d added, %d removed, %d unchanged, %d kept, %d skipped, %d failed, %.0f ms',
-				count($wanted['names']),
+				$cursor['desired'],
 				$plan['prune'] ? ' (prune)' : '',
 				$report['ok'] ? 'OK' : 'FAILED',
 				count($added),

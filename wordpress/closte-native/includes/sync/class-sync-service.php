@@ -85,47 +85,120 @@ final class Sync_Service {
 	}
 
 	/**
-	 * Action Scheduler callback.
+	 * Action Scheduler callback: a preview, or one batch of a run. A run that has more to do
+	 * than fits in one batch (the filter closte_native_sync_batch_seconds, default 20 s, under
+	 * Action Scheduler's 30 s) stores where it stopped and queues its next batch.
 	 *
 	 * @param string $mode preview|apply.
 	 * @param string $run  The run id the job belongs to.
 	 */
 	public static function run_job($mode, $run): void {
 
+		$mode = (string) $mode;
+		$run  = (string) $run;
 		// Check and claim under the sync lock: two queue runners (web nodes) handed the same job
 		// (a claim reset after a runner died) must not both move it from queued to running.
 		$state = Sync_State::with_lock(
 			static function () use ($mode, $run) {
 				$state = Sync_State::get();
-				if (($state['run'] ?? '') !== (string) $run || 'queued' !== $state['status']) {
+				$next  = 'apply' === $mode && 'applying' === $state['status'] && ! empty($state['waiting']);
+				if (($state['run'] ?? '') !== $run || ('queued' !== $state['status'] && ! $next)) {
 					return null;
 				}
-				Sync_State::save($state, ['status' => 'preview' === $mode ? 'previewing' : 'applying', 'started_at' => time()]);
+				Sync_State::save($state, ['status' => 'preview' === $mode ? 'previewing' : 'applying', 'waiting' => false, 'started_at' => $state['started_at'] ?? time()]);
+				Sync_State::beat($run);
 				return $state;
 			}
 		);
 		if (is_wp_error($state)) {
 			// The lock stayed busy for 10 s (another request is starting or cancelling a sync):
 			// the job comes back in a minute rather than being lost; the state still says queued.
-			Logger::log(sprintf('sync job %s: the sync lock is busy; tried again in 60 s', Logger::one_line((string) $run)), 'warning');
-			Background_Jobs::schedule(Sync_State::JOB_HOOK, 60, [(string) $mode, (string) $run]);
+			Logger::log(sprintf('sync job %s: the sync lock is busy; tried again in 60 s', Logger::one_line($run)), 'warning');
+			Background_Jobs::schedule(Sync_State::JOB_HOOK, 60, [$mode, $run]);
 			return;
 		}
 		if (null === $state) {
-			Logger::log(sprintf('sync job %s dropped: it is not the queued sync any more', Logger::one_line((string) $run)), 'warning');
+			Logger::log(sprintf('sync job %s dropped: it is not the queued sync any more', Logger::one_line($run)), 'warning');
 			return;
 		}
+
+		$ended = self::watch_for_death($mode, $run);
+		if ('preview' === $mode) {
+			self::run_to_end($mode, $run, static fn () => Sync_Plan::preview((bool) $state['prune']));
+			$ended();
+			return;
+		}
+		$seconds  = (float) apply_filters('closte_native_sync_batch_seconds', 20.0);
+		$deadline = microtime(true) + max(0.0, $seconds);
+		$cursor   = is_array($state['cursor'] ?? null) ? $state['cursor'] : null;
+		$step     = null;
 		self::run_to_end(
-			(string) $mode,
-			static function () use ($mode, $state) {
-				if ('preview' === $mode) {
-					return Sync_Plan::preview((bool) $state['prune']);
-				}
-				return Sync_Plan::apply($state['plan'], self::progress_saver(), (array) ($state['unowned'] ?? []));
+			$mode,
+			$run,
+			static function () use ($state, $cursor, $deadline, $run, &$step) {
+				$step = Sync_Plan::apply_step($state['plan'], (array) ($state['unowned'] ?? []), $cursor, self::progress_saver($run), $deadline);
+				return $step['report'];
 			}
 		);
+		if (null !== $step && null === $step['report']) {
+			$saved = Sync_State::with_lock(
+				static function () use ($run, $step) {
+					$now = Sync_State::stored();
+					if (($now['run'] ?? '') !== $run) {
+						return false; // a new sync was started meanwhile (this one was shown as dead)
+					}
+					Sync_State::save(
+						$now,
+						[
+							'status'   => 'applying',
+							'waiting'  => true,
+							'cursor'   => $step['cursor'],
+							'progress' => ['done' => $step['cursor']['done'], 'total' => $step['cursor']['total']],
+							'batches'  => $step['cursor']['batches'],
+						]
+					);
+					return true;
+				}
+			);
+			if (true === $saved) {
+				Background_Jobs::schedule(Sync_State::JOB_HOOK, 0, [$mode, $run]);
+				Logger::log(sprintf('sync run %s: batch %d ended at %d of %d; the next batch is queued', Logger::one_line($run), $step['cursor']['batches'], $step['cursor']['done'], $step['cursor']['total']));
+			}
+		}
+		$ended();
 	}
 
+	/**
+	 * Records a fatal error that ends this job (memory exhausted, time limit) as the sync's
+	 * failure, so the page says what happened instead of waiting. A little memory is set aside
+	 * for that, since an exhausted limit leaves none.
+	 *
+	 * @return callable Call it when the job ended normally.
+	 */
+	private static function watch_for_death(string $mode, string $run): callable {
+
+		$watch = (object) ['on' => true, 'reserve' => str_repeat(' ', 256 * 1024)];
+		register_shutdown_function(
+			static function () use ($watch, $mode, $run): void {
+				if (! $watch->on) {
+					return;
+				}
+				$watch->reserve = null;
+				$error = error_get_last();
+				if (null === $error || ! in_array($error['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_USER_ERROR, E_RECOVERABLE_ERROR, E_PARSE], true)) {
+					return; // the worker was stopped otherwise: the missing heartbeat tells
+				}
+				$message = sprintf('%s in %s:%d', $error['message'], basename((string) $error['file']), (int) $error['line']);
+				Sync_State::record_death($run, $message);
+				Logger::log(sprintf('sync %s %s died: %s', $mode, Logger::one_line($run), $message), 'error');
+			}
+		);
+
+		return static function () use ($watch): void {
+			$watch->on      = false;
+			$watch->reserve = null;
+		};
+	}
 	/**
 	 * Runs a confirmed plan in this process (`wp closte sync`), under the same lock and state as
 	 * the page: refused while a sync is queued or running, and shown as running on the page
@@ -143,10 +216,11 @@ final class Sync_Service {
 		if (is_wp_error($claimed)) {
 			return $claimed;
 		}
-		$saver = self::progress_saver();
+		$saver = self::progress_saver($run);
 
 		return self::run_to_end(
 			'apply',
+			$run,
 			static function () use ($plan, $unowned, $progress, $saver) {
 				return Sync_Plan::apply(
 					$plan,
@@ -163,33 +237,49 @@ final class Sync_Service {
 	}
 
 	/**
-	 * Runs a preview or an apply and stores how it ended (planned, done or failed).
+	 * Runs a preview or an apply (or a batch of it) and stores how it ended (planned, done or
+	 * failed); $work returning null means the run goes on in another batch. Nothing is stored
+	 * when the state has passed to another sync meanwhile.
 	 *
-	 * @return array The plan or report; rethrows nothing (a failure is stored and logged).
+	 * @return array|null The plan or report; rethrows nothing (a failure is stored and logged).
 	 */
-	private static function run_to_end(string $mode, callable $work): array {
+	private static function run_to_end(string $mode, string $run, callable $work): ?array {
 
+		$store = static function (array $changes) use ($run): void {
+			Sync_State::with_lock(
+				static function () use ($run, $changes) {
+					$state = Sync_State::stored();
+					if (($state['run'] ?? '') === $run) {
+						Sync_State::save($state, $changes + ['waiting' => false, 'cursor' => null]);
+					}
+					return true;
+				}
+			);
+		};
 		try {
 			$result = $work();
+			if (null === $result) {
+				return null;
+			}
 			if ('preview' === $mode) {
-				Sync_State::save(Sync_State::get(), ['status' => 'planned', 'plan' => $result, 'finished_at' => time()]);
+				$store(['status' => 'planned', 'plan' => $result, 'finished_at' => time()]);
 			} else {
-				Sync_State::save(Sync_State::get(), ['status' => 'done', 'report' => $result, 'plan' => null, 'finished_at' => time()]);
+				$store(['status' => 'done', 'report' => $result, 'plan' => null, 'finished_at' => time()]);
 			}
 			return $result;
 		} catch (\Throwable $e) {
 			$message = Logger::redact(Sync_Messages::explain_exception($e));
 			Logger::log('sync failed: ' . $message, 'error');
-			Sync_State::save(Sync_State::get(), ['status' => 'failed', 'error' => $message, 'finished_at' => time()]);
+			$store(['status' => 'failed', 'error' => $message, 'finished_at' => time()]);
 			return ['error' => $message];
 		}
 	}
 
-	/** Stores the progress of a running apply, at most about once a second. */
-	private static function progress_saver(): callable {
+	/** Stores the progress of a running apply (a heartbeat), at most about once a second. */
+	private static function progress_saver(string $run): callable {
 
-		return static function (int $done, int $total): void {
-			Sync_State::save(Sync_State::get(), ['progress' => ['done' => $done, 'total' => $total]]);
+		return static function (int $done, int $total) use ($run): void {
+			Sync_State::beat($run, ['done' => $done, 'total' => $total]);
 		};
 	}
 }

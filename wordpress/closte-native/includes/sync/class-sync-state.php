@@ -22,24 +22,109 @@ final class Sync_State {
 	/** Action Scheduler hook of a sync job: args (mode, run id). */
 	const JOB_HOOK = 'closte_native_sync_job';
 
-	/** A queued or running sync with no sign of life for this long is considered dead. */
+	/**
+	 * Small network option written by the running job: its run id, when it last gave a sign of
+	 * life, its progress. Apart from the state, which can hold a plan of megabytes, so that a
+	 * heartbeat every second costs a few bytes.
+	 */
+	const BEAT_OPTION = 'closte_native_sync_beat';
+
+	/** Where a job's shutdown function records the fatal error that ended it (run id, message). */
+	const DEATH_OPTION = 'closte_native_sync_death';
+
+	/** A queued sync (or a run waiting for its next batch) with no sign of life for this long is considered dead. */
 	const STALE_AFTER = 3600;
+
+	/**
+	 * A running job beats at least every few seconds (each step, each result); with no beat for
+	 * this long its process is gone (killed, out of time, or a fatal error the shutdown function
+	 * could not record).
+	 */
+	const RUNNING_STALE_AFTER = 60;
 
 	const BUSY = ['queued', 'previewing', 'applying'];
 
 	/**
+	 * The state as it is now: a running job that died is shown as failed, with why and what to do.
+	 *
 	 * @return array<string, mixed> The state: status idle|queued|previewing|planned|applying|done|failed.
 	 */
 	public static function get(): array {
 
-		$state = get_site_option(self::OPTION);
+		$state = self::stored();
+		if (! in_array($state['status'], self::BUSY, true)) {
+			return $state;
+		}
+		$death = get_site_option(self::DEATH_OPTION);
+		if (is_array($death) && ($death['run'] ?? null) === ($state['run'] ?? '')) {
+			return array_merge($state, ['status' => 'failed', 'dead' => true, 'failed_mode' => $state['mode'] ?? '', 'error' => Sync_Messages::died((string) ($state['mode'] ?? ''), (string) $death['error']), 'finished_at' => (int) $death['at']]);
+		}
+		$running = 'queued' !== $state['status'] && empty($state['waiting']);
+		if ($running && self::heartbeat($state) < time() - self::RUNNING_STALE_AFTER) {
+			return array_merge($state, ['status' => 'failed', 'dead' => true, 'failed_mode' => $state['mode'] ?? '', 'error' => Sync_Messages::died((string) ($state['mode'] ?? ''), ''), 'finished_at' => self::heartbeat($state)]);
+		}
 
-		return is_array($state) && isset($state['status']) ? $state : ['status' => 'idle'];
+		return $state;
+	}
+
+	/**
+	 * The stored state, with the running job's last beat and progress merged in.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function stored(): array {
+
+		$state = get_site_option(self::OPTION);
+		if (! is_array($state) || ! isset($state['status'])) {
+			return ['status' => 'idle'];
+		}
+		$beat = get_site_option(self::BEAT_OPTION);
+		if (is_array($beat) && ($beat['run'] ?? null) === ($state['run'] ?? '') && (int) ($beat['at'] ?? 0) > (int) ($state['heartbeat'] ?? 0)) {
+			$state['heartbeat'] = (int) $beat['at'];
+			if (is_array($beat['progress'] ?? null)) {
+				$state['progress'] = $beat['progress'];
+			}
+		}
+
+		return $state;
+	}
+
+	private static function heartbeat(array $state): int {
+
+		return (int) ($state['heartbeat'] ?? 0);
 	}
 
 	public static function is_busy(array $state): bool {
 
-		return in_array($state['status'], self::BUSY, true) && (int) ($state['heartbeat'] ?? 0) > time() - self::STALE_AFTER;
+		return in_array($state['status'], self::BUSY, true) && self::heartbeat($state) > time() - self::STALE_AFTER;
+	}
+
+	/**
+	 * A sign of life of the running job $run, with its progress when it has one.
+	 *
+	 * @param array{done: int, total: int}|null $progress
+	 */
+	public static function beat(string $run, ?array $progress = null): void {
+
+		$beat = ['run' => $run, 'at' => time()];
+		if (null === $progress) {
+			$old = get_site_option(self::BEAT_OPTION);
+			if (is_array($old) && ($old['run'] ?? null) === $run && isset($old['progress'])) {
+				$beat['progress'] = $old['progress'];
+			}
+		} else {
+			$beat['progress'] = $progress;
+		}
+		update_site_option(self::BEAT_OPTION, $beat);
+	}
+
+	/**
+	 * Records the fatal error that ended the job of $run (from its shutdown function: a few
+	 * bytes written, nothing of the state read, as memory may have run out).
+	 */
+	public static function record_death(string $run, string $error): void {
+
+		update_site_option(self::DEATH_OPTION, ['run' => $run, 'error' => $error, 'at' => time()]);
 	}
 
 	/** Drops a stored preview (back to idle). */
@@ -95,6 +180,7 @@ final class Sync_State {
 				if (self::is_busy(self::get())) {
 					return Sync_Messages::refusal('closte-sync-busy');
 				}
+				delete_site_option(self::DEATH_OPTION);
 				update_site_option(
 					self::OPTION,
 					['status' => 'applying', 'mode' => 'apply', 'run' => $run, 'prune' => $prune, 'requested_by' => get_current_user_id(), 'requested_at' => time(), 'started_at' => time(), 'heartbeat' => time(), 'by' => 'cli']
@@ -112,6 +198,7 @@ final class Sync_State {
 	public static function queue(array $request): bool {
 
 		$run = wp_generate_uuid4();
+		delete_site_option(self::DEATH_OPTION);
 		update_site_option(
 			self::OPTION,
 			$request + [

@@ -1,0 +1,200 @@
+<?php
+
+declare(strict_types=1);
+
+use Closte\Tests\E2e\E2eTestCase;
+use Closte_Native\Alias_Registry;
+use Closte_Native\Sync_Plan;
+use Closte_Native\Sync_Service;
+use Closte_Native\Sync_State;
+
+/**
+ * Closte Sync at scale: a run split into batches that resume (each within Action Scheduler's
+ * time per batch), a job that dies shown as failed with what to do, and a preview of a large
+ * network within multisite's default 64 MB.
+ */
+final class SyncScaleTest extends E2eTestCase
+{
+    protected function tearDown(): void
+    {
+        remove_all_filters('closte_native_sync_batch_seconds');
+        remove_all_filters('closte_native_sync_slice');
+        parent::tearDown();
+    }
+
+    /** Domain records inserted in bulk, without their hooks. */
+    private function insertRecords(int $count, string $pattern, int $site = 1): void
+    {
+        global $wpdb;
+        for ($from = 1; $from <= $count; $from += 5000) {
+            $values = [];
+            for ($i = $from; $i < min($count + 1, $from + 5000); $i++) {
+                $values[] = $wpdb->prepare('(%d, %s)', $site, sprintf($pattern, $i));
+            }
+            $wpdb->query('INSERT INTO ' . Standin_Domain_Manager::table() . ' (blog_id, domain) VALUES ' . implode(',', $values));
+        }
+    }
+
+    /** A queue runner in a process of its own. @return array{exit: int, stdout: string, stderr: string} */
+    private function runQueueElsewhere(array $env, string $memoryLimit = '128M'): array
+    {
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=mysqlnd', '-d', 'extension=mysqli', '-d', 'error_reporting=-1', '-d', 'display_errors=stderr', '-d', 'memory_limit=' . $memoryLimit, ...self::implementationArgs(), dirname(__DIR__, 2) . '/bin/queue-runner.php'];
+        $process = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        $stdout = stream_get_contents($pipes[1]);
+        $stderr = stream_get_contents($pipes[2]);
+        return ['exit' => proc_close($process), 'stdout' => (string) $stdout, 'stderr' => (string) $stderr];
+    }
+
+    private function preview(bool $prune): array
+    {
+        $this->assertTrue(Sync_Service::request_preview($prune));
+        $this->runSyncJob();
+        $state = Sync_State::get();
+        $this->assertSame('planned', $state['status'], json_encode($state));
+        return $state['plan'];
+    }
+
+    public function testARunInSeveralBatchesResumesWhereItStoppedAndReportsLikeOneBatch(): void
+    {
+        $this->insertRecords(23, 'batched-%d.example');
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK, 'batched-1.example', 'stale-a.example', 'stale-b.example']]);
+        foreach (['stale-a.example', 'stale-b.example'] as $stale) {
+            Alias_Registry::record($stale, 1, 'test');
+        }
+        $plan = $this->preview(true);
+        $this->assertCount(22, $plan['to_add']);
+        $this->assertSame(['stale-a.example', 'stale-b.example'], array_keys($plan['to_remove']));
+
+        // Every batch ends after its first slice of 5 adds: 22 adds take 5 batches, the
+        // removals (the network read again) a sixth.
+        $listings = count($this->requestsTo('/getdomains'));
+        add_filter('closte_native_sync_batch_seconds', static fn () => 0.0);
+        add_filter('closte_native_sync_slice', static fn () => 5);
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['needs_typed'] ? $plan['typed_phrase'] : ''));
+        $seen = [];
+        for ($jobs = 0; $jobs < 20 && 'done' !== Sync_State::get()['status']; $jobs++) {
+            $this->runSyncJob();
+            $state = Sync_State::get();
+            if ('done' !== $state['status']) {
+                $this->assertSame('applying', $state['status'], json_encode($state));
+                $this->assertTrue(Sync_State::is_busy($state), 'a run between batches is busy: no second sync starts');
+                $this->assertCount(1, $this->pendingJobs(Sync_State::JOB_HOOK), 'the next batch is queued');
+                $seen[] = $state['progress']['done'] . '/' . $state['progress']['total'];
+                $this->assertIsString(Sync_Service::request_preview(false)->get_error_code() ?? null, 'a preview is refused while the run goes on');
+            }
+        }
+        $this->assertSame(['5/24', '10/24', '15/24', '20/24', '22/24'], $seen, 'progress after each batch');
+        $state = Sync_State::get();
+        $this->assertSame('done', $state['status'], json_encode($state));
+        $report = $state['report'];
+        $this->assertSame(6, $report['batches']);
+        $this->assertTrue($report['ok'], json_encode($report));
+        $this->assertSame(array_keys($plan['to_add']), $report['added'], 'every add of the plan, once');
+        $this->assertSame(['stale-a.example', 'stale-b.example'], $report['removed']);
+        $this->assertSame(2, $report['unchanged'], 'the network\'s host and batched-1.example');
+        $this->assertSame([], $report['failed']);
+        $aliases = $this->sim->domains();
+        sort($aliases);
+        $expected = array_merge([CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK], array_map(static fn ($i) => "batched-$i.example", range(1, 23)));
+        sort($expected);
+        $this->assertSame($expected, $aliases);
+        $this->assertCount(22, $this->requestsTo('/adddomainalias'), 'no add sent twice across batches');
+        $this->assertCount($listings + 2, $this->requestsTo('/getdomains'), 'Closte listed by the first batch and before the removals only');
+        foreach ($report['added'] as $added) {
+            $this->assertNotNull(Alias_Registry::get($added), "ownership of $added recorded");
+        }
+
+        // The same plan in one batch gives the same report.
+        remove_all_filters('closte_native_sync_batch_seconds');
+        remove_all_filters('closte_native_sync_slice');
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK, 'batched-1.example', 'stale-a.example', 'stale-b.example']]);
+        $this->sim->reset();
+        $this->sim->configure(['api_keys' => [CLOSTE_E2E_KEY], 'auth_error_message' => 'Invalid API Key', 'already_exists_message' => 'Domain alias already exists']);
+        $this->sim->control('POST', '/domains', ['domains' => [CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK, 'batched-1.example', 'stale-a.example', 'stale-b.example']]);
+        foreach (['stale-a.example', 'stale-b.example'] as $stale) {
+            Alias_Registry::record($stale, 1, 'test');
+        }
+        $again = $this->preview(true);
+        $this->assertSame(Sync_Plan::confirmation_token($plan), Sync_Plan::confirmation_token($again));
+        $this->assertTrue(Sync_Service::request_apply($again['id'], $again['token'], $again['needs_typed'] ? $again['typed_phrase'] : ''));
+        $this->runSyncJob();
+        $one = Sync_State::get()['report'];
+        $this->assertSame(1, $one['batches']);
+        foreach (['ok', 'added', 'removed', 'unchanged', 'kept', 'skipped', 'failed'] as $key) {
+            $this->assertSame($one[$key], $report[$key], $key);
+        }
+    }
+
+    public function testAJobThatRunsOutOfMemoryIsShownAsFailedWithWhatToDo(): void
+    {
+        $this->insertRecords(3, 'dies-%d.example');
+        $this->assertTrue(Sync_Service::request_preview(false));
+        $runner = $this->runQueueElsewhere(['CLOSTE_E2E_EXHAUST_MEMORY_ON' => 'closte_native_sync_subdomains']);
+        $this->assertSame(255, $runner['exit'], 'the job died of a fatal error: ' . $runner['stderr']);
+        wp_cache_flush();
+
+        $state = Sync_State::get();
+        $this->assertSame('failed', $state['status'], json_encode($state));
+        $this->assertFalse(Sync_State::is_busy($state), 'a new preview may start at once');
+        $this->assertStringContainsString('The sync preview stopped: PHP ran out of memory (Allowed memory size of', $state['error']);
+        $this->assertStringContainsString('Raise WP_MEMORY_LIMIT in wp-config.php', $state['error']);
+        $this->assertStringContainsString('Then make a new preview.', $state['error']);
+        $this->assertStringContainsString('sync preview', $this->log());
+        $this->assertStringContainsString('died: Allowed memory size', $this->log());
+
+        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertSame(200, $page['status']);
+        $this->assertStringContainsString('closte-native-sync-died', $page['body']);
+        $this->assertStringContainsString('PHP ran out of memory', $page['body']);
+        $this->assertStringContainsString('id="closte-native-preview"', $page['body'], 'the page offers a new preview');
+        $this->assertStringNotContainsString('preparing the preview', $page['body']);
+
+        // The next preview runs (and the old death is not shown for it).
+        $this->runQueue();
+        $this->assertTrue(Sync_Service::request_preview(false));
+        $this->runSyncJob();
+        $this->assertSame('planned', Sync_State::get()['status']);
+    }
+
+    public function testAJobThatStopsGivingSignsOfLifeIsShownAsFailedAfterAMinute(): void
+    {
+        $this->assertTrue(Sync_Service::request_preview(false));
+        $state = Sync_State::stored();
+        // A worker killed right after it claimed the job: previewing, its last beat 59 s ago.
+        update_site_option(Sync_State::OPTION, ['status' => 'previewing', 'heartbeat' => time() - 59] + $state);
+        Sync_State::beat($state['run']);
+        update_site_option(Sync_State::BEAT_OPTION, ['run' => $state['run'], 'at' => time() - 59]);
+        wp_cache_flush();
+        $this->assertSame('previewing', Sync_State::get()['status'], 'within the minute it still counts as running');
+        update_site_option(Sync_State::BEAT_OPTION, ['run' => $state['run'], 'at' => time() - 61]);
+        update_site_option(Sync_State::OPTION, ['status' => 'previewing', 'heartbeat' => time() - 61] + $state);
+        wp_cache_flush();
+        $now = Sync_State::get();
+        $this->assertSame('failed', $now['status']);
+        $this->assertStringContainsString('gave no sign of life for over a minute', $now['error']);
+        $status = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertStringContainsString('gave no sign of life for over a minute', $status['body']);
+        $this->assertTrue(Sync_Service::request_preview(false), 'a new preview is accepted');
+        $this->runQueue();
+    }
+
+    public function testAPreviewOf30000NamesAnd30000AliasesFitsIn64MegabytesInItsOwnProcess(): void
+    {
+        $this->insertRecords(30000, 'scale-%d.example');
+        $aliases = array_map(static fn ($i) => sprintf('scale-%d.example', $i * 2), range(1, 30000));
+        foreach (array_chunk($aliases, 20000) as $chunk) {
+            $this->sim->control('POST', '/domains', ['domains' => $chunk]);
+        }
+        $this->assertTrue(Sync_Service::request_preview(true));
+        $runner = $this->runQueueElsewhere([], '64M');
+        wp_cache_flush();
+        $state = Sync_State::get();
+        $this->assertSame('planned', $state['status'], $runner['stderr'] . "\n" . json_encode(array_diff_key($state, ['plan' => 1])));
+        $plan = $state['plan'];
+        $this->assertCount(15000, array_filter(array_keys($plan['to_add']), static fn ($n) => str_starts_with((string) $n, 'scale-')));
+        $this->assertSame(15000, $plan['unchanged']);
+        $this->assertCount(15000, $plan['unowned'], 'aliases nothing uses, not added by this plugin');
+        $this->assertSame(30000, $plan['listed']);
+        $this->assertSame('domain record of site 1', \Closte_Native\Sync_Messages::text($plan['to_add']['scale-1.example']));
+    }
+}
