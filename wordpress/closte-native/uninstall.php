@@ -74,4 +74,4 @@ foreach ($closte_native_hooks as $closte_native_hook) {
 
 // Alias_Queue's table of queued domain changes (network-wide) and its schema version.
 $wpdb->query('DROP TABLE IF EXISTS ' . $wpdb->base_prefix . 'closte_native_alias_queue');
-delete_site_option('closte_native_alias_queue_schema');
+delete_site_option('closte_native_queue_schema');

@@ -49,10 +49,10 @@ final class Alias_Queue {
 	/** Changes read from the table at a time. */
 	const CHUNK = 200;
 
-	/** The table's schema version, in the site option SCHEMA_OPTION. */
+	/** The table's schema version, in the site option SCHEMA_OPTION (not under Alias_Registry's prefix closte_native_alias_, whose records are counted). */
 	const SCHEMA = 1;
 
-	const SCHEMA_OPTION = 'closte_native_alias_queue_schema';
+	const SCHEMA_OPTION = 'closte_native_queue_schema';
 
 	/** True while this process drains (a www twin added by a result joins the queue then). */
 	private static bool $draining = false;
