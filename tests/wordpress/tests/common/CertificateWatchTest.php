@@ -75,14 +75,17 @@ final class CertificateWatchTest extends E2eTestCase
         // 51 mapped names whose certificates were good a day ago (records as the lifecycle leaves
         // them); the front door answers each with its default certificate now.
         $names = [];
+        // One clock for all 51: with time() per name, a second ticking over between two names
+        // gives them the same checked_at, and the tie puts bulk-01 in the batch.
+        $now = time();
         for ($i = 1; $i <= 51; $i++) {
             $name = sprintf('bulk-%02d.ready.test', $i);
             $names[] = $name;
             $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
             $record = Certificate_Records::fresh($name, 1, null);
-            $record['alias_at'] = time() - 86400;
+            $record['alias_at'] = $now - 86400;
             $record['state'] = 'active';
-            $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => time() + 80 * 86400, 'days_left' => 80, 'checked_at' => time() - 86400 - $i, 'address' => '127.0.0.1', 'detail' => ''];
+            $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => $now + 80 * 86400, 'days_left' => 80, 'checked_at' => $now - 86400 - $i, 'address' => '127.0.0.1', 'detail' => ''];
             Certificate_Records::put($record);
         }
 
