@@ -80,7 +80,9 @@ register_shutdown_function(
 			$why[] = $trace;
 		}
 		fwrite(STDERR, implode("\n", $why) . "\n");
-		exit(3);
+		// exit() here would skip the shutdown functions registered after this one (the plugin's
+		// record of a sync job's fatal error): exit from one registered now, which runs last.
+		register_shutdown_function(static fn () => exit(3));
 	}
 );
 

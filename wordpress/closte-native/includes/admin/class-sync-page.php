@@ -138,7 +138,7 @@ final class Sync_Page {
 			[
 				'status'      => $state['status'],
 				'busy'        => Sync_State::is_busy($state),
-				'cancellable' => 'queued' === $state['status'],
+				'cancellable' => Sync_State::cancellable($state),
 				'done'        => (int) ($progress['done'] ?? 0),
 				'total'       => (int) ($progress['total'] ?? 0),
 				'text'        => self::progress_text($state),
@@ -270,7 +270,7 @@ final class Sync_Page {
 			esc_html(self::progress_text($state))
 		);
 		echo '<p class="closte-native-sync-actions"><a class="button closte-native-sync-refresh" href="' . esc_url(self::page_url()) . '">' . esc_html__('Refresh', 'closte-native') . '</a></p>';
-		if ('queued' === $state['status']) {
+		if (Sync_State::cancellable($state)) {
 			self::open_form('cancel', 'closte-native-sync-cancel', 'closte-native-sync-cancel');
 			echo '<p><button type="submit" class="button">' . esc_html__('Cancel this sync', 'closte-native') . '</button></p></form>';
 		}
@@ -307,11 +307,11 @@ final class Sync_Page {
 			self::open_form('apply', 'closte-native-sync-confirm');
 			printf('<input type="hidden" name="plan" value="%s"><input type="hidden" name="token" value="%s">', esc_attr($plan['id']), esc_attr($plan['token']));
 		}
-		self::table(__('To add', 'closte-native'), $plan['to_add'], 'closte-native-to-add');
-		self::table(__('To remove (added by this plugin)', 'closte-native'), $plan['to_remove'], 'closte-native-to-remove');
-		self::table(__('Not added by this plugin: left alone', 'closte-native'), $unowned, 'closte-native-unowned', $tickable && $offer_run);
-		self::table(__('Kept', 'closte-native'), $plan['kept'], 'closte-native-kept');
-		self::table(__('Skipped', 'closte-native'), (array) ($plan['skipped'] ?? []), 'closte-native-skipped');
+		self::table(__('To add', 'closte-native'), $plan['to_add'], 'closte-native-to-add', false, Sync_State::count_of($plan, 'to_add'));
+		self::table(__('To remove (added by this plugin)', 'closte-native'), $plan['to_remove'], 'closte-native-to-remove', false, Sync_State::count_of($plan, 'to_remove'));
+		self::table(__('Not added by this plugin: left alone', 'closte-native'), $unowned, 'closte-native-unowned', $tickable && $offer_run, Sync_State::count_of($plan, 'unowned'));
+		self::table(__('Kept', 'closte-native'), $plan['kept'], 'closte-native-kept', false, Sync_State::count_of($plan, 'kept'));
+		self::table(__('Skipped', 'closte-native'), (array) ($plan['skipped'] ?? []), 'closte-native-skipped', false, Sync_State::count_of($plan, 'skipped'));
 
 		if (! $offer_run) {
 			echo '<p class="closte-native-nothing"><strong>' . esc_html__('Nothing to change: Closte already holds every name the network uses, and nothing is to be removed.', 'closte-native') . '</strong></p>';
@@ -326,7 +326,7 @@ final class Sync_Page {
 				sprintf(
 					/* translators: 1: how many are removed, 2: how many Closte lists, 3: which limit, e.g. "more than 10 %" */
 					__('This removes %1$d of %2$d aliases (%3$s).', 'closte-native'),
-					count($plan['to_remove']),
+					Sync_State::count_of($plan, 'to_remove'),
 					$plan['listed'],
 					self::limits($plan)
 				) . ' ' . sprintf(
@@ -370,7 +370,7 @@ final class Sync_Page {
 	/** Which limit made the typed confirmation necessary, in words. */
 	private static function limits(array $plan): string {
 
-		$count     = count($plan['to_remove']);
+		$count     = Sync_State::count_of($plan, 'to_remove');
 		$threshold = (int) ($plan['threshold'] ?? apply_filters('closte_native_prune_confirm_threshold', 25));
 		$limits    = [];
 		if ($count > 0.1 * $plan['listed']) {
@@ -431,6 +431,10 @@ final class Sync_Page {
 			count($report['skipped']),
 			count($report['failed'])
 		);
+		if (is_array($report['cancelled'] ?? null)) {
+			/* translators: 1: how many changes were made, 2: how many the run had */
+			$summary .= ' ' . sprintf(__('Cancelled between two batches after %1$d of %2$d changes: the rest was not sent and nothing was removed. Make a new preview to finish.', 'closte-native'), (int) $report['cancelled']['done'], (int) $report['cancelled']['total']);
+		}
 		if ('' !== $report['listing']) {
 			/* translators: %s: the error */
 			$summary .= ' ' . sprintf(__('Closte\'s alias list could not be read: %s', 'closte-native'), $report['listing']);
@@ -457,8 +461,10 @@ final class Sync_Page {
 	 *
 	 * @param array<string, array|string|null> $rows     name => reason (Sync_Messages), text, or null (no reason column).
 	 * @param bool                             $tickable A checkbox per row: name="unowned[]".
+	 * @param int|null                         $total    How many the list has in all: a stored plan keeps
+	 *                                                   the first Sync_State::SHOWN of each list, and the table says so.
 	 */
-	private static function table(string $title, array $rows, string $class, bool $tickable = false): void {
+	private static function table(string $title, array $rows, string $class, bool $tickable = false, ?int $total = null): void {
 
 		if ([] === $rows) {
 			return;
@@ -467,7 +473,15 @@ final class Sync_Page {
 		$reasons = [] !== array_filter($rows, static fn ($reason) => null !== $reason);
 		$id      = 'closte-native-' . sanitize_key($class);
 
-		printf('<h3 id="%s">%s (%d)</h3>', esc_attr($id), esc_html($title), count($rows));
+		$total ??= count($rows);
+		printf('<h3 id="%s">%s (%d)</h3>', esc_attr($id), esc_html($title), $total);
+		if ($total > count($rows)) {
+			printf(
+				'<p class="closte-native-list-cut">%s</p>',
+				/* translators: 1: how many are shown, 2: how many there are, 3: the command that lists them all */
+				esc_html(sprintf(__('The first %1$d of %2$d are shown. %3$s lists them all.', 'closte-native'), count($rows), $total, 'wp closte sync --dry-run'))
+			);
+		}
 		printf('<table class="widefat striped closte-native-table %s" aria-labelledby="%s"><thead><tr>', esc_attr($class), esc_attr($id));
 		if ($tickable) {
 			echo '<th scope="col" class="closte-native-check">' . esc_html__('Remove', 'closte-native') . '</th>';

@@ -203,7 +203,7 @@ final class Sync_Messages {
 				$message = sprintf(__('Only aliases the preview lists as not added by this plugin can be ticked for removal (not: %s). Nothing was changed.', 'closte-native'), implode(', ', array_map([Logger::class, 'one_line'], (array) ($context['names'] ?? []))));
 				break;
 			case 'closte-sync-not-queued':
-				$message = __('Only a sync that is still waiting in the queue can be cancelled; this one has started or ended.', 'closte-native');
+				$message = __('Only a sync that is still waiting in the queue, or a run between two batches, can be cancelled; this one is running now or has ended.', 'closte-native');
 				break;
 			default:
 				$message = __('The request was not accepted.', 'closte-native');
@@ -218,9 +218,9 @@ final class Sync_Messages {
 		return sprintf(
 			/* translators: 1: to add, 2: to remove, 3: not added by this plugin, 4: unchanged, 5: aliases on Closte */
 			__('%1$d to add, %2$d to remove, %3$d not added by this plugin (left alone), %4$d already on Closte (Closte lists %5$d aliases).', 'closte-native'),
-			count($plan['to_add']),
-			count($plan['to_remove']),
-			count((array) ($plan['unowned'] ?? [])),
+			Sync_State::count_of($plan, 'to_add'),
+			Sync_State::count_of($plan, 'to_remove'),
+			Sync_State::count_of($plan, 'unowned'),
 			$plan['unchanged'],
 			$plan['listed']
 		);

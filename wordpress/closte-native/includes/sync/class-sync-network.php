@@ -149,6 +149,7 @@ final class Sync_Network {
 				$after = (int) $row[0];
 				$each($after, (string) $row[1]);
 			}
+			Sync_State::alive();
 			$count = count($rows);
 			unset($rows);
 		} while (self::PAGE === $count);
@@ -185,6 +186,7 @@ final class Sync_Network {
 					$each(method_exists($record, 'get_site_id') ? (int) $record->get_site_id() : 0, (string) $record->get_domain());
 				}
 			}
+			Sync_State::alive();
 			$count   = count($page);
 			$offset += self::PAGE;
 			unset($page);

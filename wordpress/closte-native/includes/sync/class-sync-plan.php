@@ -122,9 +122,11 @@ final class Sync_Plan {
 		$network  = Sync_Network::collect();
 		$wanted   = self::wanted($network);
 		$warnings = $network['problems'];
+		Sync_State::alive();
 		$prune    = $prune_asked && [] === $warnings && [] !== $wanted['names'];
 		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted)];
 		$result   = closte_sync(array_map('strval', array_keys($wanted['names'])), $options);
+		Sync_State::alive();
 		// Only counts are kept of the long lists: at 100,000 aliases they hold megabytes.
 		$listed    = count($result['listing']['domains'] ?? []);
 		$unchanged = count($result['unchanged']);
@@ -146,6 +148,7 @@ final class Sync_Plan {
 			}
 		}
 		$owned = Sync_Network::owned($candidates);
+		Sync_State::alive();
 		foreach ($candidates as $alias) {
 			if (isset($owned[ $alias ])) {
 				$to_remove[ $alias ] = Sync_Messages::pack(Sync_Messages::reason('owned_unused', (int) $owned[ $alias ]['site_id'], gmdate('Y-m-d', (int) $owned[ $alias ]['at'])));
@@ -321,11 +324,12 @@ final class Sync_Plan {
 		} elseif ([] !== $removals) {
 			$confirmed = [];
 			$owned     = Sync_Network::owned($cursor['owned_removals']);
+			$ours      = array_flip($cursor['owned_removals']);
 			foreach ($removals as $alias) {
 				$uses = Sync_Network::uses($now, $alias);
 				if ([] !== $uses) {
 					$cursor['kept'][ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
-				} elseif (in_array($alias, $cursor['owned_removals'], true) && ! isset($owned[ $alias ])) {
+				} elseif (isset($ours[ $alias ]) && ! isset($owned[ $alias ])) {
 					$cursor['kept'][ $alias ] = Sync_Messages::reason('no_longer_owned');
 				} else {
 					$confirmed[] = $alias;
@@ -372,7 +376,7 @@ final class Sync_Plan {
 
 		$network        = Sync_Network::collect();
 		$wanted         = self::wanted($network);
-		$owned_removals = array_map('strval', array_keys((array) $plan['to_remove']));
+		$owned_removals = Sync_State::removals($plan);
 		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_map('strval', array_keys((array) ($plan['unowned'] ?? []))))))) : [];
 		$dry            = closte_sync(array_map('strval', array_keys($wanted['names'])), ['dry_run' => true, 'prune' => false]);
 		$queue          = [];
@@ -456,8 +460,17 @@ final class Sync_Plan {
 		return $listing;
 	}
 
+	/**
+	 * The report of a run cancelled between two batches, from its cursor: what the batches
+	 * before did. Removals run in a run's last batch only, so such a run removed nothing.
+	 */
+	public static function cancelled_report(array $plan, array $cursor): array {
+
+		return self::report($plan, $cursor, (array) $cursor['warnings'], true);
+	}
+
 	/** The report of a run, from its final cursor. */
-	private static function report(array $plan, array $cursor, array $warnings): array {
+	private static function report(array $plan, array $cursor, array $warnings, bool $cancelled = false): array {
 
 		$added   = array_values(array_unique($cursor['added']));
 		$removed = $cursor['removed'];
@@ -473,7 +486,7 @@ final class Sync_Plan {
 		sort($removed, SORT_NATURAL);
 
 		$report = [
-			'ok'         => (bool) $listing['ok'] && [] === $failed,
+			'ok'         => ! $cancelled && (bool) $listing['ok'] && [] === $failed,
 			'prune'      => (bool) $plan['prune'],
 			'listing'    => $listing['ok'] ? '' : Sync_Messages::explain_failure($listing),
 			'may_pass'   => ($listing['ok'] || ! empty($listing['retryable'])) && 0 === $cursor['for_good'],
@@ -486,13 +499,15 @@ final class Sync_Plan {
 			'warnings'   => $warnings,
 			'elapsed_ms' => (microtime(true) - $cursor['started']) * 1000,
 			'batches'    => (int) ($cursor['batches'] ?? 1),
+			'cancelled'  => $cancelled ? ['done' => (int) $cursor['done'], 'total' => (int) $cursor['total']] : null,
 		];
 		Logger::log(
 			sprintf(
-				'sync of %d domains%s: %s, %d added, %d removed, %d unchanged, %d kept, %d skipped, %d failed, %.0f ms',
+				'sync of %d domains%s: %s%s, %d added, %d removed, %d unchanged, %d kept, %d skipped, %d failed, %.0f ms',
 				$cursor['desired'],
 				$plan['prune'] ? ' (prune)' : '',
 				$report['ok'] ? 'OK' : 'FAILED',
+				$cancelled ? ' (cancelled between batches)' : '',
 				count($added),
 				count($removed),
 				$report['unchanged'],
@@ -523,7 +538,7 @@ final class Sync_Plan {
 	 */
 	public static function confirmation_token(array $plan): string {
 
-		return self::names_token(array_keys((array) $plan['to_remove']));
+		return self::names_token(Sync_State::removals($plan));
 	}
 
 	/**

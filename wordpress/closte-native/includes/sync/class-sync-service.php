@@ -64,7 +64,12 @@ final class Sync_Service {
 				if ('planned' !== $state['status'] || ! is_array($plan) || ($plan['id'] ?? '') !== $plan_id) {
 					return Sync_Messages::refusal('closte-sync-stale');
 				}
-				if (! hash_equals(Sync_Plan::confirmation_token($plan), $token)) {
+				try {
+					$expected = Sync_Plan::confirmation_token($plan);
+				} catch (\RuntimeException $e) {
+					return Sync_Messages::refusal('closte-sync-stale');
+				}
+				if (! hash_equals($expected, $token)) {
 					return Sync_Messages::refusal('closte-sync-mismatch');
 				}
 				if ($plan['needs_typed'] && trim(strtolower($typed)) !== $plan['typed_phrase']) {
@@ -123,6 +128,7 @@ final class Sync_Service {
 		}
 
 		$ended = self::watch_for_death($mode, $run);
+		Sync_State::running($run);
 		if ('preview' === $mode) {
 			self::run_to_end($mode, $run, static fn () => Sync_Plan::preview((bool) $state['prune']));
 			$ended();
@@ -195,6 +201,7 @@ final class Sync_Service {
 		);
 
 		return static function () use ($watch): void {
+			Sync_State::running(null);
 			$watch->on      = false;
 			$watch->reserve = null;
 		};
@@ -262,7 +269,7 @@ final class Sync_Service {
 				return null;
 			}
 			if ('preview' === $mode) {
-				$store(['status' => 'planned', 'plan' => $result, 'finished_at' => time()]);
+				$store(['status' => 'planned', 'plan' => Sync_State::store_plan($result), 'finished_at' => time()]);
 			} else {
 				$store(['status' => 'done', 'report' => $result, 'plan' => null, 'finished_at' => time()]);
 			}

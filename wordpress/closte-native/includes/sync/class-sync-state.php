@@ -118,6 +118,31 @@ final class Sync_State {
 		update_site_option(self::BEAT_OPTION, $beat);
 	}
 
+	/** The run whose job this process is running (alive() beats for it), and when it last beat. */
+	private static ?string $running = null;
+
+	private static int $beat_at = 0;
+
+	/** This process now runs the job of $run (null: no longer). */
+	public static function running(?string $run): void {
+
+		self::$running = $run;
+		self::$beat_at = time();
+	}
+
+	/**
+	 * A sign of life from inside long work (each page of the network read, each stage of a
+	 * preview): a beat when the last was 5 s ago or more, so a job that works for minutes is
+	 * never taken for dead (RUNNING_STALE_AFTER) and one that stops is seen within a minute.
+	 */
+	public static function alive(): void {
+
+		if (null !== self::$running && time() - self::$beat_at >= 5) {
+			self::$beat_at = time();
+			self::beat(self::$running);
+		}
+	}
+
 	/**
 	 * Records the fatal error that ended the job of $run (from its shutdown function: a few
 	 * bytes written, nothing of the state read, as memory may have run out).
@@ -140,9 +165,17 @@ final class Sync_State {
 		);
 	}
 
+	/** True when $state is a sync waiting in the queue, or a run waiting for its next batch. */
+	public static function cancellable(array $state): bool {
+
+		return 'queued' === $state['status'] || ('applying' === $state['status'] && ! empty($state['waiting']) && is_array($state['cursor'] ?? null));
+	}
+
 	/**
 	 * Cancels a sync that waits in the queue: its job is dropped; a cancelled run goes back to
-	 * its confirmed preview, a cancelled preview to idle.
+	 * its confirmed preview, a cancelled preview to idle. A run between two batches stops there:
+	 * its next batch is dropped and its report says what the batches before did (removals
+	 * come last, so a run cancelled before them removed nothing).
 	 *
 	 * @return true|\WP_Error
 	 */
@@ -151,11 +184,17 @@ final class Sync_State {
 		return self::with_lock(
 			static function () {
 				$state = self::get();
-				if ('queued' !== $state['status']) {
+				if (! self::cancellable($state)) {
 					return Sync_Messages::refusal('closte-sync-not-queued');
 				}
 				$args = [(string) ($state['mode'] ?? ''), (string) ($state['run'] ?? '')];
 				Background_Jobs::unschedule(self::JOB_HOOK, $args);
+				if ('queued' !== $state['status']) {
+					$report = Sync_Plan::cancelled_report((array) $state['plan'], $state['cursor']);
+					update_site_option(self::OPTION, ['status' => 'done', 'mode' => 'apply', 'run' => $args[1], 'report' => $report, 'finished_at' => time()]);
+					Logger::log(sprintf('sync run %s cancelled after batch %d, %d of %d done', Logger::one_line($args[1]), (int) ($state['cursor']['batches'] ?? 0), (int) $state['cursor']['done'], (int) $state['cursor']['total']));
+					return true;
+				}
 				if ('apply' === ($state['mode'] ?? '') && is_array($state['plan'] ?? null)) {
 					update_site_option(self::OPTION, ['status' => 'planned', 'plan' => $state['plan'], 'finished_at' => (int) ($state['plan']['created_at'] ?? time())]);
 				} else {
@@ -212,6 +251,91 @@ final class Sync_State {
 		Background_Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
 
 		return true;
+	}
+
+	/**
+	 * Entries of each list (to add, to remove, unowned, kept, skipped) that a stored plan keeps
+	 * for the page: at 100,000 names a whole plan is megabytes, and writing it through wpdb
+	 * (serialized, escaped, the query) took several copies of it past a 64 MB limit.
+	 */
+	const SHOWN = 1000;
+
+	/** Network options that hold a stored plan's complete removal set, CHUNK names each: prefix + 0, 1, ... */
+	const REMOVALS_OPTION = 'closte_native_sync_removals_';
+
+	const CHUNK = 2000;
+
+	/**
+	 * A plan as stored: each list cut to its first SHOWN entries (in the plan's order), 'counts'
+	 * giving every list's full size and 'cut' naming the lists cut; a removal set longer than
+	 * SHOWN is written whole apart (read back by removals()), since a run removes exactly it.
+	 *
+	 * @param array $plan From Sync_Plan::preview().
+	 * @return array<string, mixed>
+	 */
+	public static function store_plan(array $plan): array {
+
+		$plan['counts'] = [];
+		$plan['cut']    = [];
+		foreach (['to_add', 'to_remove', 'unowned', 'kept', 'skipped'] as $list) {
+			$plan[ $list ]           = (array) ($plan[ $list ] ?? []);
+			$plan['counts'][ $list ] = count($plan[ $list ]);
+			if ($plan['counts'][ $list ] > self::SHOWN) {
+				if ('to_remove' === $list) {
+					self::write_removals((string) $plan['id'], array_map('strval', array_keys($plan[ $list ])));
+				}
+				$plan[ $list ]         = array_slice($plan[ $list ], 0, self::SHOWN, true);
+				$plan['cut'][ $list ] = true;
+			}
+		}
+
+		return $plan;
+	}
+
+	/**
+	 * The complete removal set of a plan, stored (store_plan()) or not.
+	 *
+	 * @return string[]
+	 * @throws \RuntimeException When a cut plan's set is no longer stored (a later preview replaced it).
+	 */
+	public static function removals(array $plan): array {
+
+		if (empty($plan['cut']['to_remove'])) {
+			return array_map('strval', array_keys((array) ($plan['to_remove'] ?? [])));
+		}
+		$names = [];
+		for ($i = 0; $i * self::CHUNK < (int) $plan['counts']['to_remove']; $i++) {
+			$chunk = get_site_option(self::REMOVALS_OPTION . $i);
+			if (! is_array($chunk) || ($chunk['plan'] ?? '') !== $plan['id']) {
+				throw new \RuntimeException('the removal list of this preview is no longer stored (a later preview replaced it); make a new preview');
+			}
+			array_push($names, ...$chunk['names']);
+		}
+
+		return $names;
+	}
+
+	/** How many entries a plan's $list has in all (a stored plan's lists may be cut). */
+	public static function count_of(array $plan, string $list): int {
+
+		return (int) ($plan['counts'][ $list ] ?? count((array) ($plan[ $list ] ?? [])));
+	}
+
+	/**
+	 * Writes a removal set in chunks (each a small row, so no query holds megabytes) and drops
+	 * the chunks of an earlier, longer set.
+	 *
+	 * @param string[] $names
+	 */
+	private static function write_removals(string $plan_id, array $names): void {
+
+		$i = 0;
+		foreach (array_chunk($names, self::CHUNK) as $i => $chunk) {
+			update_site_option(self::REMOVALS_OPTION . $i, ['plan' => $plan_id, 'names' => $chunk]);
+		}
+		for ($i++; delete_site_option(self::REMOVALS_OPTION . $i); $i++) {
+			// An earlier set's chunks beyond this one's.
+		}
 	}
 
 	public static function save(array $state, array $changes): void {
