@@ -1,37 +1,42 @@
 <?php
 /**
- * Generates a network of N domain records on the e2e network (tests/wordpress/harness.sh up),
- * bulk-inserted with multi-row INSERTs (1,000 rows a statement: 100,000 records in seconds, not
- * through the object API and its hooks). Replaces what a previous run generated.
+ * Generates a network whose host names number N on the e2e network (tests/wordpress/harness.sh
+ * up), bulk-inserted with multi-row INSERTs (1,000 rows a statement: 100,000 names in about 12 s,
+ * not through the object API and its hooks). Replaces what a previous run generated.
  *
  *   bench/wp/php.sh bench/wp/generate.php N [--sites=S] [--aliases] [--missing=M] [--no-records]
  *
- *   N             domain records: Ultimate Multisite's wu_domain_mappings rows (the stand-in's
- *                 table and columns: id, blog_id, domain, stage 'done'), names bench-1.example
- *                 ... bench-N.example, spread evenly over the sites.
- *   --sites=S     sites (wp_blogs rows, network 1, path /, hosts site-K.closte-e2e.test), what
- *                 Network_Domains reads of a site; default ceil(N / 10). Their hosts are names
- *                 the network uses too (closte_native_sync_subdomains is on by default), so the
- *                 network wants N + S names (+ the main site's host, which is protected).
+ *   N             the names the network wants, which are Closte's aliases when it is in sync: the
+ *                 network's own host, S site hosts and N - S - 1 domain records. Names, not
+ *                 records, because both implementations refuse a Closte listing of more than
+ *                 100,000 aliases (MAX_LISTED_DOMAINS) and site hosts are aliases too
+ *                 (closte_native_sync_subdomains is on by default): N = 100,000 is the largest
+ *                 network a sync can handle, with 89,999 domain records over 10,000 sites.
+ *   --sites=S     sites: wp_blogs rows (network 1, path /, hosts site-K.closte-e2e.test), what
+ *                 Network_Domains reads of a site; default ceil(N / 10), at most N - 1.
+ *   records       Ultimate Multisite's wu_domain_mappings rows (the stand-in's table and columns:
+ *                 id, blog_id, domain, stage 'done'), bench-1.example ... bench-R.example, spread
+ *                 evenly over the sites in order.
  *   --aliases     the simulator (CLOSTE_E2E_SIM_PORT) is reset (aliases, request log,
  *                 certificates; its configuration, e.g. latency_ms, stays) and given the
- *                 network's own host, every site host and every record as aliases except the
- *                 last M records (1 + S + N - M aliases; POST
- *                 /__sim/domains, 5,000 names a request).
- *   --missing=M   the last M records are "new": not on the simulator and without plugin records,
- *                 so a Closte Sync plans M adds. Default 0.
- *   --no-records  no plugin records. By default every name given to the simulator (or that
- *                 would be, without --aliases) has this plugin's ownership record
- *                 (closte_native_alias_<md5>, Alias_Registry's form) and an active certificate
- *                 record (Certificate_Records::fresh(), state active, 60 days left): a network
- *                 whose aliases this plugin added, what the Sync preview and the Closte Domains
- *                 page read.
+ *                 network's host and every site host and record but the last M (POST
+ *                 /__sim/domains, 5,000 names a request): N - M aliases.
+ *   --missing=M   the last M names (records from the last one back, then site hosts; at most
+ *                 N - 1, the network's host is always there) are "new": not on the simulator and
+ *                 without plugin records, so a Closte Sync plans M adds. Default 0.
+ *   --no-records  no plugin records. By default every site host and record on Closte (given to
+ *                 the simulator, or that would be without --aliases) has this plugin's ownership
+ *                 record (closte_native_alias_<md5>, Alias_Registry's form) and an active
+ *                 certificate record (Certificate_Records::fresh(), state active, 60 days left):
+ *                 a network whose aliases this plugin added, what the Sync preview and the Closte
+ *                 Domains page read.
  *
  * What is wiped first: every site but the main one (blog_id 1), every domain record, every
  * Action Scheduler stand-in job and claim, the plugin's ownership, certificate and sync-state
  * network options and its site transients. The www twins are off (wu_settings
  * auto_create_www_subdomain 'never', closte_native_www_twin '0'), so the names are exactly
- * those above. Prints one JSON line: {"records", "sites", "aliases", "missing", "seconds"}.
+ * those above. Prints one JSON line: {"names", "records", "sites", "aliases", "missing",
+ * "plugin_records", "seconds"}.
  */
 
 $state_file = (getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env';
@@ -63,15 +68,16 @@ foreach (array_slice($argv, 1) as $arg) {
 		exit(2);
 	}
 }
-if (null === $n || $n < 1) {
-	fwrite(STDERR, "generate.php: N (the number of domain records, 1 or more) is required\n$usage");
+if (null === $n || $n < 2) {
+	fwrite(STDERR, "generate.php: N (the number of names, 2 or more) is required\n$usage");
 	exit(2);
 }
 $sites ??= (int) ceil($n / 10);
-if ($sites < 1 || $missing > $n) {
-	fwrite(STDERR, "generate.php: --sites must be 1 or more and --missing at most N ($n)\n$usage");
+if ($sites < 1 || $sites > $n - 1 || $missing > $n - 1) {
+	fwrite(STDERR, 'generate.php: --sites must be 1 to N - 1 and --missing at most N - 1 (' . ($n - 1) . ")\n$usage");
 	exit(2);
 }
+$record_count = $n - $sites - 1;
 
 $_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
 $_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = $e2e['CLOSTE_E2E_NETWORK'];
@@ -160,29 +166,31 @@ update_site_option('blog_count', $sites + 1);
 
 // ---------------------------------------------------------------- domain records
 $record_name = static fn (int $i): string => "bench-$i.example";
-$record_site = static fn (int $i): int => 2 + intdiv(($i - 1) * $sites, $n); // evenly, in order
+$record_site = static fn (int $i): int => 2 + intdiv(($i - 1) * $sites, max(1, $record_count)); // evenly, in order
 generate_insert(
 	Standin_Domain_Manager::table(),
 	['blog_id', 'domain', 'stage'],
-	(static function () use ($n, $record_name, $record_site) {
-		for ($i = 1; $i <= $n; $i++) {
+	(static function () use ($record_count, $record_name, $record_site) {
+		for ($i = 1; $i <= $record_count; $i++) {
 			yield [$record_site($i), $record_name($i), 'done'];
 		}
 	})()
 );
 
 // ---------------------------------------------------------------- what is on Closte
-// Every site host and every record but the last $missing: [name, site id]. The main site's host
-// (the network's domain, protected, never the plugin's) is on Closte too, without plugin records.
-$present = static function () use ($sites, $n, $missing, $site_host, $record_name, $record_site) {
-	for ($k = 1; $k <= $sites; $k++) {
+// Every site host and every record but the last $missing of that list: [name, site id]. The
+// main site's host (the network's domain, protected, never the plugin's) is on Closte too,
+// without plugin records.
+$present = static function () use ($sites, $record_count, $missing, $site_host, $record_name, $record_site) {
+	$keep = $sites + $record_count - $missing;
+	for ($k = 1; $k <= min($sites, $keep); $k++) {
 		yield [$site_host($k), $k + 1];
 	}
-	for ($i = 1; $i <= $n - $missing; $i++) {
+	for ($i = 1; $i <= $keep - $sites; $i++) {
 		yield [$record_name($i), $record_site($i)];
 	}
 };
-$on_closte = 1 + $sites + $n - $missing;
+$on_closte = $n - $missing;
 
 if ($records) {
 	$at = time();
@@ -218,4 +226,4 @@ if ($aliases) {
 }
 wp_cache_flush();
 
-echo json_encode(['records' => $n, 'sites' => $sites, 'aliases' => $aliases ? $on_closte : 0, 'missing' => $missing, 'plugin_records' => $records, 'seconds' => round(microtime(true) - $started, 2)]), "\n";
+echo json_encode(['names' => $n, 'records' => $record_count, 'sites' => $sites, 'aliases' => $aliases ? $on_closte : 0, 'missing' => $missing, 'plugin_records' => $records, 'seconds' => round(microtime(true) - $started, 2)]), "\n";

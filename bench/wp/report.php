@@ -8,7 +8,7 @@
  *       before "## Targets", else at the end
  */
 
-const HEADING = '## 7. The WordPress side at 1,000, 10,000 and 100,000 domain records (issue 24)';
+const HEADING = '## 7. The WordPress side at 1,000, 10,000 and 100,000 domain names (issue 24)';
 const MEMORY_TARGET = 64 * 1048576; // multisite's WP_MEMORY_LIMIT, the jobs' memory_limit
 const JOB_TARGET    = 30.0;          // Action Scheduler's time limit of a queue run
 
@@ -69,7 +69,7 @@ $dirty = $meta['dirty'] ? ' (with uncommitted changes)' : '';
 echo HEADING, "\n\n";
 printf("`make bench-wp` (bench/wp/run.sh, then bench/wp/report.php), at commit %s%s, %s, %s in all (waits for the e2e lock included). ", $meta['commit'], $dirty, gmdate('Y-m-d H:i', (int) ($meta['started'] ?? time())) . ' UTC', null === $end ? '?' : $f($end['seconds'] / 60, 1) . ' min');
 printf("Machine: %s cores (%s), %s RAM, %s %s, PHP %s, WordPress %s, %s.\n\n", trim((string) shell_exec('nproc')), $cpu, $mem, php_uname('s'), php_uname('r'), PHP_VERSION, $wpv, preg_replace('/^.*Ver\s+(\S+).*$/', 'MariaDB $1', $mdb) ?: 'MariaDB');
-echo "The e2e network (tests/wordpress/harness.sh: a real WordPress multisite on MariaDB, the plugin network-activated, the Ultimate Multisite {$meta['um']} and Action Scheduler stand-ins, closte-sim answering every API request after 50 ms), set up afresh for each implementation and size. `bench/wp/generate.php N --aliases --missing=1000` bulk-inserts the network: N domain records (Ultimate Multisite's domain table) over N/10 sites, ownership and active certificate records for the names on Closte, and on the simulator the network's host, every site host and every record but the last 1,000 (at 1,000: all 1,000 are new), so the network wants 1.1 N names and a sync has 1,000 to add; www twins off. ";
+echo "The e2e network (tests/wordpress/harness.sh: a real WordPress multisite on MariaDB, the plugin network-activated, the Ultimate Multisite {$meta['um']} and Action Scheduler stand-ins, closte-sim answering every API request after 50 ms), set up afresh for each implementation and size. `bench/wp/generate.php N --aliases --missing=1000` bulk-inserts a network of N host names: its own host, N/10 sites (site hosts are aliases too, `closte_native_sync_subdomains` being on by default) and N − N/10 − 1 domain records (Ultimate Multisite's domain table; 89,999 at 100,000), ownership and active certificate records for the names on Closte, and on the simulator every name but the last 1,000 (999 at 1,000), which a sync then adds; www twins off. N counts names, not records, because both implementations refuse a Closte listing of more than 100,000 aliases: 100,000 is the largest network a sync can read. ";
 echo "**Preview** and **apply** are the Sync page's background jobs as Action Scheduler runs them: requested as the page does (`Sync_Service::request_preview`, `request_apply` of the confirmed plan), then run by queue runs in PHP processes of their own at `memory_limit=64M` (multisite's default `WP_MEMORY_LIMIT`; bench/wp/runner.php: the stand-in's claims and batches of 25, stopping between actions at 30 s or 90 % of the memory limit as Action Scheduler does), one after another until the sync is settled. Time is from the request to the end of the last sync job (each runner's start-up of about 0.15 s included); memory is the peak of each job (`memory_get_peak_usage(true)`, what `memory_limit` is checked against, reset at the job's start, so WordPress's own footprint is in it); queries are `\$wpdb->num_queries` over the sync jobs. The apply's certificate jobs for the added names are left out (counted, then dropped). ";
 echo "**Pages** are requests to the network's web server (php -S) as the super admin, measured inside the request by a must-use plugin the bench installs (wall time from REQUEST_TIME_FLOAT to shutdown, peak memory, `\$wpdb->num_queries`); the Sync page shows the stored plan of 1,000 adds; the Closte Domains page and Ultimate Multisite's domain list (page 1) fetch Closte's listing each time (its transient deleted first). `wp closte sync --dry-run` runs in a PHP process of its own (tests/wordpress/bin/wp.php, the WP-CLI stand-in; `memory_limit=-1`, Debian's php-cli default). ";
 printf("Times are min / median over the repetitions (%d for the pages and the CLI, 3 at 100,000; 3 previews, 1 at 100,000); the apply runs once.\n\n", (int) $meta['reps']);
@@ -78,7 +78,7 @@ printf("Times are min / median over the repetitions (%d for the pages and the CL
 $targets = [];
 foreach (['preview' => 'Sync preview (background job)', 'apply' => 'Apply of 1,000 adds (background job)'] as $what => $title) {
 	echo "**$title**, `memory_limit=64M`; targets: each job within 64 MiB and 30 s\n\n";
-	echo "| impl. | records | wall s (min / median) | jobs (runner processes) | per job s (max) | peak MiB per job (max) | queries | result | ≤ 64 MiB | each job ≤ 30 s |\n|---|---|---|---|---|---|---|---|---|---|\n";
+	echo "| impl. | names | wall s (min / median) | jobs (runner processes) | per job s (max) | peak MiB per job (max) | queries | result | ≤ 64 MiB | each job ≤ 30 s |\n|---|---|---|---|---|---|---|---|---|---|\n";
 	foreach ($impls as $impl) {
 		foreach ($sizes as $n) {
 			$runs = $pick($what, $impl, $n);
@@ -107,7 +107,7 @@ foreach (['preview' => 'Sync preview (background job)', 'apply' => 'Apply of 1,0
 				$mib($peak), $range(array_map('intval', array_column($done, 'queries'))), $result, $verdict($mem_ok), $verdict($time_ok)
 			);
 			if ($n >= 100000) {
-				$targets[] = sprintf('%s at %s records, %s: peak %s MiB per job (≤ 64 MiB): %s; longest job %s s (≤ 30 s): %s', $title, $f($n, 0), $label($impl), $mib($peak), $verdict($mem_ok), $f($longest), $verdict($time_ok))
+				$targets[] = sprintf('%s at %s names, %s: peak %s MiB per job (≤ 64 MiB): %s; longest job %s s (≤ 30 s): %s', $title, $f($n, 0), $label($impl), $mib($peak), $verdict($mem_ok), $f($longest), $verdict($time_ok))
 					. ([] !== $died ? ' — the job died: ' . $died[0]['died']['error'] : '');
 			}
 		}
@@ -152,7 +152,7 @@ echo "**Hook burst** (1,000 `wu_add_domain` in one burst, time to all aliases pr
 echo '' !== $burst ? $burst . "\n\n" : "Not measured in this run: bench/wp/burst.sh does not exist yet (`make bench-wp` runs it when it does).\n\n";
 
 if ([] !== $targets) {
-	echo "**Targets at 100,000 records** (issue 24: each job within 64 MiB, multisite's default memory limit, and 30 s, Action Scheduler's time limit):\n\n";
+	echo "**Targets at 100,000 names** (issue 24: each job within 64 MiB, multisite's default memory limit, and 30 s, Action Scheduler's time limit):\n\n";
 	foreach ($targets as $t) {
 		echo "- $t\n";
 	}
