@@ -25,7 +25,9 @@
  *           create_seconds (the N records and their jobs), runners, requests (/adddomainalias),
  *           max_in_flight (most adds the simulator saw arrive within one latency), drains
  *           (closte_native_alias_queue jobs run), aliases, ok},
- *   certificates: {seconds (from all aliases present until no certificate job is due),
+ *   certificates: {seconds (from all aliases present until the queue runners have run every
+ *                  certificate job due: the DNS checks, which the runner that sent the aliases
+ *                  goes on with),
  *                  dns_jobs_run, pending_after (certificate jobs scheduled later)},
  *   sync: {seconds, added, failed, ok} (closte_sync($names, ['request_ssl' => false]): the
  *         same adds without certificate requests, as the burst makes them), or null,
@@ -158,8 +160,9 @@ $burst = [
 	'ok'                 => null !== $done_at,
 ];
 
-// The certificate jobs that follow: each name's DNS check, due at once; run until none is due.
-$cert_started = microtime(true);
+// The certificate jobs that follow: each name's DNS check, due at once. The runner that sent the
+// last alias goes on with them; more runners until none is due. Timed from the last alias.
+$cert_started = $done_at ?? microtime(true);
 $due          = static function (): int {
 	$count = 0;
 	foreach (Certificate_Lifecycle::HOOKS as $hook) {
