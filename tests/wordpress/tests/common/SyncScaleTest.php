@@ -190,6 +190,8 @@ final class SyncScaleTest extends E2eTestCase
         $this->assertStringContainsString(sprintf('To add (%d)', $shown + 200), $page['body']);
         $this->assertStringContainsString(sprintf('The first %d of %d are shown.', $shown, $shown + 100), $page['body']);
         $this->assertStringContainsString(sprintf('%d to add, %d to remove', $shown + 200, $shown + 100), $page['body']);
+        $this->assertStringContainsString(sprintf('removing exactly the %d aliases of this preview', $shown + 100), $page['body'], 'the run button names the whole set, not the table cut');
+        $this->assertStringNotContainsString('removing exactly the aliases listed', $page['body']);
 
         $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['typed_phrase']));
         for ($jobs = 0; $jobs < 10 && 'done' !== Sync_State::get()['status']; $jobs++) {

@@ -362,7 +362,18 @@ final class Sync_Page {
 				['data-labels' => (string) wp_json_encode($labels)]
 			);
 		}
-		$label = [] === $plan['to_remove'] ? __('Run this sync', 'closte-native') : __('Run this sync, removing exactly the aliases listed', 'closte-native');
+		if ([] === $plan['to_remove']) {
+			$label = __('Run this sync', 'closte-native');
+		} elseif (empty($plan['cut']['to_remove'])) {
+			$label = __('Run this sync, removing exactly the aliases listed', 'closte-native');
+		} else {
+			// The table shows the first entries only: the button names the whole confirmed set.
+			$label = sprintf(
+				/* translators: %d: how many aliases the run removes (more than the table shows) */
+				__('Run this sync, removing exactly the %d aliases of this preview (wp closte sync --dry-run lists them all)', 'closte-native'),
+				Sync_State::count_of($plan, 'to_remove')
+			);
+		}
 		echo '<p><button type="submit" class="button button-primary" id="closte-native-run">' . esc_html($label) . '</button></p></form>';
 		self::render_discard_form();
 	}
