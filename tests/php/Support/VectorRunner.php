@@ -214,13 +214,12 @@ final class VectorRunner
             'protect' => array_fill_keys($input['protect'], true),
             'confirm_remove' => $input['confirmed'] === null ? null : array_fill_keys($input['confirmed'], true),
         ]);
-        $names = static fn (array $list) => array_map(static fn (DomainName $name) => $name->name, $list);
         $strings = static fn (array $list) => array_map('strval', $list);
         return [
             'kept' => array_combine($strings(array_keys($plan['kept'])), array_values($plan['kept'])),
             'skipped' => $strings($plan['skipped']),
-            'to_add' => $names($plan['to_add']),
-            'to_remove' => $names($plan['to_remove']),
+            'to_add' => $strings($plan['to_add']),
+            'to_remove' => $strings($plan['to_remove']),
             'unchanged' => $strings($plan['unchanged']),
             'unconfirmed' => $strings($plan['unconfirmed']),
         ];

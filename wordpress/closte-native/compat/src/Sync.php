@@ -28,7 +28,9 @@ final class Sync
     {
         $settings = Settings::current();
         $parsed = self::parseOptions($options ?? [], $settings);
-        $desired = self::parseList($domains, 'domains', $settings->apiUrl);
+        // Normal forms only: at 100,000 names a DomainName per name held 10 MiB more and
+        // pushed a WordPress preview past a 64 MB memory_limit.
+        $desired = self::parseNames($domains, 'domains', $settings->apiUrl);
         if ($parsed['prune'] && $desired === [] && !$parsed['allow_empty']) {
             throw new ClosteException(
                 "refusing to prune against an empty domain list: it would remove every alias on Closte; pass 'allow_empty' => true if that is really meant",
@@ -53,6 +55,7 @@ final class Sync
             $worker = static function () use (&$queue, &$results, &$failure, $client, $parsed): \Generator {
                 while ($failure === null && ($job = array_shift($queue)) !== null) {
                     [$kind, $name] = $job;
+                    $name = DomainName::parse($name); // a normal form: parses to itself
                     $outcome = $kind === 'add' ? yield from $client->addDomain($name, $parsed['request_ssl']) : yield from $client->removeDomain($name);
                     $results[] = $outcome;
                     if ($parsed['progress'] !== null) {
@@ -93,24 +96,28 @@ final class Sync
      * What a sync does (or, on a dry run, would do). $listing: Closte's aliases, null when
      * they could not be read.
      *
+     * to_add and to_remove hold normal forms (strings), like every other list of the plan.
+     *
      * @param list<string>|null $listing
-     * @param list<DomainName> $desired
+     * @param list<DomainName|string> $desired Normal forms (a string is taken as one).
      */
     public static function plan(?array $listing, array $desired, array $options): array
     {
         $plan = ['to_add' => [], 'to_remove' => [], 'unchanged' => [], 'kept' => [], 'unconfirmed' => [], 'skipped' => []];
         if ($listing === null) {
             if (!$options['prune']) {
-                $plan['to_add'] = $desired; // an existing alias is a success: adding blind is safe
+                // An existing alias is a success: adding blind is safe.
+                $plan['to_add'] = array_map(static fn (DomainName|string $n): string => $n instanceof DomainName ? $n->name : $n, $desired);
             }
             return $plan; // removing blind could remove the wrong aliases
         }
         $current = array_fill_keys($listing, true);
         $wanted = [];
         foreach ($desired as $name) {
-            $wanted[$name->name] = true;
-            if (isset($current[$name->name])) {
-                $plan['unchanged'][] = $name->name;
+            $name = $name instanceof DomainName ? $name->name : $name;
+            $wanted[$name] = true;
+            if (isset($current[$name])) {
+                $plan['unchanged'][] = $name;
             } else {
                 $plan['to_add'][] = $name;
             }
@@ -137,7 +144,7 @@ final class Sync
             } elseif ($options['confirm_remove'] !== null && !isset($options['confirm_remove'][$alias])) {
                 $plan['unconfirmed'][] = $alias;
             } else {
-                $plan['to_remove'][] = $name;
+                $plan['to_remove'][] = $alias;
             }
         }
         return $plan;
@@ -205,6 +212,21 @@ final class Sync
     }
 
     /**
+     * parseList()'s checks, order and messages, keeping only the normal forms.
+     *
+     * @return list<string>
+     */
+    private static function parseNames(array $list, string $what, ?string $apiUrl = null): array
+    {
+        $names = [];
+        $index = 0;
+        foreach ($list as $key => $value) {
+            $names[self::parseOne($key, $value, $index++, $what, $apiUrl)->name] = true;
+        }
+        return array_map('strval', array_keys($names)); // a name like "1" is an int key
+    }
+
+    /**
      * Every name is checked before anything is sent; duplicates count once. With $apiUrl, the
      * API's own host is refused too (the desired list; `protect` may name anything).
      *
@@ -215,22 +237,28 @@ final class Sync
         $names = [];
         $index = 0;
         foreach ($list as $key => $value) {
-            $label = sprintf('%s[%s]', $what, is_string($key) && $key !== '' ? $key : (is_int($key) ? (string) $key : (string) $index));
-            $index++;
-            if (!is_string($value)) {
-                throw new ClosteException("$label is not a string", 4);
-            }
-            try {
-                $name = DomainName::parse($value);
-                if ($apiUrl !== null) {
-                    $name = $name->refuseApiHost($apiUrl);
-                }
-            } catch (InvalidDomainException $e) {
-                throw new InvalidDomainException("$label: " . $e->getMessage(), 1);
-            }
+            $name = self::parseOne($key, $value, $index++, $what, $apiUrl);
             $names[$name->name] ??= $name;
         }
         return array_values($names);
+    }
+
+    /** One entry of a list of names, checked; $index is its position, for the message. */
+    private static function parseOne(int|string $key, mixed $value, int $index, string $what, ?string $apiUrl): DomainName
+    {
+        $label = sprintf('%s[%s]', $what, is_string($key) && $key !== '' ? $key : (is_int($key) ? (string) $key : (string) $index));
+        if (!is_string($value)) {
+            throw new ClosteException("$label is not a string", 4);
+        }
+        try {
+            $name = DomainName::parse($value);
+            if ($apiUrl !== null) {
+                $name = $name->refuseApiHost($apiUrl);
+            }
+        } catch (InvalidDomainException $e) {
+            throw new InvalidDomainException("$label: " . $e->getMessage(), 1);
+        }
+        return $name;
     }
 
     private static function report(Outcome $listing, array $plan, array $options, array $results, float $elapsedMs): array
@@ -255,8 +283,8 @@ final class Sync
             'prune' => $options['prune'],
             'dry_run' => $options['dry_run'],
             'concurrency' => $options['concurrency'],
-            'to_add' => array_map(static fn (DomainName $n): string => $n->name, $plan['to_add']),
-            'to_remove' => array_map(static fn (DomainName $n): string => $n->name, $plan['to_remove']),
+            'to_add' => $plan['to_add'],
+            'to_remove' => $plan['to_remove'],
             'added' => $added,
             'removed' => $removed,
             'unchanged' => $plan['unchanged'],
