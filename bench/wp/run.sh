@@ -2,12 +2,11 @@
 # `make bench-wp`: the WordPress-side benchmark (issue 24). On the e2e network (a real WordPress
 # multisite, MariaDB, the plugin, the Ultimate Multisite 2.18 and Action Scheduler stand-ins,
 # closte-sim at 50 ms), for each implementation (the extension, the PHP implementation) and each
-# size (1,000 / 10,000 / 100,000 domain records, bench/wp/generate.php): the Sync preview as
+# size (1,000 / 10,000 / 100,000 host names, mostly domain records, bench/wp/generate.php): the Sync preview as
 # Action Scheduler runs it at memory_limit=64M, the apply of 1,000 adds, the Sync page, the Closte
 # Domains page, Ultimate Multisite's domain list and `wp closte sync --dry-run`
-# (bench/wp/measure.php says how each is measured). Then the hook burst, when bench/wp/burst.sh
-# exists (it gets CLOSTE_SO and CLOSTE_SIM, takes the e2e lock and sets up its own network; its
-# standard output, markdown, goes into the section as it is).
+# (bench/wp/measure.php says how each is measured). Then the hook burst (bench/wp/burst.php: 1,000
+# wu_add_domain jobs against closte_sync of the same names) on each implementation.
 #
 # Writes target/bench-wp/results.jsonl, bench/wp-side.md (the section; bench/report.php carries it
 # into BENCHMARKS.md on `make bench`) and replaces that section in BENCHMARKS.md.
@@ -17,7 +16,8 @@
 # down (servers stopped, /etc/wordpress/config-closte-e2e.php removed), also on failure or ^C.
 # Usage: CLOSTE_SO=... CLOSTE_SIM=... bench/wp/run.sh
 #   BENCH_WP_SIZES="1000 10000 100000"  BENCH_WP_IMPLS="extension php"  BENCH_WP_REPS=5
-#   BENCH_WP_PREVIEW_REPS=3 (1 at 100,000 and above)  BENCH_WP_UM=2.18  BENCH_WP_WRITE=1 (0: results only)
+#   BENCH_WP_PREVIEW_REPS=3 (1 at 100,000 and above)  BENCH_WP_UM=2.18  BENCH_WP_BURST=1 (0: no burst)
+#   BENCH_WP_WRITE=1 (0: results only, target/bench-wp/wp-side.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -40,7 +40,7 @@ for impl in "${impls[@]}"; do
   for n in "${sizes[@]}"; do
     preview_reps=${BENCH_WP_PREVIEW_REPS:-3}; [ "$n" -ge 100000 ] && preview_reps=${BENCH_WP_PREVIEW_REPS:-1}
     page_reps=$reps; [ "$n" -ge 100000 ] && page_reps=$(( reps < 3 ? reps : 3 ))
-    echo "== bench-wp: $impl, $n domain records ($(( $(date +%s) - t0 )) s so far)"
+    echo "== bench-wp: $impl, $n names ($(( $(date +%s) - t0 )) s so far)"
     # The session's time counts from the lock's acquisition (waiting for other e2e runs is apart).
     flock /tmp/closte-e2e.lock bash -c '
       set -euo pipefail
@@ -54,11 +54,23 @@ for impl in "${impls[@]}"; do
   done
 done
 
-burst=$out/burst.md
-rm -f "$burst"
-if [ -x "$here/burst.sh" ]; then
-  echo "== bench-wp: the hook burst (bench/wp/burst.sh)"
-  "$here/burst.sh" > "$burst"
+# The hook burst (bench/wp/burst.php), once per implementation on a fresh network, 1,000 names at
+# 50 ms; its JSON answer goes into the results as it is, tagged "wp-burst".
+if [ -f "$here/burst.php" ] && [ "${BENCH_WP_BURST:-1}" = 1 ]; then
+  for impl in "${impls[@]}"; do
+    echo "== bench-wp: the hook burst, $impl ($(( $(date +%s) - t0 )) s so far)"
+    rm -f "$out/burst.json"
+    flock /tmp/closte-e2e.lock bash -c '
+      set -euo pipefail
+      trap "bash \"$1/tests/wordpress/harness.sh\" down >/dev/null 2>&1" EXIT
+      CLOSTE_E2E_UM=$2 CLOSTE_E2E_IMPL=$3 bash "$1/tests/wordpress/harness.sh" up >"$4/harness.log" 2>&1 \
+        || { cat "$4/harness.log" >&2; exit 1; }
+      "$1/bench/wp/php.sh" -d memory_limit=1G "$1/bench/wp/burst.php" 1000 --latency-ms=50 >"$4/burst.json" || true
+    ' bash "$repo" "$um" "$impl" "$out"
+    php -n -r '$b = json_decode((string) @file_get_contents($argv[1]), true);
+      echo json_encode(is_array($b) ? ["bench" => "wp-burst"] + $b : ["bench" => "wp-burst", "impl" => $argv[2], "error" => "burst.php gave no answer"]), "\n";' \
+      "$out/burst.json" "$impl" >> "$results"
+  done
 fi
 printf '{"bench":"wp-meta-end","seconds":%d}\n' $(( $(date +%s) - t0 )) >> "$results"
 
@@ -68,7 +80,7 @@ if compgen -G "${CLOSTE_E2E_DIR:-/tmp/closte-e2e}/run/*.pid" >/dev/null || [ -e 
   exit 1
 fi
 
-php -n "$here/report.php" "$results" "$burst" > "$out/wp-side.md"
+php -n "$here/report.php" "$results" > "$out/wp-side.md"
 if [ "${BENCH_WP_WRITE:-1}" = 1 ]; then
   cp "$out/wp-side.md" "$repo/bench/wp-side.md"
   php -n "$here/report.php" --splice "$repo/BENCHMARKS.md" "$out/wp-side.md"
