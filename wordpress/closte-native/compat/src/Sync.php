@@ -111,15 +111,18 @@ final class Sync
             }
             return $plan; // removing blind could remove the wrong aliases
         }
+        // One map of the listing, its value false for a name also desired (unchanged), and one
+        // of the adds: the desired set without a third map of 100,000 names (64 MB limits).
         $current = array_fill_keys($listing, true);
-        $wanted = [];
+        $adding = [];
         foreach ($desired as $name) {
             $name = $name instanceof DomainName ? $name->name : $name;
-            $wanted[$name] = true;
             if (isset($current[$name])) {
+                $current[$name] = false;
                 $plan['unchanged'][] = $name;
             } else {
                 $plan['to_add'][] = $name;
+                $adding[$name] = true;
             }
         }
         if (!$options['prune']) {
@@ -129,9 +132,10 @@ final class Sync
         sort($aliases, SORT_STRING);
         foreach ($aliases as $alias) {
             $alias = (string) $alias;
-            if (isset($wanted[$alias])) {
-                continue;
+            if ($current[$alias] === false) {
+                continue; // desired
             }
+            $twin = self::twin($alias);
             $name = DomainName::tryParse($alias);
             if ($name === null || $name->name !== $alias) {
                 $plan['skipped'][] = $alias;
@@ -139,7 +143,7 @@ final class Sync
                 $plan['kept'][$alias] = 'wildcard';
             } elseif (isset($options['protect'][$alias])) {
                 $plan['kept'][$alias] = 'protected';
-            } elseif (isset($wanted[self::twin($alias)]) || isset($options['protect'][self::twin($alias)])) {
+            } elseif (isset($adding[$twin]) || (isset($current[$twin]) && $current[$twin] === false) || isset($options['protect'][$twin])) {
                 $plan['kept'][$alias] = 'twin';
             } elseif ($options['confirm_remove'] !== null && !isset($options['confirm_remove'][$alias])) {
                 $plan['unconfirmed'][] = $alias;
