@@ -74,6 +74,37 @@ final class Sync_Plan {
 		return ['names' => $names, 'covered' => $covered, 'twins' => $twins];
 	}
 
+	/**
+	 * The names of $wanted as the list closte_sync() takes, and $wanted['names'] dropped: the
+	 * network's list holds the same sources (the twins are in $wanted['twins']), and at 100,000
+	 * names a second map of them is megabytes the implementation's call needs under 64 MB.
+	 *
+	 * @return string[]
+	 */
+	private static function names_to_send(array &$wanted): array {
+
+		$names = [];
+		foreach ($wanted['names'] as $name => $source) {
+			$names[] = (string) $name;
+		}
+		$wanted['names'] = null;
+
+		return $names;
+	}
+
+	/** Where a wanted name comes from, packed for a stored plan (after names_to_send()). */
+	private static function packed_source_of(string $name, array $network, array $wanted): string {
+
+		if (isset($wanted['twins'][ $name ])) {
+			return Sync_Messages::pack(Sync_Messages::reason('www_twin', $wanted['twins'][ $name ]));
+		}
+		if (isset($network['domains'][ $name ])) {
+			return self::packed_source($network['domains'][ $name ]);
+		}
+
+		return Sync_Messages::pack(Sync_Messages::reason('custom', ''));
+	}
+
 	/** A wanted name's source, packed for a stored plan. */
 	private static function packed_source($source): string {
 
@@ -125,7 +156,10 @@ final class Sync_Plan {
 		Sync_State::alive();
 		$prune    = $prune_asked && [] === $warnings && [] !== $wanted['names'];
 		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted)];
-		$result   = closte_sync(array_map('strval', array_keys($wanted['names'])), $options);
+		$names    = self::names_to_send($wanted);
+		$desired  = count($names);
+		$result   = closte_sync($names, $options);
+		unset($names);
 		Sync_State::alive();
 		// Only counts are kept of the long lists: at 100,000 aliases they hold megabytes.
 		$listed    = count($result['listing']['domains'] ?? []);
@@ -162,7 +196,7 @@ final class Sync_Plan {
 		}
 		$to_add = [];
 		foreach ($result['to_add'] as $name) {
-			$to_add[ $name ] = isset($wanted['names'][ $name ]) ? self::packed_source($wanted['names'][ $name ]) : Sync_Messages::pack(Sync_Messages::reason('custom', ''));
+			$to_add[ $name ] = self::packed_source_of((string) $name, $network, $wanted);
 		}
 		$skipped = [];
 		foreach ($network['invalid'] as $name => $reason) {
@@ -171,7 +205,6 @@ final class Sync_Plan {
 		foreach ($result['skipped'] as $alias) {
 			$skipped[ $alias ] = Sync_Messages::pack(Sync_Messages::reason('not_host'));
 		}
-		$desired = count($wanted['names']);
 		unset($result, $wanted, $network);
 		foreach ([&$to_add, &$to_remove, &$unowned, &$kept, &$skipped] as &$list) {
 			uksort($list, 'strnatcasecmp');
@@ -349,7 +382,7 @@ final class Sync_Plan {
 				if (is_int($concurrency)) {
 					$options['concurrency'] = $concurrency;
 				}
-				$pruned            = closte_sync(array_map('strval', array_keys($wanted_now['names'])), $options);
+				$pruned            = closte_sync(self::names_to_send($wanted_now), $options);
 				$cursor['listing'] = self::listing_summary($pruned['listing']);
 				foreach ($pruned['unconfirmed'] as $alias) {
 					$cursor['skipped'][ $alias ] = Sync_Messages::reason('not_confirmed');
@@ -378,7 +411,10 @@ final class Sync_Plan {
 		$wanted         = self::wanted($network);
 		$owned_removals = Sync_State::removals($plan);
 		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_map('strval', array_keys((array) ($plan['unowned'] ?? []))))))) : [];
-		$dry            = closte_sync(array_map('strval', array_keys($wanted['names'])), ['dry_run' => true, 'prune' => false]);
+		$names          = self::names_to_send($wanted);
+		$desired        = count($names);
+		$dry            = closte_sync($names, ['dry_run' => true, 'prune' => false]);
+		unset($names);
 		$queue          = [];
 		foreach ($dry['to_add'] as $name) {
 			$bare    = $wanted['twins'][ $name ] ?? '';
@@ -391,7 +427,7 @@ final class Sync_Plan {
 
 		return [
 			'started'         => microtime(true),
-			'desired'         => count($wanted['names']),
+			'desired'         => $desired,
 			'queue'           => implode("\n", $queue),
 			'total'           => count($queue) + count($removals),
 			'done'            => 0,
