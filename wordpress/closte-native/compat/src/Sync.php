@@ -128,11 +128,10 @@ final class Sync
         if (!$options['prune']) {
             return $plan;
         }
-        $aliases = array_keys($current);
-        sort($aliases, SORT_STRING);
-        foreach ($aliases as $alias) {
+        ksort($current, SORT_STRING); // in place: a sorted copy of 100,000 names is megabytes more
+        foreach ($current as $alias => $listedOnly) {
             $alias = (string) $alias;
-            if ($current[$alias] === false) {
+            if ($listedOnly === false) {
                 continue; // desired
             }
             $twin = self::twin($alias);
