@@ -44,6 +44,27 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->assertSame('unknown', $again[$first]['state'], 'a result is handed out once');
     }
 
+    public function testAJobWaitingForASlotIsSentWhenWaitHandsBackTheJobsBeforeIt(): void
+    {
+        // The plugin's alias queue handles one slice of results while the next is in flight: a
+        // job that waited for a free concurrency slot must be on the wire when closte_wait()
+        // returns the jobs that freed the slots, not only at the next closte_* call.
+        $concurrency = max(1, (int) (ini_get('closte.concurrency') ?: 8));
+        closte_test_connection();
+        $this->sim->configure(['latency_ms' => 300]);
+        $first = [];
+        for ($i = 0; $i < $concurrency; $i++) {
+            $first[] = closte_enqueue('add_domain', "slot-$i.example.com", 0, ['request_ssl' => false]);
+        }
+        $waiting = closte_enqueue('add_domain', 'waiting.example.com', 0, ['request_ssl' => false]);
+        $results = closte_wait($first, 30.0);
+        $this->assertCount($concurrency, array_filter($results, static fn (array $r): bool => $r['ok']));
+        usleep(150000); // no closte_* call: only a request already sent can reach the simulator
+        $sent = array_column(array_column($this->sim->requests(), 'fields'), 'domain');
+        $this->assertContains('waiting.example.com', $sent, 'the job that waited for a slot was sent before the next closte_* call');
+        $this->assertTrue(closte_wait([$waiting], 30.0)[$waiting]['ok']);
+    }
+
     public function testEveryOperationCanBeEnqueued(): void
     {
         $ids = [

@@ -120,6 +120,14 @@ final class Scheduler
             $this->resumeReady();
             $this->driveTransfers();
             if (($stop !== null && $stop()) || microtime(true) >= $until) {
+                // Before handing back: the tasks the last results woke (a job waiting for a free
+                // concurrency slot) start their requests, without waiting, so they are in flight
+                // while the caller works on the results (as the extension's runtime goes on in the
+                // background); else nothing is sent until the next closte_* call.
+                for ($pass = 0; $pass < 3 && $this->ready !== []; $pass++) {
+                    $this->resumeReady();
+                    $this->driveTransfers();
+                }
                 return;
             }
             if ($this->ready === [] && $this->transfers === [] && $this->sleeping === []) {
