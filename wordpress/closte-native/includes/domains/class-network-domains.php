@@ -152,6 +152,30 @@ final class Network_Domains {
 			$domains[ $normal ] = $source;
 		}
 
+		$end = self::read_end($problems, $invalid, [] === $domains);
+
+		return [
+			'domains'   => $domains,
+			'site_ids'  => $site_ids,
+			'protected' => $end['protected'],
+			'invalid'   => $invalid,
+			'complete'  => $end['complete'],
+			'problems'  => $end['problems'],
+		];
+	}
+
+	/**
+	 * The end of a read of the network's names, shared by collect() and Sync_Network::collect():
+	 * the protected aliases, and the problems that make the read incomplete (the networks could
+	 * not be read, a name Closte cannot hold, no name at all).
+	 *
+	 * @param array $problems The read's problems so far.
+	 * @param array $invalid  Names Closte cannot hold => reason.
+	 * @param bool  $empty    True when the read found no name.
+	 * @return array{protected: array<string, true>, complete: bool, problems: array}
+	 */
+	public static function read_end(array $problems, array $invalid, bool $empty): array {
+
 		$protected = self::protected_aliases();
 		if (null === $protected['names']) {
 			$problems[] = Sync_Messages::reason('networks_unreadable', $protected['error']);
@@ -159,15 +183,12 @@ final class Network_Domains {
 		if ([] !== $invalid) {
 			$problems[] = Sync_Messages::reason('invalid_names', count($invalid), array_slice(array_map('strval', array_keys($invalid)), 0, 5));
 		}
-		if ([] === $domains && [] === $problems) {
+		if ($empty && [] === $problems) {
 			$problems[] = Sync_Messages::reason('empty');
 		}
 
 		return [
-			'domains'   => $domains,
-			'site_ids'  => $site_ids,
 			'protected' => array_fill_keys($protected['names'] ?? [], true),
-			'invalid'   => $invalid,
 			'complete'  => [] === $problems,
 			'problems'  => $problems,
 		];

@@ -74,23 +74,14 @@ final class Sync_Network {
 		}
 		unset($domains);
 
-		$protected = Network_Domains::protected_aliases();
-		if (null === $protected['names']) {
-			$problems[] = Sync_Messages::reason('networks_unreadable', $protected['error']);
-		}
-		if ([] !== $invalid) {
-			$problems[] = Sync_Messages::reason('invalid_names', count($invalid), array_slice(array_map('strval', array_keys($invalid)), 0, 5));
-		}
-		if ([] === $checked && [] === $problems) {
-			$problems[] = Sync_Messages::reason('empty');
-		}
+		$end = Network_Domains::read_end($problems, $invalid, [] === $checked);
 
 		return [
 			'domains'   => $checked,
-			'protected' => array_fill_keys($protected['names'] ?? [], true),
+			'protected' => $end['protected'],
 			'invalid'   => $invalid,
-			'complete'  => [] === $problems,
-			'problems'  => $problems,
+			'complete'  => $end['complete'],
+			'problems'  => $end['problems'],
 		];
 	}
 
