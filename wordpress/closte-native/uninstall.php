@@ -28,7 +28,8 @@ global $wpdb;
 // compat/src/SslEndpoints.php (site transient closte_ssl_endpoint_<hash of the API URL>, with its
 // timeout).
 // includes/reports/class-domain-status.php keeps Closte's listing for a minute in the site
-// transient closte_native_listing.
+// transient closte_native_listing; includes/certificates/class-certificate-watch.php its
+// findings for five minutes in closte_native_cert_findings.
 $closte_native_prefixes = ['closte_native_', '_site_transient_closte_ssl_endpoint_', '_site_transient_timeout_closte_ssl_endpoint_', '_site_transient_closte_native_', '_site_transient_timeout_closte_native_'];
 foreach ($closte_native_prefixes as $closte_native_prefix) {
 	$closte_native_like = $wpdb->esc_like($closte_native_prefix) . '%';
@@ -51,6 +52,8 @@ if (class_exists('Closte\\Compat\\Settings', false)) {
 foreach (array_unique(array_filter($closte_native_urls, 'is_string')) as $closte_native_url) {
 	delete_site_transient('closte_ssl_endpoint_' . substr(hash('sha256', rtrim(trim($closte_native_url), '/')), 0, 24));
 }
+delete_site_transient('closte_native_listing');
+delete_site_transient('closte_native_cert_findings');
 delete_metadata('user', 0, 'closte_native_notice_dismissed', '', true);
 delete_metadata('user', 0, 'closte_native_certificate_notice_dismissed', '', true);
 delete_metadata('user', 0, 'closte_native_drift_dismissed', '', true);

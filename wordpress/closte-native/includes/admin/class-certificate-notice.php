@@ -24,6 +24,12 @@ final class Certificate_Notice {
 	/** admin-post action that dismisses the notice for the current findings. */
 	const DISMISS_ACTION = 'closte_native_certificate_notice_dismiss';
 
+	/**
+	 * The findings listed by name; the rest are counted, with a link to the Closte Domains page
+	 * (a network where thousands of names wait for DNS gets a notice, not a page of them).
+	 */
+	const SHOWN = 20;
+
 	/** User meta: the signature of the findings the user dismissed. */
 	const DISMISSED_META = 'closte_native_certificate_notice_dismissed';
 
@@ -80,7 +86,7 @@ final class Certificate_Notice {
 		}
 		$critical = [] !== array_filter($findings, static fn (array $f) => 'critical' === $f['severity']);
 		$items    = '';
-		foreach ($findings as $name => $finding) {
+		foreach (array_slice($findings, 0, self::SHOWN, true) as $name => $finding) {
 			$items .= sprintf(
 				'<li data-domain="%s" data-kind="%s">%s <a href="%s">%s</a></li>',
 				esc_attr($name),
@@ -88,6 +94,15 @@ final class Certificate_Notice {
 				esc_html(self::text($finding)),
 				esc_url(self::retry_url($name)),
 				esc_html__('Retry now', 'closte-native')
+			);
+		}
+		if (count($findings) > self::SHOWN) {
+			$items .= sprintf(
+				'<li class="closte-native-more">%s <a href="%s">%s</a></li>',
+				/* translators: %d: number of further domains */
+				esc_html(sprintf(_n('and %d more domain.', 'and %d more domains.', count($findings) - self::SHOWN, 'closte-native'), count($findings) - self::SHOWN)),
+				esc_url(network_admin_url('settings.php?page=' . Domains_Page::SLUG)),
+				esc_html__('Every domain and its certificate: Closte Domains', 'closte-native')
 			);
 		}
 		$nonce   = wp_create_nonce(self::DISMISS_ACTION);

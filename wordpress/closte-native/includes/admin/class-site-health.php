@@ -139,10 +139,20 @@ final class Site_Health {
 	private static function finding_lines(array $findings, array $kinds): string {
 
 		$lines = [];
+		$more  = 0;
 		foreach ($findings as $finding) {
-			if (in_array($finding['kind'], $kinds, true)) {
-				$lines[] = Certificate_Notice::text($finding);
+			if (! in_array($finding['kind'], $kinds, true)) {
+				continue;
 			}
+			if (count($lines) < Certificate_Notice::SHOWN) {
+				$lines[] = Certificate_Notice::text($finding);
+			} else {
+				++$more;
+			}
+		}
+		if ($more > 0) {
+			/* translators: %d: number of further domains */
+			$lines[] = sprintf(_n('And %d more domain: the Closte Domains page lists them.', 'And %d more domains: the Closte Domains page lists them.', $more, 'closte-native'), $more);
 		}
 
 		return implode(' ', $lines);
@@ -287,7 +297,7 @@ final class Site_Health {
 	private static function certificate_counts(): array {
 
 		$states = array_fill_keys(Certificate_Records::STATES, 0);
-		foreach (Certificate_Records::all() as $record) {
+		foreach (Certificate_Records::each() as $record) {
 			$state = (string) ($record['state'] ?? '');
 			if (isset($states[ $state ])) {
 				++$states[ $state ];

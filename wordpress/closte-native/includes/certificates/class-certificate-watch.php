@@ -50,6 +50,15 @@ final class Certificate_Watch {
 	/** A name waiting for DNS longer than this is a finding. */
 	const DNS_WAIT_FINDING = DAY_IN_SECONDS;
 
+	/**
+	 * findings(), kept for FINDINGS_TTL seconds (every network admin page shows them, and a
+	 * network of 100,000 followed names takes over a second to read), unless it holds more than
+	 * FINDINGS_CACHED_MAX findings (a cache that size costs more to load than it saves).
+	 */
+	const FINDINGS_TRANSIENT  = 'closte_native_cert_findings';
+	const FINDINGS_TTL        = 300;
+	const FINDINGS_CACHED_MAX = 2000;
+
 	public static function register(): void {
 
 		add_action(self::HOOK, [self::class, 'run']);
@@ -121,8 +130,9 @@ final class Certificate_Watch {
 
 		$network = null;
 		$due     = [];
-		$records = Certificate_Records::all();
-		foreach ($records as $name => $record) {
+		$followed = [];
+		foreach (Certificate_Records::each() as $name => $record) {
+			$followed[ (string) $name ] = true;
 			if (! in_array($record['state'] ?? '', self::WATCHED_STATES, true) || null === ($record['alias_at'] ?? null)) {
 				continue;
 			}
@@ -144,7 +154,7 @@ final class Certificate_Watch {
 		$network ??= Network_Domains::collect();
 		foreach ($network['domains'] as $name => $source) {
 			$name = (string) $name;
-			if ('record' !== ($source['code'] ?? '') || isset($records[ $name ]) || isset($network['invalid'][ $name ]) || str_starts_with($name, '*.')) {
+			if ('record' !== ($source['code'] ?? '') || isset($followed[ $name ]) || isset($network['invalid'][ $name ]) || str_starts_with($name, '*.')) {
 				continue;
 			}
 			$due[ $name ] = 0;
@@ -313,26 +323,68 @@ final class Certificate_Watch {
 	}
 
 	/**
-	 * Every finding on the network, critical first, then by name.
+	 * Every finding on the network, critical first, then by name. Records are read a page at a
+	 * time and each finding keeps only what its sentence needs (slim()), so a network of 100,000
+	 * followed names costs a few MB here, not the 250 MB of every record at once.
 	 *
 	 * @return array<string, array{name: string, kind: string, severity: string, record: array}> by name
 	 */
 	public static function findings(): array {
 
+		$cached = get_site_transient(self::FINDINGS_TRANSIENT);
+		if (is_array($cached) && isset($cached['findings']) && is_array($cached['findings'])) {
+			return $cached['findings'];
+		}
 		$now      = time();
 		$findings = [];
-		$records = Certificate_Records::all();
-		foreach ($records as $name => $record) {
+		foreach (Certificate_Records::each() as $name => $record) {
 			$finding = self::finding($record, $now);
 			if (null !== $finding) {
-				$findings[ (string) $name ] = $finding + ['record' => $record];
+				$findings[ (string) $name ] = $finding + ['record' => self::slim($record)];
 			}
 		}
 		uksort(
 			$findings,
-			static fn ($a, $b) => [('critical' === $findings[ $a ]['severity'] ? 0 : 1), $a] <=> [('critical' === $findings[ $b ]['severity'] ? 0 : 1), $b]
+			static fn ($a, $b) => [('critical' === $findings[ $a ]['severity'] ? 0 : 1), (string) $a] <=> [('critical' === $findings[ $b ]['severity'] ? 0 : 1), (string) $b]
 		);
+		if (count($findings) <= self::FINDINGS_CACHED_MAX) {
+			set_site_transient(self::FINDINGS_TRANSIENT, ['findings' => $findings], self::FINDINGS_TTL);
+		}
 
 		return $findings;
+	}
+
+	/**
+	 * Certificate_Records calls this before a record is written ($new) or deleted (null): when
+	 * what findings() says of the name changes, its cached answer goes. Findings that only time
+	 * makes (a day of waiting for DNS) appear within FINDINGS_TTL.
+	 *
+	 * @param array|null $old The record as stored, or null.
+	 * @param array|null $new The record to be stored, or null.
+	 */
+	public static function record_changed(?array $old, ?array $new): void {
+
+		$now    = time();
+		$before = null === $old ? null : self::finding($old, $now);
+		$after  = null === $new ? null : self::finding($new, $now);
+		if (null === $before && null === $after) {
+			return;
+		}
+		if (null === $before || null === $after || $before !== $after || self::slim($old) !== self::slim($new)) {
+			delete_site_transient(self::FINDINGS_TRANSIENT);
+		}
+	}
+
+	/** The fields of a record a finding is told with (Certificate_Notice::text(), the drift report). */
+	private static function slim(array $record): array {
+
+		$certificate = is_array($record['certificate'] ?? null) ? $record['certificate'] : null;
+
+		return [
+			'name'        => (string) $record['name'],
+			'state'       => (string) ($record['state'] ?? ''),
+			'next_at'     => (int) ($record['next_at'] ?? 0),
+			'certificate' => null === $certificate ? null : array_intersect_key($certificate, array_flip(['status', 'detail', 'days_left', 'not_after'])),
+		];
 	}
 }
