@@ -225,5 +225,7 @@ if ($aliases) {
 	}
 }
 wp_cache_flush();
+// Records written past Certificate_Records::put(): findings() must read them again.
+delete_site_transient(Closte_Native\Certificate_Watch::FINDINGS_TRANSIENT);
 
 echo json_encode(['names' => $n, 'records' => $record_count, 'sites' => $sites, 'aliases' => $aliases ? $on_closte : 0, 'missing' => $missing, 'plugin_records' => $records, 'seconds' => round(microtime(true) - $started, 2)]), "\n";

@@ -248,4 +248,85 @@ final class CertificateWatchTest extends E2eTestCase
         Certificate_Watch::run();
         $this->assertSame($before + 1, $this->served($name)['handshakes'], 'and then at most once a day like every other name');
     }
+
+    /** A followed name whose requests are held until tomorrow: a finding of kind held. */
+    private function putHeld(string $name): void
+    {
+        $record             = Certificate_Records::fresh($name, 1, null);
+        $record['alias_at'] = time();
+        $record['state']    = 'held';
+        $record['next_at']  = time() + 86400;
+        Certificate_Records::put($record);
+    }
+
+    public function testTheNoticeAndSiteHealthNameTwentyDomainsAndCountTheRest(): void
+    {
+        foreach (range(1, Certificate_Notice::SHOWN + 5) as $i) {
+            $this->putHeld(sprintf('held-%02d.example', $i));
+        }
+
+        $page = $this->webRequest('GET', '/wp-admin/network/');
+        $this->assertSame(Certificate_Notice::SHOWN, preg_match_all('#<li data-domain="held-\d\d\.example" data-kind="held">#', $page['body']), 'twenty names listed');
+        $this->assertStringContainsString('data-domain="held-01.example"', $page['body'], 'in name order');
+        $this->assertStringNotContainsString('data-domain="held-21.example"', $page['body']);
+        $this->assertMatchesRegularExpression('#<li class="closte-native-more">and 5 more domains\. <a href="[^"]*settings\.php\?page=closte-native-domains">#', $page['body']);
+
+        $health = Site_Health::certificates_test();
+        $this->assertSame('recommended', $health['status']);
+        $this->assertSame(Certificate_Notice::SHOWN, substr_count($health['description'], 'certificate requests are held until'));
+        $this->assertStringContainsString('And 5 more domains: the Closte Domains page lists them.', $health['description']);
+    }
+
+    public function testFindingsAreKeptUntilARecordsFindingChanges(): void
+    {
+        $this->putHeld('kept.example');
+        $this->assertSame(['kept.example'], array_keys(Certificate_Watch::findings()));
+        $this->assertIsArray(get_site_transient(Certificate_Watch::FINDINGS_TRANSIENT), 'kept for the next page');
+
+        // A write that changes nothing findings() says: the kept answer stays.
+        $record               = Certificate_Records::get('kept.example');
+        $record['dns_checks'] = 3;
+        Certificate_Records::put($record);
+        $this->assertIsArray(get_site_transient(Certificate_Watch::FINDINGS_TRANSIENT));
+
+        // A new finding, a changed one and a record deleted are each read at once.
+        $this->putHeld('new.example');
+        $this->assertSame(['kept.example', 'new.example'], array_keys(Certificate_Watch::findings()));
+        $record            = Certificate_Records::get('new.example');
+        $record['next_at'] = time() + 2 * 86400;
+        Certificate_Records::put($record);
+        $this->assertSame($record['next_at'], Certificate_Watch::findings()['new.example']['record']['next_at']);
+        $record['state'] = 'requested';
+        Certificate_Records::put($record);
+        $this->assertSame(['kept.example'], array_keys(Certificate_Watch::findings()));
+        Certificate_Records::delete('kept.example');
+        $this->assertSame([], Certificate_Watch::findings());
+    }
+
+    public function testEachRecordIsReadOnceAcrossPages(): void
+    {
+        $names = [];
+        foreach (range(1, 20) as $i) {
+            $names[] = "page-$i.example";
+            $this->putHeld("page-$i.example");
+        }
+        Certificate_Records::keep_requests('gone.example', [time()]); // not a record: never listed
+
+        foreach ([7, 10, 20, 1000] as $page) {
+            $read = [];
+            foreach (Certificate_Records::each($page) as $name => $record) {
+                $read[] = $name;
+                $this->assertSame($name, $record['name']);
+                $this->assertSame('held', $record['state']);
+                $this->assertArrayHasKey('certificate', $record, 'completed');
+            }
+            sort($read);
+            $expected = $names;
+            sort($expected);
+            $this->assertSame($expected, $read, "pages of $page");
+        }
+        $each = iterator_to_array(Certificate_Records::each(3));
+        ksort($each, SORT_NATURAL);
+        $this->assertSame(Certificate_Records::all(), $each, 'the same records as all()');
+    }
 }
