@@ -176,19 +176,23 @@ namespace {
     function closte_version(): string {}
 
     /**
-     * Starts a domain operation in the background and returns its job id at once (no network
-     * wait). $operation: add_domain, remove_domain, request_ssl, ssl_status or
-     * verify_certificate. The domain and the configuration are checked first, exactly as by the
-     * blocking functions.
+     * Starts an operation in the background and returns its job id at once (no network
+     * wait). $operation: add_domain, remove_domain, request_ssl, ssl_status,
+     * verify_certificate or check_dns. The domain and the configuration are checked first,
+     * exactly as by the blocking functions.
      *
      * Options: 'request_ssl' => false (add_domain only; default true) adds the alias without
      * its certificate request (`ssl` null), for callers that request it once DNS points here.
+     * 'expected_host' => string (check_dns only, and required there): the job is
+     * closte_check_dns($domain, $expected_host), the same result; no API key needed, nothing
+     * sent to Closte. The extension resolves several at once (closte.concurrency); the PHP
+     * implementation's resolver blocks, so its checks run one after another.
      *
      * At request end, jobs still running get closte.drain_timeout seconds; what is still not
      * finished then is aborted, and it and any failure nobody collected are written to PHP's
      * error log with operation and domain, so they can be re-queued.
      *
-     * @param array{request_ssl?: bool}|null $options
+     * @param array{request_ssl?: bool, expected_host?: string}|null $options
      * @throws \Closte\InvalidDomainException
      * @throws \Closte\ConfigurationException
      * @throws \Closte\Exception for an unknown operation or a bad option (code 4)

@@ -9,12 +9,16 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
+use closte_core::client::outcome::Operation;
 use closte_core::client::DomainOperation;
 use closte_core::domain::DomainName;
+use closte_core::enqueue::{EnqueueOperation, EnqueueOptions, OptionValue};
 use closte_core::jobs::{JobStatus, Leftover, JOBS};
+use closte_core::net::{self, CheckSettings};
 use closte_core::runtime;
+use closte_core::stats::COUNTERS;
 
-use super::call::{prepare, Call};
+use super::call::{self, prepare, Call};
 use super::checks::{certificate_check_settings, check_name};
 use super::convert::{job_placeholder_array, outcome_array};
 use super::engine;
@@ -24,9 +28,12 @@ use super::ini;
 /// Longest `closte_wait` timeout accepted, in seconds.
 const MAX_WAIT_SECS: f64 = 3600.0;
 
-/// Starts a domain operation in the background and returns its job id at once. Options:
+/// Starts an operation in the background and returns its job id at once. Options:
 /// `request_ssl` (bool, `add_domain` only, default true: false adds the alias without its
-/// certificate request, for callers that request it once DNS points here).
+/// certificate request, for callers that request it once DNS points here); `expected_host`
+/// (string, `check_dns` only and required there: `closte_check_dns($domain, $expected_host)`
+/// as a job, so the checks of a burst resolve at once; no API key needed, nothing sent to
+/// Closte).
 #[php_function]
 #[php(defaults(site_id = 0), optional = "site_id")]
 pub fn closte_enqueue(
@@ -35,17 +42,22 @@ pub fn closte_enqueue(
     site_id: i64,
     options: Option<&ZendHashTable>,
 ) -> PhpResult<i64> {
-    let op = DomainOperation::parse(&operation).ok_or_else(|| {
+    let op = EnqueueOperation::parse(&operation).ok_or_else(|| {
         argument(format!(
             "unknown operation \"{}\": expected one of {}",
             operation.escape_debug(),
-            DomainOperation::NAMES.join(", ")
+            EnqueueOperation::NAMES.join(", ")
         ))
     })?;
-    let request_ssl = match options {
-        Some(options) => parse_enqueue_options(op, options)?,
-        None => true,
+    let options = read_enqueue_options(op, options)?;
+    let op = match op {
+        EnqueueOperation::Domain(op) => op,
+        EnqueueOperation::CheckDns => {
+            let expected = options.expected_host.unwrap_or_default();
+            return enqueue_check_dns(&domain, &expected);
+        }
     };
+    let request_ssl = options.request_ssl;
     let domain = if op == DomainOperation::VerifyCertificate {
         // The check's own rules, before anything runs: no wildcard, a usable CA file.
         let name = check_name(&domain)?;
@@ -78,32 +90,49 @@ pub fn closte_enqueue(
     Ok(id as i64)
 }
 
-/// `closte_enqueue`'s options: `request_ssl` (a bool, for `add_domain` only). Anything else is
-/// a code-4 error before any request.
-fn parse_enqueue_options(op: DomainOperation, options: &ZendHashTable) -> PhpResult<bool> {
-    let mut request_ssl = true;
-    for (key, value) in options.iter() {
-        match key.to_string().as_str() {
-            "request_ssl" => {
-                if op != DomainOperation::Add {
-                    return Err(argument(format!(
-                        "option \"request_ssl\" applies to add_domain only, not to {}",
-                        op.operation().as_str()
-                    )));
-                }
-                request_ssl = value
-                    .bool()
-                    .ok_or_else(|| argument("option \"request_ssl\" must be a bool"))?;
-            }
-            other => {
-                return Err(argument(format!(
-                    "unknown option \"{}\": expected request_ssl",
-                    other.escape_debug()
-                )))
-            }
-        }
-    }
-    Ok(request_ssl)
+/// `closte_check_dns` as a job: both names checked as it checks them (valid, no wildcard) and
+/// the settings read before anything starts; no API key, as nothing is sent to Closte.
+fn enqueue_check_dns(domain: &[u8], expected_host: &[u8]) -> PhpResult<i64> {
+    let name = check_name(domain)?;
+    let expected = check_name(expected_host)?;
+    let settings = call::settings()?;
+    let (handle, _) = runtime::acquire(&settings).or_throw()?;
+    COUNTERS.operation();
+    let checks = CheckSettings::from(&settings);
+    let id = JOBS.submit(
+        &handle,
+        settings.concurrency,
+        Operation::CheckDns,
+        name.as_str().to_string(),
+        None,
+        async move { net::check_dns(&checks, &name, &expected).await },
+    );
+    Ok(id as i64)
+}
+
+/// `closte_enqueue`'s options, checked by closte-core's rules (enqueue.rs): anything wrong is a
+/// code-4 error before any request.
+fn read_enqueue_options(
+    op: EnqueueOperation,
+    options: Option<&ZendHashTable>,
+) -> PhpResult<EnqueueOptions> {
+    let read = match options {
+        None => EnqueueOptions::read(op, std::iter::empty()),
+        Some(options) => EnqueueOptions::read(
+            op,
+            options.iter().map(|(key, value)| {
+                let value = if let Some(flag) = value.bool() {
+                    OptionValue::Bool(flag)
+                } else if let Some(bytes) = value.zend_str().map(|s| s.as_bytes()) {
+                    OptionValue::String(bytes)
+                } else {
+                    OptionValue::Other
+                };
+                (key.to_string(), value)
+            }),
+        ),
+    };
+    read.map_err(argument)
 }
 
 /// Waits up to `$timeout` seconds for the given jobs (all of this process's jobs when empty)

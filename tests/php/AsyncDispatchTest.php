@@ -107,7 +107,11 @@ final class AsyncDispatchTest extends ClosteTestCase
             [['request_ssl' => 'no'], 'add_domain', 'option "request_ssl" must be a bool'],
             [['request_ssl' => 0], 'add_domain', 'option "request_ssl" must be a bool'],
             [['request_ssl' => false], 'remove_domain', 'option "request_ssl" applies to add_domain only, not to remove_domain'],
-            [['concurrency' => 4], 'add_domain', 'unknown option "concurrency": expected request_ssl'],
+            [['concurrency' => 4], 'add_domain', 'unknown option "concurrency": expected request_ssl or expected_host'],
+            [['expected_host' => 'network.example'], 'ssl_status', 'option "expected_host" applies to check_dns only, not to ssl_status'],
+            [['expected_host' => 7], 'check_dns', 'option "expected_host" must be a string'],
+            [['request_ssl' => false, 'expected_host' => 'network.example'], 'check_dns', 'option "request_ssl" applies to add_domain only, not to check_dns'],
+            [[], 'check_dns', 'check_dns needs the option "expected_host" (the host the name must resolve like)'],
         ];
         foreach ($cases as [$options, $operation, $message]) {
             try {

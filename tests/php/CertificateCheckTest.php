@@ -305,6 +305,50 @@ final class CertificateCheckTest extends ClosteTestCase
         $this->assertSame('name_mismatch', $results[$ids[1]]['certificate']['status']);
     }
 
+    public function testEnqueuedDnsChecksGiveWhatTheBlockingCheckGivesWithTheirJobIds(): void
+    {
+        $names = ['Shop.Ready.Test', 'shop.elsewhere.test', 'nowhere.example.com'];
+        $ids = [];
+        foreach ($names as $name) {
+            $ids[] = closte_enqueue('check_dns', $name, 0, ['expected_host' => 'Network.Test']);
+        }
+        $results = closte_wait($ids, 30.0);
+        $this->assertSame($ids, array_keys($results));
+        foreach ($names as $i => $name) {
+            $blocking = closte_check_dns($name, 'network.test');
+            $queued = $results[$ids[$i]];
+            $this->assertSame($ids[$i], $queued['job_id']);
+            $this->assertResultShape($queued, 'check_dns', ['dns', 'job_id']);
+            unset($queued['job_id'], $queued['elapsed_ms'], $blocking['elapsed_ms']);
+            $this->assertSame($blocking, $queued, $name);
+        }
+        $this->assertSame(['dns_ready', 'dns_not_ready', 'dns_not_ready'], array_column($results, 'state'));
+        $this->assertSame([], $this->sim->requests(), 'nothing was sent to Closte');
+    }
+
+    public function testAnEnqueuedDnsCheckNeedsNoApiKeyAndRefusesWhatTheBlockingCheckRefuses(): void
+    {
+        closte_test_ini('closte.api_key', '');
+        $id = closte_enqueue('check_dns', 'shop.ready.test', 0, ['expected_host' => 'network.test']);
+        $this->assertSame('dns_ready', closte_wait([$id], 30.0)[$id]['state'], 'no API key is needed: nothing goes to Closte');
+        foreach ([['*.ready.test', 'network.test'], ['shop.ready.test', '*.network.test']] as [$domain, $expected]) {
+            try {
+                closte_enqueue('check_dns', $domain, 0, ['expected_host' => $expected]);
+                $this->fail("$domain / $expected was accepted");
+            } catch (\Closte\InvalidDomainException $e) {
+                $this->assertSame(1, $e->getCode());
+                $this->assertStringEndsWith('a wildcard name has no address of its own; check a name under it', $e->getMessage());
+            }
+        }
+        try {
+            closte_enqueue('check_dns', 'shop.ready.test', 0, ['expected_host' => 'https://network.test/']);
+            $this->fail('a URL was accepted as the expected host');
+        } catch (\Closte\InvalidDomainException $e) {
+            $this->assertStringStartsWith('invalid domain "https://network.test/": it is a URL', $e->getMessage());
+        }
+        $this->assertSame(0, closte_pending(), 'nothing started for a refused check');
+    }
+
     // Against the simulator's TLS front door (its test CA, certificates it issues or is given)
 
     private function useFrontDoor(): void

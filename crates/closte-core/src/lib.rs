@@ -15,12 +15,15 @@
 //!   parent and child (it depends on no other module);
 //! - `net`: the checks that look at a mapped domain from outside (DNS readiness, the certificate
 //!   a visitor sees), with the address policy and the one resolver they share;
+//! - `enqueue`: what `closte_enqueue` starts (an operation on one domain, or a DNS check) and
+//!   the options each operation takes;
 //! - `jobs`: the per-process table of non-blocking jobs;
 //! - `stats`: process-wide counters.
 
 pub mod client;
 pub mod config;
 pub mod domain;
+pub mod enqueue;
 pub mod error_kind;
 pub mod fork;
 pub mod jobs;

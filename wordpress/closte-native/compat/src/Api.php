@@ -88,15 +88,18 @@ final class Api
 
     public static function enqueue(string $operationName, string $domain, int $siteId, ?array $options = null): int
     {
-        $operation = Operation::onOneDomain($operationName);
+        $operation = Operation::enqueued($operationName);
         if ($operation === null) {
             throw new ClosteException(sprintf(
                 'unknown operation "%s": expected one of %s',
                 Escape::debug($operationName),
-                implode(', ', array_map(static fn (Operation $known): string => $known->value, Operation::ON_ONE_DOMAIN))
+                implode(', ', array_map(static fn (Operation $known): string => $known->value, Operation::ENQUEUED))
             ), 4);
         }
-        $requestSsl = self::enqueueOptions($operation, $options ?? []);
+        [$requestSsl, $expectedHost] = self::enqueueOptions($operation, $options ?? []);
+        if ($operation === Operation::CheckDns) {
+            return self::enqueueCheckDns($domain, (string) $expectedHost);
+        }
         $name = $operation === Operation::VerifyCertificate ? CertificateCheck::name($domain) : DomainName::parse($domain);
         if ($operation === Operation::VerifyCertificate) {
             self::checkSettings();
@@ -107,27 +110,68 @@ final class Api
     }
 
     /**
-     * closte_enqueue's options: 'request_ssl' (a bool, add_domain only; false adds the alias
-     * without its certificate request). Anything else is a code-4 error before any request.
+     * closte_check_dns as a job: both names checked as it checks them and the settings read
+     * before anything starts; no API key, as nothing is sent to Closte. PHP's resolver
+     * (dns_get_record) blocks, so the check runs whole when its turn comes: the same result as
+     * the extension's, without its concurrency.
+     */
+    private static function enqueueCheckDns(string $domain, string $expectedHost): int
+    {
+        $name = CertificateCheck::name($domain);
+        $expected = CertificateCheck::name($expectedHost);
+        $settings = Settings::current();
+        Stats::operation();
+        $check = new CertificateCheck($settings);
+        return JobTable::submitWork(
+            Operation::CheckDns,
+            $name->name,
+            null,
+            $settings->concurrency,
+            static function () use ($check, $name, $expected): \Generator {
+                yield from [];
+                return $check->checkDns($name, $expected);
+            }
+        );
+    }
+
+    /**
+     * closte_enqueue's options (EnqueueOptions in the extension's enqueue.rs): 'request_ssl' (a
+     * bool, add_domain only; false adds the alias without its certificate request) and
+     * 'expected_host' (a string, check_dns only and required there). Anything else is a code-4
+     * error before any request.
      *
      * @param array<array-key, mixed> $options
+     * @return array{0: bool, 1: ?string} request_ssl, expected_host
      */
-    private static function enqueueOptions(Operation $operation, array $options): bool
+    private static function enqueueOptions(Operation $operation, array $options): array
     {
         $requestSsl = true;
+        $expectedHost = null;
         foreach ($options as $key => $value) {
-            if ($key !== 'request_ssl') {
-                throw new ClosteException(sprintf('unknown option "%s": expected request_ssl', Escape::debug((string) $key)), 4);
+            if ($key === 'request_ssl') {
+                if ($operation !== Operation::AddDomain) {
+                    throw new ClosteException(sprintf('option "request_ssl" applies to add_domain only, not to %s', $operation->value), 4);
+                }
+                if (!is_bool($value)) {
+                    throw new ClosteException('option "request_ssl" must be a bool', 4);
+                }
+                $requestSsl = $value;
+            } elseif ($key === 'expected_host') {
+                if ($operation !== Operation::CheckDns) {
+                    throw new ClosteException(sprintf('option "expected_host" applies to check_dns only, not to %s', $operation->value), 4);
+                }
+                if (!is_string($value)) {
+                    throw new ClosteException('option "expected_host" must be a string', 4);
+                }
+                $expectedHost = $value;
+            } else {
+                throw new ClosteException(sprintf('unknown option "%s": expected request_ssl or expected_host', Escape::debug((string) $key)), 4);
             }
-            if ($operation !== Operation::AddDomain) {
-                throw new ClosteException(sprintf('option "request_ssl" applies to add_domain only, not to %s', $operation->value), 4);
-            }
-            if (!is_bool($value)) {
-                throw new ClosteException('option "request_ssl" must be a bool', 4);
-            }
-            $requestSsl = $value;
         }
-        return $requestSsl;
+        if ($operation === Operation::CheckDns && $expectedHost === null) {
+            throw new ClosteException('check_dns needs the option "expected_host" (the host the name must resolve like)', 4);
+        }
+        return [$requestSsl, $expectedHost];
     }
 
     public static function wait(array $jobIds, float $timeout): array

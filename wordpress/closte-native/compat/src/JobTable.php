@@ -41,24 +41,41 @@ final class JobTable
     /** $requestSsl: false adds the alias without its certificate request (add_domain only). */
     public static function submit(Client $client, Operation $operation, DomainName $domain, ?int $siteId, bool $requestSsl = true): int
     {
+        return self::submitWork(
+            $operation,
+            $domain->name,
+            $siteId,
+            $client->settings->concurrency,
+            static fn (): \Generator => $operation === Operation::AddDomain
+                ? $client->addDomain($domain, $requestSsl)
+                : $client->run($operation, $domain)
+        );
+    }
+
+    /**
+     * A job of $operation on $domain: $work() makes its coroutine (returning the Outcome), run
+     * when one of $concurrency slots is free.
+     *
+     * @param \Closure(): \Generator $work
+     */
+    public static function submitWork(Operation $operation, string $domain, ?int $siteId, int $concurrency, \Closure $work): int
+    {
         self::forgetInheritedJobs();
         $id = self::$nextId++;
         self::$entries[$id] = [
             'operation' => $operation,
-            'domain' => $domain->name,
+            'domain' => $domain,
             'site_id' => $siteId,
             'started' => microtime(true),
             'task' => null,
             'outcome' => null,
         ];
         self::$unfinished++;
-        $start = static function () use ($client, $operation, $domain, $id, $requestSsl): \Generator {
+        $start = static function () use ($operation, $domain, $id, $work): \Generator {
             try {
-                $outcome = $operation === Operation::AddDomain
-                    ? yield from $client->addDomain($domain, $requestSsl)
-                    : yield from $client->run($operation, $domain);
+                $outcome = yield from $work();
             } catch (\Throwable $error) {
-                $outcome = new Outcome($operation, $domain->name);
+                $outcome = new Outcome($operation, $domain);
                 $outcome->failWith(State::Failed, ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
             } finally {
                 self::$running--;
@@ -69,7 +86,7 @@ final class JobTable
             }
             self::startQueued();
         };
-        self::$queue[$id] = [$start, max(1, $client->settings->concurrency)];
+        self::$queue[$id] = [$start, max(1, $concurrency)];
         if (!self::$drainRegistered) {
             self::$drainRegistered = true;
             register_shutdown_function([self::class, 'drainAtShutdown']);
