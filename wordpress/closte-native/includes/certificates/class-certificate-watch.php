@@ -140,7 +140,7 @@ final class Certificate_Watch {
 			if ($checked_at > $now - self::RECHECK_AFTER) {
 				continue;
 			}
-			$network ??= Network_Domains::collect();
+			$network ??= Sync_Network::collect();
 			if (! self::used($network, (string) $name)) {
 				continue;
 			}
@@ -151,10 +151,10 @@ final class Certificate_Watch {
 		// is made when the result comes (Certificate_Lifecycle::apply_verification). Site hosts
 		// are the network's own names (Closte's certificate of the app); wildcards have no
 		// address to check; a name that cannot be normalised is not connected to.
-		$network ??= Network_Domains::collect();
+		$network ??= Sync_Network::collect();
 		foreach ($network['domains'] as $name => $source) {
 			$name = (string) $name;
-			if ('record' !== ($source['code'] ?? '') || isset($followed[ $name ]) || isset($network['invalid'][ $name ]) || str_starts_with($name, '*.')) {
+			if ('record' !== Sync_Network::source_of($source)['code'] || isset($followed[ $name ]) || isset($network['invalid'][ $name ]) || str_starts_with($name, '*.')) {
 				continue;
 			}
 			$due[ $name ] = 0;
