@@ -89,7 +89,10 @@ final class CertificateWatchTest extends E2eTestCase
             Certificate_Records::put($record);
         }
 
+        // One batch per job: the job's time is up after its first batch.
+        add_filter('closte_native_watch_batch_seconds', '__return_zero');
         Certificate_Watch::run();
+        remove_filter('closte_native_watch_batch_seconds', '__return_zero');
         $checked = array_filter($names, fn (string $n) => 1 === $this->served($n)['handshakes']);
         $this->assertCount(50, $checked, 'one batch of 50');
         $this->assertNotContains('bulk-01.ready.test', $checked, 'the least recently checked first: bulk-01 was checked last');
@@ -102,6 +105,31 @@ final class CertificateWatchTest extends E2eTestCase
             $this->assertSame(1, $this->served($name)['handshakes'], "$name checked exactly once");
         }
         $this->assertSame([], array_values(array_filter($this->pendingJobs(Certificate_Watch::HOOK), static fn (array $job) => [] !== $job['args'])), 'no further continuation');
+    }
+
+    public function testOneJobChecksBatchAfterBatchWhileItHasTime(): void
+    {
+        global $wpdb;
+        $now   = time();
+        $names = [];
+        for ($i = 1; $i <= 120; $i++) {
+            $name    = sprintf('many-%03d.ready.test', $i);
+            $names[] = $name;
+            $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
+            $record                = Certificate_Records::fresh($name, 1, null);
+            $record['alias_at']    = $now - 86400;
+            $record['state']       = 'active';
+            $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => $now + 80 * 86400, 'days_left' => 80, 'checked_at' => $now - 86400, 'address' => '127.0.0.1', 'detail' => ''];
+            Certificate_Records::put($record);
+        }
+
+        Certificate_Watch::run();
+
+        foreach ($names as $name) {
+            $this->assertSame(1, $this->served($name)['handshakes'], "$name checked once, in the first job");
+        }
+        $this->assertSame([], array_values(array_filter($this->pendingJobs(Certificate_Watch::HOOK), static fn (array $job) => [] !== $job['args'])), 'three batches in one job: no continuation');
+        $this->assertStringNotContainsString('left for the next batch', $this->log('integration-closte-ssl'));
     }
 
     public function testAnExpiringCertificateIsAWarningInTheLogTheNoticeAndSiteHealth(): void
