@@ -6,6 +6,7 @@ use Closte\Tests\E2e\E2eTestCase;
 use Closte_Native\Certificate_Lifecycle;
 use Closte_Native\Certificate_Records;
 use Closte_Native\Certificate_Watch;
+use Closte_Native\Alias_Registry;
 use Closte_Native\Domain_Status;
 
 /**
@@ -83,8 +84,9 @@ final class DomainStatusTest extends E2eTestCase
         $this->assertTrue($gone['needs_attention']);
         $this->assertNotContains('no_alias', $shop['attention']);
 
-        $this->assertSame($shop, Domain_Status::row('STATUS-SHOP.example.'), 'row() normalises the name and gives the same row');
-        $this->assertNull(Domain_Status::row('not-on-this-network.example'));
+        $given = Domain_Status::rows(['names' => ['STATUS-SHOP.example.', 'www.status-shop.example', 'not-on-this-network.example'], 'per_page' => 0]);
+        $this->assertSame([$shop, $twin], $given['rows'], 'the rows of given names: normalised, the same rows, none for a name the network does not serve');
+        $this->assertSame(count($rows), $given['counts']['all'], 'the counts are of every row');
     }
 
     public function testCertificateColumnsComeFromTheLifecycle(): void
@@ -155,10 +157,10 @@ final class DomainStatusTest extends E2eTestCase
 
         Domain_Status::rows();
         Domain_Status::rows(['search' => 'list']);
-        Domain_Status::row('status-list.example');
+        Domain_Status::rows(['names' => ['status-list.example']]);
         Domain_Status::listing();
         $this->assertCount($before + 1, $this->requestsTo('/getdomains'), 'one /getdomains for every view within the minute');
-        $this->assertSame('yes', Domain_Status::row('status-list.example')['alias']);
+        $this->assertSame('yes', Domain_Status::rows(['names' => ['status-list.example']])['rows'][0]['alias']);
 
         // The cached listing expires after about a minute; then the next view lists again.
         $this->assertSame(Domain_Status::LISTING_TTL, 60);
@@ -217,5 +219,72 @@ final class DomainStatusTest extends E2eTestCase
 
         $none = Domain_Status::rows(['search' => 'no-such-name']);
         $this->assertSame([0, []], [$none['total'], $none['rows']]);
+    }
+
+    /**
+     * Issue 24: at 100,000 names the rows of one page were built from every record and every
+     * row at once (over 400 MB: the Closte Domains page and Ultimate Multisite's domain list
+     * died on the admin's 256 MB). A page is now built from a compact index and the records of
+     * its own rows, and is the same as that page of every row. 4,000 names, inserted in bulk
+     * as bench/wp/generate.php does, every second one with an alias on Closte, varied
+     * certificate records and a few pending jobs; the old build took 24 MB for a page of
+     * them.
+     */
+    public function testAPageOfThousandsOfNamesIsBuiltInLittleMemoryAndIsThatPageOfEveryRow(): void
+    {
+        global $wpdb;
+        $count = 4000;
+        $now = time();
+        $names = [];
+        $records = [];
+        $meta = [];
+        $network = get_current_network_id();
+        for ($i = 1; $i <= $count; $i++) {
+            $name = "scale-$i.example";
+            $names[] = $name;
+            $records[] = $wpdb->prepare('(%d, %s)', 1 + $i % 7, $name);
+            $meta[] = $wpdb->prepare('(%d, %s, %s)', $network, Alias_Registry::key($name), serialize(['domain' => $name, 'site_id' => 1 + $i % 7, 'source' => 'test', 'at' => $now]));
+            $record = Certificate_Records::fresh($name, 1 + $i % 7, null);
+            $record['alias_at'] = $now;
+            $record['state'] = ['active', 'active', 'expiring', 'problem', 'waiting_dns', 'held'][$i % 6];
+            $record['certificate'] = 0 === $i % 5 ? null : ['status' => 'problem' === $record['state'] ? 'expired' : 'active', 'issuer' => 'Test CA', 'issuer_organization' => null, 'not_after' => $now + 43200 + ($i % 97) * 86400, 'days_left' => $i % 97, 'checked_at' => $now, 'address' => '127.0.0.1', 'detail' => 'ok'];
+            $meta[] = $wpdb->prepare('(%d, %s, %s)', $network, Certificate_Records::key($name), serialize($record));
+            if (0 === $i % 50) {
+                wp_schedule_single_event($now + 3600 + $i, Certificate_Lifecycle::DNS_HOOK, [$name]);
+            }
+        }
+        foreach (array_chunk($records, 1000) as $chunk) {
+            $wpdb->query('INSERT INTO ' . Standin_Domain_Manager::table() . ' (blog_id, domain) VALUES ' . implode(',', $chunk));
+        }
+        foreach (array_chunk($meta, 1000) as $chunk) {
+            $wpdb->query("INSERT INTO {$wpdb->sitemeta} (site_id, meta_key, meta_value) VALUES " . implode(',', $chunk));
+        }
+        unset($records, $meta);
+        $this->sim->control('POST', '/domains', ['domains' => array_values(array_filter($names, static fn ($name) => 0 === (int) substr($name, 6) % 2))]);
+        wp_cache_flush();
+        Domain_Status::listing(); // fetched once a minute for every view: not what is measured
+
+        $args = ['orderby' => 'expires', 'order' => 'desc', 'status' => 'needs_attention', 'search' => 'scale-', 'page' => 3, 'per_page' => 50];
+        $before = memory_get_usage();
+        memory_reset_peak_usage();
+        $page = Domain_Status::rows($args);
+        $used = (memory_get_peak_usage() - $before) / 1048576;
+
+        $this->assertLessThan(8, $used, sprintf('a page of 50 rows at %d names took %.1f MB', $count, $used));
+        $every = Domain_Status::rows(['per_page' => 0] + $args);
+        $this->assertSame(array_slice($every['rows'], 100, 50), $page['rows'], 'the same rows, in the same order, with the same fields as that page of every row');
+        $this->assertCount(50, $page['rows']);
+        $this->assertSame([$every['total'], $every['counts']], [$page['total'], $page['counts']]);
+        $this->assertSame($count + 1, $page['counts']['all'], 'the records and the site host');
+        $this->assertGreaterThan(1000, $page['total']);
+        $dated = array_filter(array_column($every['rows'], 'expires_at'), 'is_int');
+        $this->assertSame(range(0, count($dated) - 1), array_keys($dated), 'the rows without a date last');
+        $latestFirst = array_values($dated);
+        rsort($latestFirst);
+        $this->assertSame($latestFirst, array_values($dated), 'the latest expiry first');
+
+        $given = ['scale-7.example', 'scale-8.example', 'scale-3000.example'];
+        $all = array_column(Domain_Status::rows(['per_page' => 0])['rows'], null, 'name');
+        $this->assertSame(array_map(static fn ($name) => $all[$name], $given), Domain_Status::rows(['names' => $given, 'per_page' => 0])['rows'], 'the rows of given names are theirs in the full build');
     }
 }

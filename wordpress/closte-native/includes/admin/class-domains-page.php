@@ -219,7 +219,7 @@ final class Domains_Page {
 		$rows    = null;
 		foreach ($names as $submitted) {
 			$name   = Network_Domains::normalise((string) $submitted);
-			$rows ??= self::rows_by_name(); // one build for the whole bulk action, not one per name
+			$rows ??= self::rows_by_name($names); // one build for the whole bulk action, not one per name
 			$row    = '' === $name ? null : ($rows[ $name ] ?? null);
 			if (null === $row) {
 				$results[] = [
@@ -443,7 +443,8 @@ final class Domains_Page {
 		$results = self::run($do, $names);
 		$view    = self::view_args(wp_unslash($_REQUEST));
 		$table   = self::table($view);
-		$all     = Domain_Status::rows(['per_page' => 0]); // the refreshed rows and the counts, in one build
+		// The refreshed rows of the names acted on and the counts of every row, in one build.
+		$all     = Domain_Status::rows(['names' => array_column($results, 'name'), 'per_page' => 0]);
 		$rows    = array_column($all['rows'], null, 'name');
 		foreach ($results as $i => $result) {
 			$row                  = $rows[ $result['name'] ] ?? null;
@@ -457,10 +458,16 @@ final class Domains_Page {
 		wp_send_json_success(['results' => $results, 'counts' => $all['counts']]);
 	}
 
-	/** @return array<string, array> every Domain_Status row by name */
-	private static function rows_by_name(): array {
+	/**
+	 * The Domain_Status rows of $names by name (normalised), without those the network does
+	 * not serve.
+	 *
+	 * @param string[] $names Host names as submitted.
+	 * @return array<string, array>
+	 */
+	private static function rows_by_name(array $names): array {
 
-		return array_column(Domain_Status::rows(['per_page' => 0])['rows'], null, 'name');
+		return array_column(Domain_Status::rows(['names' => array_map('strval', $names), 'per_page' => 0])['rows'], null, 'name');
 	}
 
 	private static function flash(array $flash): void {

@@ -61,8 +61,11 @@ final class Domain_Screens {
 	/** @var object|null The item the column filter saw last (the row being rendered). */
 	private static $column_item = null;
 
-	/** @var array<string, array>|null Every Domain_Status row of this request, by name. */
-	private static ?array $rows = null;
+	/** @var array|null Domain_Status::index() of this request. */
+	private static ?array $index = null;
+
+	/** @var array<string, array|null> The Domain_Status rows built in this request, by name (null: not served). */
+	private static array $rows = [];
 
 	public static function register(): void {
 
@@ -315,23 +318,22 @@ final class Domain_Screens {
 	}
 
 	/**
-	 * One name's row. Domain_Status builds every row at once (a bounded number of queries and
-	 * one cached listing, whatever the number of domains), and row() builds them again on each
-	 * call: so all rows are built once per request here, and each row of the screen is a
-	 * lookup.
+	 * One name's row. Domain_Status::index() (what every row is searched, counted and sorted
+	 * on, in bounded memory whatever the number of domains) is read once per request here, and
+	 * each row of the screen is then built alone from it with its own records: the list shows a
+	 * page of domains, never all of them.
 	 *
 	 * @param string $name A domain name.
 	 */
 	private static function row(string $name): ?array {
 
-		if (null === self::$rows) {
-			self::$rows = [];
-			foreach (Domain_Status::rows(['per_page' => 0])['rows'] as $row) {
-				self::$rows[ (string) $row['name'] ] = $row;
-			}
+		$name = Network_Domains::normalise($name);
+		if (! array_key_exists($name, self::$rows)) {
+			self::$index       ??= Domain_Status::index();
+			self::$rows[ $name ] = Domain_Status::rows(['names' => [$name], 'per_page' => 0], self::$index)['rows'][0] ?? null;
 		}
 
-		return self::$rows[ Network_Domains::normalise($name) ] ?? null;
+		return self::$rows[ $name ];
 	}
 
 	/** The Closte Domains page, searched for this name (a plain GET: showing the page needs no nonce). */
