@@ -247,6 +247,59 @@ final class CertificateLifecycleTest extends E2eTestCase
         $this->assertSame(1, count(Certificate_Records::get($name)['requests']), 'Let\'s Encrypt counts per name, not per alias');
     }
 
+    public function testDnsJobsDueTogetherAreCheckedTogetherEachNameAsAlone(): void
+    {
+        $waiting = ['one.elsewhere.test', 'two.elsewhere.test', 'three.elsewhere.test'];
+        $ready = ['four.ready.test', 'five.ready.test'];
+        foreach (array_merge($waiting, $ready) as $name) {
+            Standin_Domain_Manager::create_domain($name, 1);
+        }
+        // The adds only (every job but the certificate jobs): every name's DNS job is then due
+        // at once, as after a burst.
+        for ($i = 0; $i < 20; $i++) {
+            $other = array_values(array_diff(array_unique(array_column(standin_as_jobs(null, 'pending'), 'hook')), Certificate_Lifecycle::HOOKS));
+            if ([] === $other || 0 === standin_as_run_queue(time(), 1000, $other)) {
+                break;
+            }
+        }
+        $this->assertEqualsCanonicalizing(array_merge($waiting, $ready), $this->sim->domains());
+        $this->assertCount(5, $this->dueJobs(Certificate_Lifecycle::DNS_HOOK), 'one DNS job per name, due now');
+
+        // Once the first DNS job has run, the names point here. The jobs after it in the same
+        // run still show what DNS said when the first one ran: their checks were made together.
+        $after_first = function (): void {
+            $this->setSetting('closte.resolve', $this->resolve . '; one.elsewhere.test=127.0.0.1; two.elsewhere.test=127.0.0.1; three.elsewhere.test=127.0.0.1');
+        };
+        add_action(Certificate_Lifecycle::DNS_HOOK, $after_first, 20);
+        try {
+            $this->runQueue();
+        } finally {
+            remove_action(Certificate_Lifecycle::DNS_HOOK, $after_first, 20);
+        }
+
+        $log = $this->log('integration-closte-ssl');
+        foreach ($waiting as $name) {
+            $record = Certificate_Records::get($name);
+            $this->assertSame('waiting_dns', $record['state'], $name);
+            $this->assertSame(1, $record['dns_checks'], "$name: checked once");
+            $this->assertSame(0, $this->sslRequests($name), "$name: no request while DNS is not ready");
+            $this->assertSame(1, substr_count($log, "certificate for $name held: DNS not ready: $name resolves to 127.0.0.9, not to this network's 127.0.0.1"), "$name: logged once");
+            $this->assertEqualsWithDelta(300, $this->scheduledIn(Certificate_Lifecycle::DNS_HOOK, $name), 3, "$name: its own next DNS job");
+        }
+        foreach ($ready as $name) {
+            $this->assertSame(1, $this->certificate($name)['requested'], "$name: requested by its own job");
+            $this->assertSame('requested', Certificate_Records::get($name)['state']);
+            $this->assertSame([], $this->jobs(Certificate_Lifecycle::DNS_HOOK, $name));
+        }
+
+        // A finding serves its job once: the next checks ask DNS again.
+        $this->runQueue(300);
+        foreach ($waiting as $name) {
+            $this->assertSame(1, $this->certificate($name)['requested'], "$name: requested once DNS points here");
+            $this->assertSame(2, Certificate_Records::get($name)['dns_checks']);
+        }
+    }
+
     public function testWildcardAliasHasNoCertificateLifecycle(): void
     {
         $name = '*.agency.ready.test';

@@ -26,6 +26,15 @@ defined('ABSPATH') || exit;
  *
  * Jobs (Action Scheduler, group closte), each with args [name]: DNS_HOOK (a DNS check),
  * REQUEST_HOOK (a request after a backoff or a hold), VERIFY_HOOK (a handshake after a request).
+ *
+ * A burst of mapped names makes a burst of DNS jobs, due together. The first of them a queue
+ * run reaches looks ahead (run_dns_check, prefetch()): the DNS jobs due now (a bounded number,
+ * in Action Scheduler's order) have their names looked up on the network in one read and their
+ * DNS checked together (closte_enqueue 'check_dns' + closte_wait); the findings are kept in
+ * this process for a short time, each for its own name's job, which uses it once instead of
+ * asking again. Every job still runs as its own action, in Action Scheduler's order, with its
+ * own record, gate, log and next job; nothing is claimed or run out of turn, and a job another
+ * runner takes checks for itself.
  */
 final class Certificate_Lifecycle {
 
@@ -41,6 +50,24 @@ final class Certificate_Lifecycle {
 
 	/** The handshake statuses of a certificate a visitor accepts. */
 	const GOOD = ['active', 'expiring'];
+
+	/** Due DNS jobs looked ahead at, per closte.concurrency. */
+	const PREFETCH_PER_SLOT = 4;
+
+	/** How long a DNS finding of the look-ahead stays usable, in seconds (DNS answers live longer). */
+	const PREFETCH_DNS_TTL = 60;
+
+	/** How long "this name is used" from the look-ahead stays usable, in seconds. */
+	const PREFETCH_USE_TTL = 10;
+
+	/** Longest wait for the look-ahead's DNS checks, in seconds (then each job checks itself). */
+	const PREFETCH_WAIT = 30.0;
+
+	/** @var array<string, array{result: ?array, at: float}> the look-ahead's DNS findings (null: none), by name and expected host */
+	private static array $prefetched_dns = [];
+
+	/** @var array<string, float> names the look-ahead found used on the network, and when */
+	private static array $prefetched_use = [];
 
 	public static function register(): void {
 
@@ -62,6 +89,7 @@ final class Certificate_Lifecycle {
 	public static function alias_added(string $name, int $site_id, string $source, ?string $twin_of = null): void {
 
 		$name = Network_Domains::normalise($name);
+		self::forget_prefetched($name);
 		if (str_starts_with($name, '*.')) {
 			Logger::log(sprintf('certificate for %s: not followed here; Closte issues wildcard certificates with DNS validation, which a handshake cannot check (%s)', $name, $source), 'info', Logger::SSL_HANDLE);
 			return;
@@ -98,6 +126,7 @@ final class Certificate_Lifecycle {
 	public static function alias_removed(string $name): void {
 
 		$name = Network_Domains::normalise($name);
+		self::forget_prefetched($name);
 		self::unschedule_all($name);
 		$record = Certificate_Records::get($name);
 		if (null !== $record) {
@@ -194,8 +223,9 @@ final class Certificate_Lifecycle {
 	 */
 	public static function run_dns_check($name): void {
 
-		$name   = (string) $name;
-		$record = self::live_record($name, 'DNS check');
+		$name = (string) $name;
+		self::prefetch(Network_Domains::normalise($name));
+		$record = self::live_record($name, 'DNS check', true);
 		if (null === $record) {
 			return;
 		}
@@ -207,7 +237,7 @@ final class Certificate_Lifecycle {
 			return;
 		}
 
-		$dns = self::check_dns($name);
+		$dns = self::check_dns($name, true);
 		if (null !== $dns && $dns['ready']) {
 			self::request($name, false);
 			return;
@@ -433,15 +463,17 @@ final class Certificate_Lifecycle {
 
 	/**
 	 * Our own DNS check of $name against the network's main host, stored in the record. Null
-	 * when the check could not run at all (logged).
+	 * when the check could not run at all (logged). $prefetched: a DNS job may use the finding
+	 * the look-ahead made for it (once); Retry now always checks anew.
 	 *
 	 * @return array{ready: bool, key: string, text: string}|null
 	 */
-	private static function check_dns(string $name): ?array {
+	private static function check_dns(string $name, bool $prefetched = false): ?array {
 
-		$main = (string) get_network()->domain;
+		$main   = (string) get_network()->domain;
+		$result = $prefetched ? self::take_prefetched_dns($name, $main) : null;
 		try {
-			$result = closte_check_dns($name, $main);
+			$result ??= closte_check_dns($name, $main);
 		} catch (\Throwable $e) {
 			Logger::log(sprintf('DNS check of %s: %s: %s', $name, get_class($e), $e->getMessage()), 'error', Logger::SSL_HANDLE);
 			return null;
@@ -489,14 +521,20 @@ final class Certificate_Lifecycle {
 
 	/**
 	 * The record of a job's name, or null when the job must stop: the alias was removed (no
-	 * record), or the name is no longer used on the network (record deleted here).
+	 * record), or the name is no longer used on the network (record deleted here). $prefetched:
+	 * a DNS job may take "used" from the look-ahead (once, PREFETCH_USE_TTL); a name the
+	 * look-ahead did not find used is always asked of Network_Domains::users_of(), the only
+	 * answer that may drop it.
 	 */
-	private static function live_record(string $name, string $job): ?array {
+	private static function live_record(string $name, string $job, bool $prefetched = false): ?array {
 
 		$name   = Network_Domains::normalise($name);
 		$record = Certificate_Records::get($name);
 		if (null === $record || null === $record['alias_at']) {
 			return null;
+		}
+		if ($prefetched && self::take_prefetched_use($name)) {
+			return $record;
 		}
 		$users = Network_Domains::users_of($name);
 		if ($users['complete'] && [] === $users['users']) {
@@ -507,6 +545,168 @@ final class Certificate_Lifecycle {
 		}
 
 		return $record;
+	}
+
+	/**
+	 * The look-ahead of a DNS job whose finding is not kept yet: the DNS jobs due now (this one
+	 * first, then Action Scheduler's order, at most PREFETCH_PER_SLOT x closte.concurrency),
+	 * their names looked up on the network in one read (Network_Domains::lookup(), the indexed
+	 * first step of users_of(); only "used" is kept from it) and their DNS checked together
+	 * (closte_enqueue 'check_dns', closte_wait). Read-only: no record, job or log changes here.
+	 * Anything that fails leaves the jobs to check for themselves, as without it.
+	 */
+	private static function prefetch(string $name): void {
+
+		$main = (string) get_network()->domain;
+		$now  = microtime(true);
+		self::expire_prefetched($now);
+		if (isset(self::$prefetched_dns[ self::prefetch_key($name, $main) ])) {
+			return;
+		}
+		$concurrency = max(1, (int) (ini_get('closte.concurrency') ?: get_cfg_var('closte.concurrency')) ?: 8);
+		$names       = array_values(array_unique(array_merge([$name], self::due_dns_names(self::PREFETCH_PER_SLOT * $concurrency))));
+		$names       = array_values(array_filter($names, static fn (string $n) => '' !== $n && ! str_starts_with($n, '*.') && ! isset(self::$prefetched_dns[ self::prefetch_key($n, $main) ])));
+		if (count($names) < 2) {
+			return; // a job alone checks for itself, as it always did
+		}
+
+		if (! has_filter('closte_native_sync_domains')) {
+			// users_of()'s first step for all of them at once; what it shows used is used.
+			$forms = [];
+			foreach ($names as $n) {
+				$forms[] = $n;
+				$twin    = Network_Domains::twin($n);
+				if (null !== $twin) {
+					$forms[] = $twin;
+				}
+			}
+			$network = Network_Domains::lookup(array_values(array_unique($forms)));
+			foreach ($names as $n) {
+				if ([] !== Network_Domains::uses($network, $n)) {
+					self::$prefetched_use[ $n ] = $now;
+				}
+			}
+		}
+
+		// Every name of this look-ahead is marked, found or not, so that the jobs that follow do
+		// not look ahead again for it; a name without a finding checks for itself.
+		foreach ($names as $n) {
+			self::$prefetched_dns[ self::prefetch_key($n, $main) ] = ['result' => null, 'at' => $now];
+		}
+		if (! function_exists('closte_enqueue') || ! function_exists('closte_wait')) {
+			return;
+		}
+		$jobs = [];
+		foreach ($names as $n) {
+			try {
+				$jobs[ closte_enqueue('check_dns', $n, 0, ['expected_host' => $main]) ] = $n;
+			} catch (\Closte\InvalidDomainException $e) {
+				continue; // that name's job checks itself and logs why it cannot
+			} catch (\Throwable $e) {
+				// An extension without the operation, a setting in error: each job checks itself
+				// (and logs what is wrong, as before).
+				break;
+			}
+		}
+		if ([] === $jobs) {
+			return;
+		}
+		try {
+			$results = closte_wait(array_keys($jobs), self::PREFETCH_WAIT);
+		} catch (\Throwable $e) {
+			return;
+		}
+		$at = microtime(true);
+		foreach ($results as $id => $result) {
+			if (isset($jobs[ $id ]) && is_array($result) && 'pending' !== ($result['state'] ?? 'pending') && 'unknown' !== ($result['state'] ?? '')) {
+				self::$prefetched_dns[ self::prefetch_key($jobs[ $id ], $main) ] = ['result' => $result, 'at' => $at];
+			}
+		}
+	}
+
+	/**
+	 * The names of the DNS jobs due now, at most $limit, in the order Action Scheduler runs them:
+	 * its actions table in one query where it is the database store, else its public API.
+	 *
+	 * @return list<string>
+	 */
+	private static function due_dns_names(int $limit): array {
+
+		global $wpdb;
+
+		$now  = time();
+		$args = [];
+		if (class_exists('ActionScheduler') && class_exists('ActionScheduler_DBStore') && \ActionScheduler::store() instanceof \ActionScheduler_DBStore) {
+			$args = $wpdb->get_col(
+				$wpdb->prepare(
+					"SELECT COALESCE(a.extended_args, a.args) FROM {$wpdb->prefix}actionscheduler_actions a JOIN {$wpdb->prefix}actionscheduler_groups g ON g.group_id = a.group_id WHERE a.hook = %s AND a.status = 'pending' AND a.scheduled_date_gmt <= %s AND g.slug = %s ORDER BY a.attempts, a.scheduled_date_gmt, a.action_id LIMIT %d",
+					self::DNS_HOOK,
+					gmdate('Y-m-d H:i:s', $now),
+					Background_Jobs::GROUP,
+					$limit
+				)
+			);
+			$args = array_map(static fn ($json) => json_decode((string) $json, true), (array) $args);
+		} elseif (function_exists('as_get_scheduled_actions')) {
+			$actions = as_get_scheduled_actions(['hook' => self::DNS_HOOK, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'date' => $now, 'date_compare' => '<=', 'orderby' => 'date', 'order' => 'ASC', 'per_page' => $limit], OBJECT);
+			foreach ((array) $actions as $action) {
+				if (is_array($action) && isset($action['args'])) {
+					$args[] = $action['args']; // the shape of a stored row (the test network's stand-in)
+				} elseif (is_object($action) && method_exists($action, 'get_args')) {
+					$args[] = $action->get_args();
+				}
+			}
+		}
+
+		$names = [];
+		foreach ($args as $arg) {
+			if (is_array($arg) && isset($arg[0]) && is_string($arg[0])) {
+				$names[] = Network_Domains::normalise($arg[0]);
+			}
+		}
+
+		return array_slice($names, 0, $limit);
+	}
+
+	/** The look-ahead's DNS finding of $name (used once), or null. */
+	private static function take_prefetched_dns(string $name, string $main): ?array {
+
+		$key   = self::prefetch_key(Network_Domains::normalise($name), $main);
+		$found = self::$prefetched_dns[ $key ] ?? null;
+		unset(self::$prefetched_dns[ $key ]);
+
+		return null !== $found && microtime(true) - $found['at'] <= self::PREFETCH_DNS_TTL ? $found['result'] : null;
+	}
+
+	/** Whether the look-ahead found $name used a moment ago (used once). */
+	private static function take_prefetched_use(string $name): bool {
+
+		$at = self::$prefetched_use[ $name ] ?? null;
+		unset(self::$prefetched_use[ $name ]);
+
+		return null !== $at && microtime(true) - $at <= self::PREFETCH_USE_TTL;
+	}
+
+	/** A name mapped or unmapped again starts from a fresh look. */
+	private static function forget_prefetched(string $name): void {
+
+		unset(self::$prefetched_use[ $name ]);
+		foreach (array_keys(self::$prefetched_dns) as $key) {
+			if (str_starts_with($key, $name . ' ')) {
+				unset(self::$prefetched_dns[ $key ]);
+			}
+		}
+	}
+
+	private static function expire_prefetched(float $now): void {
+
+		self::$prefetched_dns = array_filter(self::$prefetched_dns, static fn (array $found) => $now - $found['at'] <= self::PREFETCH_DNS_TTL);
+		self::$prefetched_use = array_filter(self::$prefetched_use, static fn (float $at) => $now - $at <= self::PREFETCH_USE_TTL);
+	}
+
+	private static function prefetch_key(string $name, string $main): string {
+
+		return $name . ' ' . strtolower($main);
 	}
 
 	/** A fresh record that carries the requests of the name's earlier alias still in the window. */
