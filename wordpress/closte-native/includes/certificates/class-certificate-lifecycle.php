@@ -571,16 +571,10 @@ final class Certificate_Lifecycle {
 		}
 
 		if (! has_filter('closte_native_sync_domains')) {
-			// users_of()'s first step for all of them at once; what it shows used is used.
-			$forms = [];
-			foreach ($names as $n) {
-				$forms[] = $n;
-				$twin    = Network_Domains::twin($n);
-				if (null !== $twin) {
-					$forms[] = $twin;
-				}
-			}
-			$network = Network_Domains::lookup(array_values(array_unique($forms)));
+			// users_of()'s first step for all of them at once; what it shows used is used. The
+			// names only, not their twins (lookup() reads each form on its own): a name used only
+			// through its twin is found by its job's own users_of().
+			$network = Network_Domains::lookup($names);
 			foreach ($names as $n) {
 				if ([] !== Network_Domains::uses($network, $n)) {
 					self::$prefetched_use[ $n ] = $now;
