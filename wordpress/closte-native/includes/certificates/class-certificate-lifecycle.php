@@ -29,7 +29,7 @@ defined('ABSPATH') || exit;
  *
  * A burst of mapped names makes a burst of DNS jobs, due together. The first of them a queue
  * run reaches looks ahead (run_dns_check, prefetch()): the DNS jobs due now (a bounded number,
- * in Action Scheduler's order) have their names looked up on the network in one read and their
+ * in Action Scheduler's order) have their names looked up on the network together and their
  * DNS checked together (closte_enqueue 'check_dns' + closte_wait); the findings are kept in
  * this process for a short time, each for its own name's job, which uses it once instead of
  * asking again. Every job still runs as its own action, in Action Scheduler's order, with its
@@ -550,7 +550,7 @@ final class Certificate_Lifecycle {
 	/**
 	 * The look-ahead of a DNS job whose finding is not kept yet: the DNS jobs due now (this one
 	 * first, then Action Scheduler's order, at most PREFETCH_PER_SLOT x closte.concurrency),
-	 * their names looked up on the network in one read (Network_Domains::lookup(), the indexed
+	 * their names looked up on the network together (Network_Domains::lookup(), the indexed
 	 * first step of users_of(); only "used" is kept from it) and their DNS checked together
 	 * (closte_enqueue 'check_dns', closte_wait). Read-only: no record, job or log changes here.
 	 * Anything that fails leaves the jobs to check for themselves, as without it.
