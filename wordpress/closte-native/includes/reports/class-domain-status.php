@@ -19,7 +19,9 @@ defined('ABSPATH') || exit;
  * background jobs. Then only the rows asked for are built, with their own records: for a page
  * of 50 rows one query for their ownership records and one per certificate record (one in all
  * on WordPress 6.6+). At 100,000 names the whole build held every record and row at once and
- * died on the admin's 256 MB; the index holds about 20 MB. Closte's own list
+ * died on the admin's 256 MB; the index holds about 35 MB (a page of the Closte Domains page
+ * peaks at 75 MB), and most of its 8 s is reading the domain records (Sync_Network) and asking
+ * for each name whether its `www.` twin is wanted (Www_Twin). Closte's own list
  * comes from ONE closte_list_domains() per LISTING_TTL seconds, kept in a site transient, so a
  * page view, an AJAX refresh or a CLI call never sends a request per row; a failed listing is
  * kept as long, so a page view never waits for a failing Closte twice, and every alias is then
@@ -142,7 +144,7 @@ final class Domain_Status {
 	 * bounded memory: the network read compactly (Sync_Network::collect(), one int per name), the
 	 * ownership records of `www.` twins only, the certificate records a page at a time
 	 * (Certificate_Records::each()) with one int kept per name (its attention code, state and
-	 * expiry), and our pending jobs. About 200 bytes a name: a page of the Closte Domains page
+	 * expiry), and our pending jobs. About 350 bytes a name: a page of the Closte Domains page
 	 * at 100,000 names holds the index, not 100,000 rows and every record at once (over 400 MB).
 	 *
 	 * The array is opaque: pass it back to rows() to build more rows in the same request.
@@ -245,6 +247,13 @@ final class Domain_Status {
 	 */
 	private static function names(array $index, ?array $only): \Generator {
 
+		if (null !== $only && 1 === count($only)) {
+			$name = (string) array_key_first($only); // one name (a row of UM's list): no order to keep
+			if (self::is_base($index, $name) || isset($index['twins'][ $name ])) {
+				yield $name;
+			}
+			return;
+		}
 		foreach ($index['domains'] as $name => $source) {
 			$name = (string) $name;
 			if ((null === $only || isset($only[ $name ])) && ! str_starts_with($name, '*.')) {
