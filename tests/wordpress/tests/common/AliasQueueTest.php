@@ -124,6 +124,24 @@ final class AliasQueueTest extends E2eTestCase
         }
     }
 
+    public function testAnEventBehindAChangeLeftInTheQueueLongAgoStillQueuesADrain(): void
+    {
+        // A change queued by a process that died before queuing a drain: an event queued behind
+        // a recent change leaves the drain to that change's, but not behind one this old.
+        global $wpdb;
+        Alias_Queue::append('add', 'left.example', 1, 'wu_add_domain');
+        $wpdb->update(Alias_Queue::table(), ['queued_at' => time() - Alias_Queue::WATCHDOG_DELAY - 60], ['domain' => 'left.example']);
+        Standin_Domain_Manager::create_domain('later.example', 1);
+        standin_as_run_queue(null, 1000, ['wu_add_domain']);
+        $this->assertCount(1, $this->pendingJobs(Alias_Queue::DRAIN_HOOK), 'the event queued a drain');
+
+        $this->runQueue();
+        $onCloste = $this->sim->domains();
+        sort($onCloste);
+        $this->assertSame(['later.example', 'left.example'], $onCloste);
+        $this->assertSame(0, Alias_Queue::size());
+    }
+
     public function testAnEventFiredOutsideActionSchedulerIsSentAtOnce(): void
     {
         do_action('wu_add_domain', 'direct.example', '1');
