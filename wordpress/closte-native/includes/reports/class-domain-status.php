@@ -345,7 +345,10 @@ final class Domain_Status {
 	/**
 	 * A row's attention codes: its alias's, then its certificate's.
 	 *
-	 * @param array|null $record The certificate record when at hand; else the index's code.
+	 * @param array|null $record      The name's certificate record (null: none), read with
+	 *                                $with_record.
+	 * @param bool       $with_record From $record (a row being built); else from the code the
+	 *                                index kept of the same record (searching, counting).
 	 * @return string[]
 	 */
 	private static function attention(array $index, string $name, ?array $record = null, bool $with_record = false): array {
