@@ -619,35 +619,24 @@ final class Certificate_Lifecycle {
 	}
 
 	/**
-	 * The names of the DNS jobs due now, at most $limit, in the order Action Scheduler runs them:
-	 * its actions table in one query where it is the database store, else its public API.
+	 * The names of the DNS jobs due now, at most $limit, by scheduled time (as_get_scheduled_actions;
+	 * a queue runner claims by attempts first, so the look-ahead may pick others than it runs
+	 * next: a name not looked ahead at checks for itself).
 	 *
 	 * @return list<string>
 	 */
 	private static function due_dns_names(int $limit): array {
 
-		global $wpdb;
-
-		$now  = time();
+		// Action Scheduler's public query only: a query of its tables here would be code that no
+		// test runs (the e2e network runs a stand-in of Action Scheduler, not its database store).
 		$args = [];
-		if (class_exists('ActionScheduler') && class_exists('ActionScheduler_DBStore') && \ActionScheduler::store() instanceof \ActionScheduler_DBStore) {
-			$args = $wpdb->get_col(
-				$wpdb->prepare(
-					"SELECT COALESCE(a.extended_args, a.args) FROM {$wpdb->prefix}actionscheduler_actions a JOIN {$wpdb->prefix}actionscheduler_groups g ON g.group_id = a.group_id WHERE a.hook = %s AND a.status = 'pending' AND a.scheduled_date_gmt <= %s AND g.slug = %s ORDER BY a.attempts, a.scheduled_date_gmt, a.action_id LIMIT %d",
-					self::DNS_HOOK,
-					gmdate('Y-m-d H:i:s', $now),
-					Background_Jobs::GROUP,
-					$limit
-				)
-			);
-			$args = array_map(static fn ($json) => json_decode((string) $json, true), (array) $args);
-		} elseif (function_exists('as_get_scheduled_actions')) {
-			$actions = as_get_scheduled_actions(['hook' => self::DNS_HOOK, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'date' => $now, 'date_compare' => '<=', 'orderby' => 'date', 'order' => 'ASC', 'per_page' => $limit], OBJECT);
+		if (function_exists('as_get_scheduled_actions')) {
+			$actions = as_get_scheduled_actions(['hook' => self::DNS_HOOK, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'date' => time(), 'date_compare' => '<=', 'orderby' => 'date', 'order' => 'ASC', 'per_page' => $limit], OBJECT);
 			foreach ((array) $actions as $action) {
-				if (is_array($action) && isset($action['args'])) {
-					$args[] = $action['args']; // the shape of a stored row (the test network's stand-in)
-				} elseif (is_object($action) && method_exists($action, 'get_args')) {
-					$args[] = $action->get_args();
+				if (is_object($action) && method_exists($action, 'get_args')) {
+					$args[] = $action->get_args(); // Action Scheduler's ActionScheduler_Action
+				} elseif (is_array($action) && isset($action['args'])) {
+					$args[] = $action['args']; // the stand-in's stored row
 				}
 			}
 		}
