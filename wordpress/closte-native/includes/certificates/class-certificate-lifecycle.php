@@ -563,9 +563,8 @@ final class Certificate_Lifecycle {
 		if (isset(self::$prefetched_dns[ self::prefetch_key($name, $main) ])) {
 			return;
 		}
-		$concurrency = max(1, (int) (ini_get('closte.concurrency') ?: get_cfg_var('closte.concurrency')) ?: 8);
-		$names       = array_values(array_unique(array_merge([$name], self::due_dns_names(self::PREFETCH_PER_SLOT * $concurrency))));
-		$names       = array_values(array_filter($names, static fn (string $n) => '' !== $n && ! str_starts_with($n, '*.') && ! isset(self::$prefetched_dns[ self::prefetch_key($n, $main) ])));
+		$names = array_values(array_unique(array_merge([$name], self::due_dns_names(self::PREFETCH_PER_SLOT * Implementation::concurrency()))));
+		$names = array_values(array_filter($names, static fn (string $n) => '' !== $n && ! str_starts_with($n, '*.') && ! isset(self::$prefetched_dns[ self::prefetch_key($n, $main) ])));
 		if (count($names) < 2) {
 			return; // a job alone checks for itself, as it always did
 		}

@@ -166,8 +166,7 @@ final class Alias_Changes {
 		// database work overlaps the network instead of following it (1,000 adds: 13.5 s in one
 		// wait then the handling, vs ~7 s overlapped at 50 ms latency).
 		$deadline = microtime(true) + self::ROUND_WAIT;
-		// The PHP implementation has no INI entries; it reads php.ini's value (get_cfg_var) too.
-		$slice    = max(1, (int) (ini_get('closte.concurrency') ?: get_cfg_var('closte.concurrency')) ?: 8);
+		$slice    = Implementation::concurrency();
 		$results  = [];
 		$pending  = array_keys($sent);
 		foreach ($sent as $job => [$operation, $domain, $site_id, $intent, $source]) {

@@ -44,6 +44,24 @@ final class Implementation {
 	}
 
 	/**
+	 * closte.concurrency as the implementation applies it (at least 1; the default 8): the
+	 * extension's INI entry, or the PHP implementation's setting (which has no INI entry:
+	 * Settings::set(), then php.ini). For callers that size their own slices of jobs by it.
+	 */
+	public static function concurrency(): int {
+
+		if ('extension' === self::current()) {
+			$value = ini_get('closte.concurrency');
+		} elseif ('php' === self::current()) {
+			$value = \Closte\Compat\Settings::raw('closte.concurrency');
+		} else {
+			$value = false;
+		}
+
+		return max(1, (int) ($value ?: 8));
+	}
+
+	/**
 	 * One line for the operator: which implementation runs, and what the extension would add.
 	 */
 	public static function note(): string {
