@@ -37,6 +37,21 @@ final class CertificateWatchTest extends E2eTestCase
         return $id;
     }
 
+    /**
+     * A domain record for $name and the certificate record the lifecycle leaves: alias added a
+     * day before $now, certificate active for 80 more days, last checked at $checked_at.
+     */
+    private function mappedGoodSince(string $name, int $now, int $checked_at): void
+    {
+        global $wpdb;
+        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
+        $record                = Certificate_Records::fresh($name, 1, null);
+        $record['alias_at']    = $now - 86400;
+        $record['state']       = 'active';
+        $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => $now + 80 * 86400, 'days_left' => 80, 'checked_at' => $checked_at, 'address' => '127.0.0.1', 'detail' => ''];
+        Certificate_Records::put($record);
+    }
+
     /** As if $name's last handshake was $hours ago. */
     private function age(string $name, int $hours = 21): void
     {
@@ -71,7 +86,6 @@ final class CertificateWatchTest extends E2eTestCase
 
     public function testFiftyNamesABatchAndAContinuationForTheRest(): void
     {
-        global $wpdb;
         // 51 mapped names whose certificates were good a day ago (records as the lifecycle leaves
         // them); the front door answers each with its default certificate now.
         $names = [];
@@ -81,12 +95,7 @@ final class CertificateWatchTest extends E2eTestCase
         for ($i = 1; $i <= 51; $i++) {
             $name = sprintf('bulk-%02d.ready.test', $i);
             $names[] = $name;
-            $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
-            $record = Certificate_Records::fresh($name, 1, null);
-            $record['alias_at'] = $now - 86400;
-            $record['state'] = 'active';
-            $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => $now + 80 * 86400, 'days_left' => 80, 'checked_at' => $now - 86400 - $i, 'address' => '127.0.0.1', 'detail' => ''];
-            Certificate_Records::put($record);
+            $this->mappedGoodSince($name, $now, $now - 86400 - $i);
         }
 
         // One batch per job: the job's time is up after its first batch.
@@ -109,18 +118,12 @@ final class CertificateWatchTest extends E2eTestCase
 
     public function testOneJobChecksBatchAfterBatchWhileItHasTime(): void
     {
-        global $wpdb;
         $now   = time();
         $names = [];
         for ($i = 1; $i <= 120; $i++) {
             $name    = sprintf('many-%03d.ready.test', $i);
             $names[] = $name;
-            $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => $name]);
-            $record                = Certificate_Records::fresh($name, 1, null);
-            $record['alias_at']    = $now - 86400;
-            $record['state']       = 'active';
-            $record['certificate'] = ['status' => 'active', 'issuer' => 'Closte Sim R1', 'issuer_organization' => 'closte-sim', 'not_after' => $now + 80 * 86400, 'days_left' => 80, 'checked_at' => $now - 86400, 'address' => '127.0.0.1', 'detail' => ''];
-            Certificate_Records::put($record);
+            $this->mappedGoodSince($name, $now, $now - 86400);
         }
 
         Certificate_Watch::run();
