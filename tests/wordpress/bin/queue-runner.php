@@ -108,6 +108,9 @@ if (getenv('CLOSTE_E2E_EXHAUST_MEMORY_ON')) { // a test's way to kill a job with
 	);
 	$GLOBALS['e2e_done'] = true; // the fatal error is the point: not a failure of this script
 }
+if ('0' === getenv('CLOSTE_E2E_SEND_IN_RUNNER')) { // a test's way to leave every alias change to the drain job
+	add_filter('closte_native_send_in_runner', '__return_false');
+}
 if (getenv('CLOSTE_E2E_SYNC_BATCH_SECONDS')) {
 	add_filter('closte_native_sync_batch_seconds', static fn () => (float) getenv('CLOSTE_E2E_SYNC_BATCH_SECONDS'));
 }

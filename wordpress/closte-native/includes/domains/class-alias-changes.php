@@ -135,26 +135,10 @@ final class Alias_Changes {
 		self::read_ownership_records(array_column($changes, 'domain'));
 		$sent = [];
 		foreach ($changes as $change) {
-			$operation = (string) $change['operation'];
-			$domain    = (string) $change['domain'];
-			$site_id   = (int) $change['site_id'];
-			$source    = (string) $change['source'];
-			$intent    = self::begin($operation, $domain, $site_id, $source, (string) ($change['intent'] ?? ''));
-			if (null === $intent) {
-				continue;
+			$started = self::send_queued($change);
+			if (null !== $started) {
+				$sent[ $started['job'] ] = $started;
 			}
-			$context = self::context($source, 1);
-			if (! self::may_send($operation, $domain, $site_id, 1, $intent, $context)) {
-				continue;
-			}
-			try {
-				// No certificate request with the add: Certificate_Lifecycle requests it once DNS is ready.
-				$job = closte_enqueue($operation . '_domain', $domain, $site_id, 'add' === $operation ? ['request_ssl' => false] : null);
-			} catch (\Throwable $e) {
-				self::not_sent($e, $operation, $domain, $site_id, $intent, $context);
-				continue;
-			}
-			$sent[ $job ] = [$operation, $domain, $site_id, $intent, $source];
 		}
 		if ([] === $sent) {
 			return;
@@ -169,32 +153,78 @@ final class Alias_Changes {
 		$slice    = Implementation::concurrency();
 		$results  = [];
 		$pending  = array_keys($sent);
-		foreach ($sent as $job => [$operation, $domain, $site_id, $intent, $source]) {
+		foreach ($sent as $job => $started) {
 			$ids = array_key_exists($job, $results) ? [] : array_splice($pending, 0, $slice);
 			if ([] !== $ids) { // never closte_wait([]): that waits for every job of this process
 				$results += closte_wait($ids, max(0.0, $deadline - microtime(true)));
 			}
-			$result = $results[ $job ] ?? ['state' => 'unknown'];
+			self::finish_sent($started, $results[ $job ] ?? ['state' => 'unknown']);
 			unset($results[ $job ]);
-			if (in_array($result['state'] ?? '', ['pending', 'unknown'], true)) {
-				// Not finished within the wait: a timeout, retried as one.
-				$result = [
-					'ok'         => false,
-					'operation'  => $operation . '_domain',
-					'domain'     => $domain,
-					'site_id'    => $site_id,
-					'state'      => 'failed',
-					'status'     => 0,
-					'attempts'   => 0,
-					'elapsed_ms' => self::ROUND_WAIT * 1000.0,
-					'retryable'  => true,
-					'error_kind' => 'timeout',
-					'error'      => sprintf('no result within %d s', self::ROUND_WAIT),
-				];
-			}
-			unset($result['job_id']);
-			self::handle_result($operation, $result, $domain, $site_id, 1, $intent, $source, self::context($source, 1));
 		}
+	}
+
+	/**
+	 * Starts one queued change as a single change starts: the twin hook's check, a removal's
+	 * checks, then its request on the implementation's runtime (closte_enqueue: no wait).
+	 * Returns what finish_sent() needs once its result is in, or null when the change has
+	 * ended here (done by the twin hook, left in place, rescheduled or not sent; each logged).
+	 *
+	 * @param array{operation: string, domain: string, site_id: int|string, source: string, intent?: string} $change
+	 * @return array{job: int, operation: string, domain: string, site_id: int, intent: string, source: string}|null
+	 */
+	public static function send_queued(array $change): ?array {
+
+		$operation = (string) $change['operation'];
+		$domain    = (string) $change['domain'];
+		$site_id   = (int) $change['site_id'];
+		$source    = (string) $change['source'];
+		$intent    = self::begin($operation, $domain, $site_id, $source, (string) ($change['intent'] ?? ''));
+		if (null === $intent) {
+			return null;
+		}
+		$context = self::context($source, 1);
+		if (! self::may_send($operation, $domain, $site_id, 1, $intent, $context)) {
+			return null;
+		}
+		try {
+			// No certificate request with the add: Certificate_Lifecycle requests it once DNS is ready.
+			$job = closte_enqueue($operation . '_domain', $domain, $site_id, 'add' === $operation ? ['request_ssl' => false] : null);
+		} catch (\Throwable $e) {
+			self::not_sent($e, $operation, $domain, $site_id, $intent, $context);
+			return null;
+		}
+
+		return ['job' => $job, 'operation' => $operation, 'domain' => $domain, 'site_id' => $site_id, 'intent' => $intent, 'source' => $source];
+	}
+
+	/**
+	 * The result of a change send_queued() started, handled exactly as a single change's
+	 * (its log line, ownership, intents, retries, certificates). A result still pending or
+	 * unknown (not finished within the caller's wait) counts as a timeout and is retried as one.
+	 *
+	 * @param array{job: int, operation: string, domain: string, site_id: int, intent: string, source: string} $started
+	 * @param array<string, mixed> $result What closte_wait() gave for its job.
+	 */
+	public static function finish_sent(array $started, array $result): void {
+
+		['operation' => $operation, 'domain' => $domain, 'site_id' => $site_id, 'intent' => $intent, 'source' => $source] = $started;
+		if (in_array($result['state'] ?? '', ['pending', 'unknown'], true)) {
+			$result = [
+				'ok'         => false,
+				'operation'  => $operation . '_domain',
+				'domain'     => $domain,
+				'site_id'    => $site_id,
+				'state'      => 'failed',
+				'status'     => 0,
+				'attempts'   => 0,
+				'elapsed_ms' => self::ROUND_WAIT * 1000.0,
+				'retryable'  => true,
+				'error_kind' => 'timeout',
+				'error'      => sprintf('no result within %d s', self::ROUND_WAIT),
+			];
+		}
+		unset($result['job_id']);
+		self::handle_result($operation, $result, $domain, $site_id, 1, $intent, $source, self::context($source, 1));
 	}
 
 	/**

@@ -57,6 +57,12 @@ final class Alias_Queue {
 	/** True while this process drains (a www twin added by a result joins the queue then). */
 	private static bool $draining = false;
 
+	/** When this process took the drain lock (microtime), or null while it does not hold it. */
+	private static ?float $locked_at = null;
+
+	/** Whether the shutdown action that closes a queue runner's sending is added. */
+	private static bool $shutdown_registered = false;
+
 	/** Depth of Action Scheduler actions running in this process. */
 	private static int $in_action = 0;
 
@@ -67,6 +73,7 @@ final class Alias_Queue {
 		add_action('action_scheduler_before_execute', [self::class, 'action_started'], 10, 0);
 		add_action('action_scheduler_after_execute', [self::class, 'action_ended'], 10, 0);
 		add_action('action_scheduler_failed_execution', [self::class, 'action_ended'], 10, 0);
+		Alias_Pipeline::register();
 	}
 
 	public static function action_started(): void {
@@ -98,7 +105,11 @@ final class Alias_Queue {
 		// The newest event of a domain owns its intent from now on: a retry of an older change
 		// that comes due before this one is drained is dropped as superseded, as it was when
 		// each event ran its change at once.
-		$id = self::append($operation, $domain, $site_id, $source, Change_Intents::record($operation, $domain));
+		$intent = Change_Intents::record($operation, $domain);
+		$id     = self::append($operation, $domain, $site_id, $source, $intent);
+		if (self::$in_action > 0 && ! self::$draining && Alias_Pipeline::send($id, $operation, $domain, $site_id, $source, $intent)) {
+			return; // sent at once by this queue runner (or ended by its checks)
+		}
 		if (self::$in_action > 0 || self::$draining) {
 			if (! self::behind_recent_change($id)) {
 				self::ensure_drain();
@@ -210,17 +221,17 @@ final class Alias_Queue {
 		if (! self::installed()) {
 			return 0;
 		}
-		$lock = self::lock_name();
-		if ('1' !== (string) $wpdb->get_var($wpdb->prepare('SELECT GET_LOCK(%s, 0)', $lock))) {
+		if (! self::take_lock()) {
 			return null;
 		}
 		$started = microtime(true);
 		$taken   = 0;
 		$more    = false;
-		Background_Jobs::unschedule(self::WATCHDOG_HOOK, []);
-		Background_Jobs::schedule(self::WATCHDOG_HOOK, self::WATCHDOG_DELAY, []);
 		self::$draining = true;
 		try {
+			// Changes this process sent as a queue runner (Alias_Pipeline) come first: their
+			// rows are still in the queue until their results are handled.
+			Alias_Pipeline::settle();
 			do {
 				$rows = $wpdb->get_results($wpdb->prepare('SELECT id, operation, domain, site_id, source, intent FROM ' . self::table() . ' ORDER BY id LIMIT %d', self::CHUNK), ARRAY_A);
 				while ([] !== $rows) {
@@ -230,14 +241,13 @@ final class Alias_Queue {
 					}
 					[$round, $rows] = self::next_round($rows);
 					Alias_Changes::run_round($round);
-					$wpdb->query('DELETE FROM ' . self::table() . ' WHERE id IN (' . implode(',', array_map('intval', array_column($round, 'id'))) . ')');
+					self::delete_rows(array_column($round, 'id'));
 					$taken += count($round);
 				}
 			} while (self::size() > 0);
 		} finally {
 			self::$draining = false;
-			$wpdb->get_var($wpdb->prepare('SELECT RELEASE_LOCK(%s)', $lock));
-			Background_Jobs::unschedule(self::WATCHDOG_HOOK, []);
+			self::release_lock();
 			// After the release: a change queued while this drain held the lock, whose own
 			// drain job found the lock busy and ended, is seen here.
 			if ($more || self::size() > 0) {
@@ -246,6 +256,92 @@ final class Alias_Queue {
 		}
 
 		return $taken;
+	}
+
+	/**
+	 * Takes the network's drain lock for this process (non-blocking; true when it holds it,
+	 * also when it held it already) and queues the watchdog that restarts draining if this
+	 * process dies with changes taken.
+	 */
+	public static function take_lock(): bool {
+
+		global $wpdb;
+
+		if (null !== self::$locked_at) {
+			return true;
+		}
+		if ('1' !== (string) $wpdb->get_var($wpdb->prepare('SELECT GET_LOCK(%s, 0)', self::lock_name()))) {
+			return false;
+		}
+		self::$locked_at = microtime(true);
+		Background_Jobs::unschedule(self::WATCHDOG_HOOK, []);
+		Background_Jobs::schedule(self::WATCHDOG_HOOK, self::WATCHDOG_DELAY, []);
+		if (! self::$shutdown_registered) {
+			self::$shutdown_registered = true;
+			// A queue runner's run that never reached its end (an action called exit): the
+			// changes in flight are handled and the lock released before the process ends.
+			add_action('shutdown', [Alias_Pipeline::class, 'close'], 1, 0);
+		}
+
+		return true;
+	}
+
+	/** Releases the drain lock this process holds (and its watchdog: nothing is left taken). */
+	public static function release_lock(): void {
+
+		global $wpdb;
+
+		if (null === self::$locked_at) {
+			return;
+		}
+		$wpdb->get_var($wpdb->prepare('SELECT RELEASE_LOCK(%s)', self::lock_name()));
+		self::$locked_at = null;
+		Background_Jobs::unschedule(self::WATCHDOG_HOOK, []);
+	}
+
+	/** True while this process holds the drain lock. */
+	public static function holds_lock(): bool {
+
+		return null !== self::$locked_at;
+	}
+
+	/** Seconds since this process took the drain lock (0 when it does not hold it). */
+	public static function lock_held_for(): float {
+
+		return null === self::$locked_at ? 0.0 : microtime(true) - self::$locked_at;
+	}
+
+	/**
+	 * Runs $work as the drain's own result handling runs: a www twin added or removed there
+	 * joins the queue (Www_Twin) instead of going out on its own.
+	 *
+	 * @template T
+	 * @param callable(): T $work
+	 * @return T
+	 */
+	public static function while_draining(callable $work) {
+
+		$was            = self::$draining;
+		self::$draining = true;
+		try {
+			return $work();
+		} finally {
+			self::$draining = $was;
+		}
+	}
+
+	/**
+	 * Deletes queue rows whose changes have been handled.
+	 *
+	 * @param list<int|string> $ids
+	 */
+	public static function delete_rows(array $ids): void {
+
+		global $wpdb;
+
+		if ([] !== $ids) {
+			$wpdb->query('DELETE FROM ' . self::table() . ' WHERE id IN (' . implode(',', array_map('intval', $ids)) . ')');
+		}
 	}
 
 	/**
