@@ -91,10 +91,8 @@ final class Alias_Pipeline {
 		if (! self::$open || $row <= 0) {
 			return false;
 		}
-		if ([] === self::$in_flight && Alias_Queue::holds_lock() && Alias_Queue::lock_held_for() >= Alias_Queue::TIME_BUDGET) {
-			// Long enough: other runners' drains get their turn (the next event takes it back).
-			Alias_Queue::release_lock();
-		}
+		// Held until the run ends: Action Scheduler bounds a run (30 s for WP-Cron's, one batch
+		// for WP-CLI's); changes other runners queue meanwhile are drained at its end.
 		if (! Alias_Queue::take_lock()) {
 			return false; // another drain runs: it takes this change
 		}

@@ -14,9 +14,10 @@ defined('ABSPATH') || exit;
  * Run one by one, each waits for its own round trip to Closte: 1,000 mapped domains took 109 s
  * at 50 ms latency. So an event run by Action Scheduler only appends its change to this queue
  * (a table of ours, one row per change, in arrival order) and makes sure one drain job
- * (DRAIN_HOOK) is pending; the drain sends many changes at once (closte_enqueue + closte_wait,
- * closte.concurrency at a time) and handles each result exactly as a single change is handled
- * (Alias_Changes::run_round). An event fired outside Action Scheduler (a direct do_action, WP-CLI)
+ * (DRAIN_HOOK) is pending (inside a queue runner's run, it sends the change itself under the
+ * same lock and rules: Alias_Pipeline); the drain sends many changes at once (closte_enqueue +
+ * closte_wait, closte.concurrency at a time) and handles each result exactly as a single change
+ * is handled (Alias_Changes::run_round). An event fired outside Action Scheduler (a direct do_action, WP-CLI)
  * is appended and drained at once, in the same request, as before.
  *
  * Order: a round holds at most one change per domain, the earliest queued, so an unmap queued
@@ -303,12 +304,6 @@ final class Alias_Queue {
 	public static function holds_lock(): bool {
 
 		return null !== self::$locked_at;
-	}
-
-	/** Seconds since this process took the drain lock (0 when it does not hold it). */
-	public static function lock_held_for(): float {
-
-		return null === self::$locked_at ? 0.0 : microtime(true) - self::$locked_at;
 	}
 
 	/**
