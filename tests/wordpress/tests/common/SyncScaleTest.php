@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\E2e\E2eTestCase;
 use Closte_Native\Alias_Registry;
+use Closte_Native\Sync_Messages;
 use Closte_Native\Sync_Plan;
 use Closte_Native\Sync_Service;
 use Closte_Native\Sync_State;
@@ -123,6 +124,61 @@ final class SyncScaleTest extends E2eTestCase
         foreach (['ok', 'added', 'removed', 'unchanged', 'kept', 'skipped', 'failed'] as $key) {
             $this->assertSame($one[$key], $report[$key], $key);
         }
+    }
+
+    public function testRemovalsGoOutASliceAtATimeOverSeveralBatchesEachCheckingTheNetworkAgain(): void
+    {
+        $this->insertRecords(1, 'kept-%d.example');
+        $stale = array_map(static fn ($i) => sprintf('gone-%02d.example', $i), range(1, 25));
+        $this->sim->control('POST', '/domains', ['domains' => array_merge([CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK, 'kept-1.example'], $stale)]);
+        foreach ($stale as $alias) {
+            Alias_Registry::record($alias, 1, 'test');
+        }
+        $plan = $this->preview(true);
+        $this->assertSame([], $plan['to_add']);
+        $this->assertSame($stale, array_keys($plan['to_remove']));
+
+        // Slices of 1 add, so of 10 removals; every batch ends after its first slice.
+        add_filter('closte_native_sync_batch_seconds', static fn () => 0.0);
+        add_filter('closte_native_sync_slice', static fn () => 1);
+        $listings = count($this->requestsTo('/getdomains'));
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['needs_typed'] ? $plan['typed_phrase'] : ''));
+        $this->runSyncJob();
+        $state = Sync_State::get();
+        $this->assertSame('applying', $state['status'], json_encode($state));
+        $this->assertSame(['done' => 10, 'total' => 25], array_intersect_key($state['progress'], ['done' => 1, 'total' => 1]));
+        $this->assertCount(10, $this->requestsTo('/deletedomainalias'), 'one slice of removals in the first batch');
+
+        // Between two batches: a removal left is mapped again, and an alias appears on Closte.
+        global $wpdb;
+        $wpdb->insert(Standin_Domain_Manager::table(), ['blog_id' => 1, 'domain' => 'gone-15.example']);
+        $this->sim->control('POST', '/domains', ['domains' => array_merge($this->sim->domains(), ['late.example'])]);
+        $this->runSyncJob();
+        $state = Sync_State::get();
+        $this->assertSame('applying', $state['status'], json_encode($state));
+        $this->assertSame(['done' => 20, 'total' => 24], array_intersect_key($state['progress'], ['done' => 1, 'total' => 1]), 'the one used now left the total');
+        $this->runSyncJob();
+
+        $state = Sync_State::get();
+        $this->assertSame('done', $state['status'], json_encode($state));
+        $report = $state['report'];
+        $this->assertSame(3, $report['batches']);
+        $removed = array_values(array_diff($stale, ['gone-15.example']));
+        $this->assertSame($removed, $report['removed'], 'in order, each once');
+        $this->assertSame(['gone-15.example'], array_keys($report['kept']));
+        $this->assertSame('confirmed, but kept: now used by domain record of site 1', Sync_Messages::text($report['kept']['gone-15.example']));
+        $this->assertSame(['late.example'], array_keys($report['skipped']), 'the confirmed removals of later slices are not reported as unconfirmed');
+        $this->assertSame('not removed: it was not in the confirmed preview', Sync_Messages::text($report['skipped']['late.example']));
+        $this->assertSame([], $report['failed']);
+        $aliases = $this->sim->domains();
+        sort($aliases);
+        $this->assertSame([CLOSTE_E2E_NETWORK, 'gone-15.example', 'kept-1.example', 'late.example', 'www.' . CLOSTE_E2E_NETWORK], $aliases);
+        $this->assertCount(24, $this->requestsTo('/deletedomainalias'), 'no removal sent twice');
+        $this->assertCount($listings + 4, $this->requestsTo('/getdomains'), 'Closte listed by the first batch and before each slice of removals');
+        foreach ($removed as $alias) {
+            $this->assertFalse(Alias_Registry::owns(Alias_Registry::get($alias)), "ownership of $alias ended");
+        }
+        $this->assertTrue(Alias_Registry::owns(Alias_Registry::get('gone-15.example')), 'kept, still recorded as ours');
     }
 
     public function testARunCancelledBetweenBatchesStopsThereAndReportsWhatItDid(): void

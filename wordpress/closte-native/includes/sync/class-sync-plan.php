@@ -24,8 +24,8 @@ defined('ABSPATH') || exit;
  *   (Alias_Registry) that nothing uses; the others are listed apart and removed only when the
  *   operator names each one and types their own phrase ("remove N unowned");
  * - a run removes only the confirmed set (its token), and only what a fresh read of the network,
- *   made after the adds and just before the removals, still shows unused; ownership is recorded
- *   and forgotten per result as results arrive;
+ *   made after the adds and again at the start of each batch of removals, still shows unused;
+ *   ownership is recorded and forgotten per result as results arrive;
  * - above a threshold (more than 10 % of Closte's aliases, or more than
  *   `closte_native_prune_confirm_threshold`, default 25) the operator must type "remove N";
  * - one sync at a time: the page's background jobs and `wp closte sync` take the same lock and
@@ -341,55 +341,79 @@ final class Sync_Plan {
 			return ['cursor' => $cursor, 'report' => null]; // the removals read the network afresh: in the next batch
 		}
 
-		// Step 2: removals, each checked again against the network as it is now. A list that was
-		// incomplete at the start, or is now, keeps every confirmed alias.
-		$removals = $cursor['removals'];
+		// Step 2: removals. Each batch reads the network again and checks the removals left
+		// against it; a list that was incomplete at the start, or is now, keeps every one. The
+		// confirmed ones go out a slice at a time (closte_sync with prune and confirm_remove set
+		// to the slice: Closte listed again, its safety rules applied again) until the deadline;
+		// the rest wait in the cursor for the next batch, which checks them again.
 		$warnings = $cursor['warnings'];
-		if ([] !== $removals && [] === $warnings) {
-			$now      = Sync_Network::collect();
-			$warnings = $now['problems'];
-		}
-		if ([] !== $removals && [] !== $warnings) {
-			$missing = Sync_Messages::join($warnings);
-			foreach ($removals as $alias) {
-				$cursor['kept'][ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
+		if ([] !== $cursor['removals']) {
+			$now = null;
+			if ([] === $warnings) {
+				$now      = Sync_Network::collect();
+				$warnings = $now['problems'];
 			}
-		} elseif ([] !== $removals) {
-			$confirmed = [];
-			$owned     = Sync_Network::owned($cursor['owned_removals']);
-			$ours      = array_flip($cursor['owned_removals']);
-			foreach ($removals as $alias) {
-				$uses = Sync_Network::uses($now, $alias);
-				if ([] !== $uses) {
-					$cursor['kept'][ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
-				} elseif (isset($ours[ $alias ]) && ! isset($owned[ $alias ])) {
-					$cursor['kept'][ $alias ] = Sync_Messages::reason('no_longer_owned');
-				} else {
-					$confirmed[] = $alias;
+			if ([] !== $warnings) {
+				$missing = Sync_Messages::join($warnings);
+				foreach ($cursor['removals'] as $alias) {
+					$cursor['kept'][ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
 				}
-			}
-			$cursor['total'] -= count($removals) - count($confirmed);
-			if ([] !== $confirmed) {
-				$wanted_now = self::wanted($now);
-				$twins      = $wanted_now['twins'];
-				$options    = ['prune' => true, 'confirm_remove' => $confirmed, 'protect' => self::protect_list($now, $wanted_now), 'request_ssl' => false];
-				$options['progress'] = static function (array $result) use ($on_result, $twins, $now): void {
-					$domain = (string) ($result['domain'] ?? '');
-					$bare   = $twins[ $domain ] ?? '';
-					$on_result($result, $bare, Sync_Network::site_id($now, '' !== $bare ? $bare : $domain));
-				};
-				$concurrency = apply_filters('closte_native_sync_concurrency', null);
-				if (is_int($concurrency)) {
-					$options['concurrency'] = $concurrency;
+				$cursor['removals'] = [];
+			} else {
+				$ours      = array_flip($cursor['owned_removals']);
+				$owned     = Sync_Network::owned(array_values(array_filter($cursor['removals'], static fn ($alias): bool => isset($ours[ $alias ]))));
+				$confirmed = [];
+				foreach ($cursor['removals'] as $alias) {
+					$uses = Sync_Network::uses($now, $alias);
+					if ([] !== $uses) {
+						$cursor['kept'][ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
+					} elseif (isset($ours[ $alias ]) && ! isset($owned[ $alias ])) {
+						$cursor['kept'][ $alias ] = Sync_Messages::reason('no_longer_owned');
+					} else {
+						$confirmed[] = $alias;
+					}
 				}
-				$pruned            = closte_sync(self::names_to_send($wanted_now), $options);
-				$cursor['listing'] = self::listing_summary($pruned['listing']);
-				foreach ($pruned['unconfirmed'] as $alias) {
-					$cursor['skipped'][ $alias ] = Sync_Messages::reason('not_confirmed');
-				}
-				foreach ($pruned['kept'] as $alias => $rule) {
-					if (in_array($alias, $confirmed, true)) {
-						$cursor['kept'][ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+				unset($owned, $ours);
+				$cursor['total']   -= count($cursor['removals']) - count($confirmed);
+				$cursor['removals'] = $confirmed;
+				$waiting            = array_flip($confirmed); // this batch's, for the unconfirmed report
+				unset($confirmed);
+				if ([] !== $cursor['removals']) {
+					$wanted_now = self::wanted($now);
+					$twins      = $wanted_now['twins'];
+					$options    = ['prune' => true, 'protect' => self::protect_list($now, $wanted_now), 'request_ssl' => false];
+					$options['progress'] = static function (array $result) use ($on_result, $twins, $now): void {
+						$domain = (string) ($result['domain'] ?? '');
+						$bare   = $twins[ $domain ] ?? '';
+						$on_result($result, $bare, Sync_Network::site_id($now, '' !== $bare ? $bare : $domain));
+					};
+					$concurrency = apply_filters('closte_native_sync_concurrency', null);
+					if (is_int($concurrency)) {
+						$options['concurrency'] = $concurrency;
+					}
+					$names = self::names_to_send($wanted_now);
+					while ([] !== $cursor['removals']) {
+						if ($slices_here > 0 && microtime(true) >= $deadline) {
+							return ['cursor' => $cursor, 'report' => null];
+						}
+						$slice                     = array_splice($cursor['removals'], 0, self::removal_slice_size());
+						$options['confirm_remove'] = $slice;
+						$pruned                    = closte_sync($names, $options);
+						$cursor['listing']         = self::listing_summary($pruned['listing']);
+						foreach ($pruned['unconfirmed'] as $alias) {
+							// Not this slice's: one the plan did not confirm (a later slice's wait).
+							if (! isset($waiting[ $alias ])) {
+								$cursor['skipped'][ $alias ] = Sync_Messages::reason('not_confirmed');
+							}
+						}
+						$in_slice = array_flip($slice);
+						foreach ($pruned['kept'] as $alias => $rule) {
+							if (isset($in_slice[ $alias ])) {
+								$cursor['kept'][ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+							}
+						}
+						unset($pruned);
+						$slices_here++;
 					}
 				}
 			}
@@ -460,6 +484,15 @@ final class Sync_Plan {
 	}
 
 	/**
+	 * How many confirmed removals one closte_sync call of a run sends: ten add slices, since
+	 * each call lists Closte again first (closte_native_sync_slice scales it).
+	 */
+	private static function removal_slice_size(): int {
+
+		return 10 * self::slice_size();
+	}
+
+	/**
 	 * Adds the names of $lines concurrently (closte_enqueue + closte_wait: no listing), without
 	 * certificate requests (Certificate_Lifecycle requests them once DNS is ready), and hands
 	 * each result to $on_result; a result still pending after the wait counts as a failure that
@@ -498,7 +531,7 @@ final class Sync_Plan {
 
 	/**
 	 * The report of a run cancelled between two batches, from its cursor: what the batches
-	 * before did. Removals run in a run's last batch only, so such a run removed nothing.
+	 * before did (adds, and the removal slices already sent; the removals left are not made).
 	 */
 	public static function cancelled_report(array $plan, array $cursor): array {
 
