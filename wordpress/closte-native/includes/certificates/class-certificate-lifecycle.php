@@ -633,9 +633,7 @@ final class Certificate_Lifecycle {
 			$actions = as_get_scheduled_actions(['hook' => self::DNS_HOOK, 'group' => Background_Jobs::GROUP, 'status' => 'pending', 'date' => time(), 'date_compare' => '<=', 'orderby' => 'date', 'order' => 'ASC', 'per_page' => $limit], OBJECT);
 			foreach ((array) $actions as $action) {
 				if (is_object($action) && method_exists($action, 'get_args')) {
-					$args[] = $action->get_args(); // Action Scheduler's ActionScheduler_Action
-				} elseif (is_array($action) && isset($action['args'])) {
-					$args[] = $action['args']; // the stand-in's stored row
+					$args[] = $action->get_args(); // ActionScheduler_Action
 				}
 			}
 		}

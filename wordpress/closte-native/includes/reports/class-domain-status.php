@@ -730,12 +730,11 @@ final class Domain_Status {
 			return $rows;
 		}
 		if (function_exists('as_get_scheduled_actions')) {
-			$actions = as_get_scheduled_actions(['group' => Background_Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], ARRAY_A);
+			// Objects (ActionScheduler_Action): its ARRAY_A format is get_object_vars() of each
+			// from outside the class, which holds none of its protected fields.
+			$actions = as_get_scheduled_actions(['group' => Background_Jobs::GROUP, 'status' => 'pending', 'per_page' => -1], OBJECT);
 			foreach ((array) $actions as $action) {
-				if (is_array($action) && isset($action['hook'])) {
-					// The shape of a stored row (the test network's stand-in).
-					$rows[] = [(string) $action['hook'], $action['args'] ?? [], (int) ($action['scheduled_at'] ?? 0)];
-				} elseif (is_object($action) && method_exists($action, 'get_hook')) {
+				if (is_object($action) && method_exists($action, 'get_hook')) {
 					$date   = method_exists($action, 'get_schedule') && method_exists($action->get_schedule(), 'get_date') ? $action->get_schedule()->get_date() : null;
 					$rows[] = [(string) $action->get_hook(), $action->get_args(), $date instanceof \DateTimeInterface ? $date->getTimestamp() : 0];
 				}
