@@ -112,7 +112,9 @@ final class Sync
             return $plan; // removing blind could remove the wrong aliases
         }
         // One map of the listing, its value false for a name also desired (unchanged), and one
-        // of the adds: the desired set without a third map of 100,000 names (64 MB limits).
+        // of the adds whose twin is listed: the pruning below asks about an alias's twin only,
+        // so the adds no alias is the twin of need no entry (at 100,000 names the map of every
+        // add held megabytes that a 64 MB limit has not got).
         $current = array_fill_keys($listing, true);
         $adding = [];
         foreach ($desired as $name) {
@@ -122,7 +124,9 @@ final class Sync
                 $plan['unchanged'][] = $name;
             } else {
                 $plan['to_add'][] = $name;
-                $adding[$name] = true;
+                if (self::isTwinOfListed($name, $current)) {
+                    $adding[$name] = true;
+                }
             }
         }
         if (!$options['prune']) {
@@ -151,6 +155,24 @@ final class Sync
             }
         }
         return $plan;
+    }
+
+    /**
+     * True when a listed alias has $name as its twin: `www.$name`, or, for `www.X` where X does
+     * not start with `www.` itself, X (twin() strips one `www.` and adds one to anything else).
+     *
+     * @param array<string, bool> $current
+     */
+    private static function isTwinOfListed(string $name, array $current): bool
+    {
+        if (isset($current['www.' . $name])) {
+            return true;
+        }
+        if (!str_starts_with($name, 'www.')) {
+            return false;
+        }
+        $bare = substr($name, 4);
+        return !str_starts_with($bare, 'www.') && isset($current[$bare]);
     }
 
     /**
@@ -223,8 +245,16 @@ final class Sync
     {
         $names = [];
         $index = 0;
+        $same = array_is_list($list);
         foreach ($list as $key => $value) {
-            $names[self::parseOne($key, $value, $index++, $what, $apiUrl)->name] = true;
+            $name = self::parseOne($key, $value, $index++, $what, $apiUrl)->name;
+            $same = $same && $name === $value && !isset($names[$name]);
+            $names[$name] = true;
+        }
+        if ($same) {
+            // A list of distinct normal forms (what the plugin sends): the caller's own array,
+            // shared rather than copied (100,000 names: 1.6 MiB less while the plan is made).
+            return $list;
         }
         return array_map('strval', array_keys($names)); // a name like "1" is an int key
     }
