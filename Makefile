@@ -23,7 +23,7 @@ SIM := $(CURDIR)/$(RELEASE_DIR)/closte-sim
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z0-9_-]+):.*## (.*)$$/\1\t\2/' | awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
-.PHONY: help check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix e2e-trixie dist dist-check plugin-zip mutants mutants-diff bench bench-wp install uninstall clean
+.PHONY: help leftovers-before check deps deps-build build run demo test lint i18n i18n-check cargo-test test-hooks-so phpunit phpunit-php stubs-check fpm-test e2e test-php matrix e2e-trixie dist dist-check plugin-zip mutants mutants-diff bench bench-wp install uninstall clean
 
 deps: ## install what the tests need from Debian (scripts/install-deps.sh test)
 	scripts/install-deps.sh test
@@ -137,7 +137,15 @@ check: build ## fmt, clippy, cargo test, PHPUnit on both implementations (5-7 mi
 	$(MAKE) --no-print-directory cargo-test phpunit phpunit-php
 	@echo "make check: passed"
 
-test: deps build lint cargo-test phpunit phpunit-php stubs-check fpm-test e2e matrix e2e-trixie dist-check mutants-diff ## the test command (CI): lint, cargo test, PHPUnit x2, stubs, FPM, e2e, PHP 8.4, e2e on trixie, dist, mutants-diff
+# make test leaves the machine as it found it: what is there at the start (temporary files named
+# closte*, the e2e site's configuration, the test servers, the chroots' mounts) is recorded first,
+# and the run fails at the end if it added any of them (scripts/leftovers.sh).
+LEFTOVERS_RECORD := $(CURDIR)/target/leftovers-before.txt
+leftovers-before: ## record the temporary files, servers and mounts there are (make test's first step)
+	scripts/leftovers.sh before $(LEFTOVERS_RECORD)
+
+test: leftovers-before deps build lint cargo-test phpunit phpunit-php stubs-check fpm-test e2e matrix e2e-trixie dist-check mutants-diff ## the test command (CI): lint, cargo test, PHPUnit x2, stubs, FPM, e2e, PHP 8.4, e2e on trixie, dist, mutants-diff, nothing left behind
+	scripts/leftovers.sh after $(LEFTOVERS_RECORD)
 	@echo "make test: all checks passed"
 
 install: ## build and install closte.so for each installed PHP (or PHP_VERSION=8.4), Debian style

@@ -5,7 +5,7 @@ set -euo pipefail
 sim=$1
 so=$2
 key=demo-key-not-secret
-work=$(mktemp -d)
+work=$(mktemp -d -t closte-demo.XXXXXX)
 SIM_PID=
 trap 'kill "$SIM_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib.sh"

@@ -41,7 +41,7 @@ for php in "${versions[@]}"; do
   # PHP_ZTS is int 0/1 up to 8.3 and a bool from 8.4 on.
   [ "$zts" = false ] || { echo "dist: PHP $php is a ZTS build; closte ships NTS only" >&2; exit 1; }
   name=php_closte-${version}_php${php}-${arch}-linux-glibc-nts.tgz
-  stage=$(mktemp -d)
+  stage=$(mktemp -d -t closte-dist.XXXXXX)
   install -m 0644 "$so" "$stage/closte.so"
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf - closte.so | gzip -n -9 >"$out/$name"
   rm -rf "$stage"

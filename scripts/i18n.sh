@@ -30,7 +30,7 @@ case "${1:-check}" in
     echo "i18n: built $(ls languages/*.mo | wc -l) catalogue(s)"
     ;;
   check)
-    tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
+    tmp=$(mktemp -t closte-i18n.XXXXXX); trap 'rm -f "$tmp"' EXIT
     extract "$tmp"
     if ! diff <(msgids "$tmp") <(msgids languages/closte-native.pot) >/dev/null; then
       echo "i18n: languages/closte-native.pot is out of date: run make i18n" >&2

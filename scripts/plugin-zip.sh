@@ -64,7 +64,7 @@ shipped() {
 links=$(cd "$src" && find . -type l | sed 's|^\./||')
 [ -z "$links" ] || { echo "plugin-zip: symbolic links in $src (a zip would store them as links): $links" >&2; exit 1; }
 
-stage=$(mktemp -d)
+stage=$(mktemp -d -t closte-plugin-zip.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 unexpected=()
 while IFS= read -r -d '' path; do

@@ -14,7 +14,7 @@ dist_zip=${1:-}
 . scripts/lib.sh
 command -v unzip >/dev/null 2>&1 || install_missing_packages unzip
 src=wordpress/closte-native
-work=$(mktemp -d)
+work=$(mktemp -d -t closte-zip-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failures=0
 check() {

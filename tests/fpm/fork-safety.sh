@@ -17,10 +17,25 @@ KEY=fpm-test-key-91c2
 . "$(cd "$(dirname "$0")/../.." && pwd)/scripts/lib.sh"
 install_missing_packages php8.2-fpm php8.2-opcache nginx curl
 
-cleanup() {
-  for f in "$DIR"/*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+stop_servers() {
+  local f pids=()
+  for f in "$DIR"/*.pid; do [ -s "$f" ] && pids+=("$(cat "$f")"); done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  # Until they are gone (5 s at most): a master still writing its log would outlive rm -rf.
+  local p alive
+  for _ in $(seq 1 100); do
+    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 1 ] || break; sleep 0.05
+  done
 }
-cleanup
+# On exit the servers stop and $DIR goes, as make test leaves the machine as it found it;
+# CLOSTE_KEEP_TEST_DIRS=1 keeps it (logs, responses) for a look after a failure.
+cleanup() {
+  stop_servers
+  if [ "${CLOSTE_KEEP_TEST_DIRS:-0}" = 1 ]; then echo "fpm: kept $DIR (CLOSTE_KEEP_TEST_DIRS=1)"; else rm -rf "$DIR"; fi
+}
+stop_servers
 rm -rf "$DIR"
 mkdir -p "$DIR/www" "$DIR/tmp"
 trap cleanup EXIT

@@ -231,7 +231,8 @@ final class AsyncDispatchTest extends ClosteTestCase
         // 3,000 jobs at once in a process allowed 256 open files: each queued job used to open
         // its own connection at once ("Too many open files" for most of them, and for PHP).
         $url = $this->sim->apiUrl();
-        $script = tempnam(sys_get_temp_dir(), 'closte-burst-') . '.php';
+        $reserved = tempnam(sys_get_temp_dir(), 'closte-burst-');
+        $script = $reserved . '.php';
         file_put_contents($script, <<<PHP
             <?php
             closte_test_ini('closte.api_url', '$url');
@@ -269,6 +270,7 @@ final class AsyncDispatchTest extends ClosteTestCase
             $this->assertLessThanOrEqual(16, $connections, 'about one pooled connection per running slot');
         } finally {
             unlink($script);
+            unlink($reserved);
         }
     }
 

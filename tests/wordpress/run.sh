@@ -13,7 +13,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lib.sh"
 browser=${CLOSTE_E2E_BROWSER:-1}
 [ "$browser" = 0 ] || install_missing_packages chromium chromium-driver python3-selenium
-trap 'bash "$here/harness.sh" down' EXIT
+e2e_dir=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
+# The servers always stop; the network's directory (database, logs, wp-content: about 200 MB)
+# goes too, as make test leaves the machine as it found it. CLOSTE_KEEP_TEST_DIRS=1 keeps it
+# for a look after a failure (tests/wordpress/harness.sh up wipes it again).
+finish() {
+  bash "$here/harness.sh" down
+  if [ "${CLOSTE_KEEP_TEST_DIRS:-0}" = 1 ]; then echo "e2e: kept $e2e_dir (CLOSTE_KEEP_TEST_DIRS=1)"; else rm -rf "$e2e_dir"; fi
+}
+trap finish EXIT
 generations=("$@")
 [ ${#generations[@]} -gt 0 ] || generations=(2.4 2.5 2.18)
 read -r -a impls <<<"${CLOSTE_E2E_IMPLS:-extension php}"
@@ -39,7 +47,6 @@ done
 # `harness.sh down` must work from any shell, without the build's variables: checked here, with
 # the last network still up, before the EXIT trap's own `down`.
 env -u CLOSTE_SO -u CLOSTE_SIM -u CLOSTE_E2E_UM -u CLOSTE_E2E_IMPL bash "$here/harness.sh" down
-e2e_dir=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
 if compgen -G "$e2e_dir/run/*.pid" >/dev/null || [ -S "$e2e_dir/db/mysqld.sock" ] || [ -e /etc/wordpress/config-closte-e2e.php ]; then
   echo "harness.sh down (without CLOSTE_SO and CLOSTE_SIM) left servers or the site's configuration behind" >&2
   exit 1

@@ -80,11 +80,27 @@ async fn tls_server(certificate: CertificateDer<'static>, key: KeyPair) -> (u16,
     (port, accepted)
 }
 
-fn write_pem(label: &str, pem: &str) -> PathBuf {
+/// A PEM file in the temporary directory, deleted when the value is dropped (at the end of the
+/// statement or test that holds it), so that `make test` leaves none behind.
+struct TempPem(PathBuf);
+
+impl TempPem {
+    fn path(&self) -> PathBuf {
+        self.0.clone()
+    }
+}
+
+impl Drop for TempPem {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn write_pem(label: &str, pem: &str) -> TempPem {
     let path =
         std::env::temp_dir().join(format!("closte-check-{}-{label}.pem", std::process::id()));
     std::fs::write(&path, pem).unwrap();
-    path
+    TempPem(path)
 }
 
 fn settings(resolve: &str, port: u16, allow_private: bool, ca_file: PathBuf) -> CheckSettings {
@@ -113,7 +129,7 @@ async fn a_trusted_certificate_for_the_name_within_its_validity_is_active() {
     let fingerprint_source = certificate.clone();
     let (port, accepted) = tls_server(certificate, key).await;
     let ca_file = write_pem("active", &ca.pem);
-    let outcome = verify(&settings("shop.test=127.0.0.1", port, true, ca_file)).await;
+    let outcome = verify(&settings("shop.test=127.0.0.1", port, true, ca_file.path())).await;
     let found = outcome.certificate().expect("a certificate finding");
     assert_eq!(found.status, Status::Active, "{}", found.detail);
     assert!(outcome.ok());
@@ -156,7 +172,7 @@ async fn an_expired_certificate_fails_as_tls_and_is_not_retryable() {
         "shop.test=127.0.0.1",
         port,
         true,
-        write_pem("expired", &ca.pem),
+        write_pem("expired", &ca.pem).path(),
     ))
     .await;
     let found = outcome.certificate().unwrap();
@@ -188,7 +204,7 @@ async fn a_certificate_for_another_name_is_a_name_mismatch() {
         "shop.test=127.0.0.1",
         port,
         true,
-        write_pem("mismatch", &ca.pem),
+        write_pem("mismatch", &ca.pem).path(),
     ))
     .await;
     let found = outcome.certificate().unwrap();
@@ -212,7 +228,7 @@ async fn a_certificate_from_a_ca_nobody_trusts_is_untrusted() {
         "shop.test=127.0.0.1",
         port,
         true,
-        write_pem("untrusted", &published.pem),
+        write_pem("untrusted", &published.pem).path(),
     ))
     .await;
     let found = outcome.certificate().unwrap();
@@ -231,7 +247,7 @@ async fn loopback_is_refused_without_allow_private_targets_and_nothing_connects(
         "shop.test=127.0.0.1,10.1.2.3",
         port,
         false,
-        write_pem("refused", &ca.pem),
+        write_pem("refused", &ca.pem).path(),
     ))
     .await;
     let found = outcome.certificate().unwrap();
@@ -256,13 +272,7 @@ async fn a_closed_port_is_unreachable_and_retryable_and_each_address_is_tried_in
     drop(closed);
     let ca = ca("Closte Test R1");
     let ca_file = write_pem("closed", &ca.pem);
-    let outcome = verify(&settings(
-        "shop.test=127.0.0.1",
-        port,
-        true,
-        ca_file.clone(),
-    ))
-    .await;
+    let outcome = verify(&settings("shop.test=127.0.0.1", port, true, ca_file.path())).await;
     let found = outcome.certificate().unwrap();
     assert_eq!(found.status, Status::Unreachable);
     assert_eq!(outcome.state(), State::Failed);
@@ -284,7 +294,7 @@ async fn a_closed_port_is_unreachable_and_retryable_and_each_address_is_tried_in
         "shop.test=127.0.0.2,127.0.0.1",
         open,
         true,
-        ca_file,
+        ca_file.path(),
     ))
     .await;
     let found = both.certificate().unwrap();
@@ -304,13 +314,7 @@ async fn a_server_without_tls_and_a_name_without_address_are_reported() {
     });
     let ca = ca("Closte Test R1");
     let ca_file = write_pem("plain", &ca.pem);
-    let outcome = verify(&settings(
-        "shop.test=127.0.0.1",
-        port,
-        true,
-        ca_file.clone(),
-    ))
-    .await;
+    let outcome = verify(&settings("shop.test=127.0.0.1", port, true, ca_file.path())).await;
     let found = outcome.certificate().unwrap();
     assert_eq!(found.status, Status::NoTls, "{}", found.detail);
     assert_eq!(outcome.state(), State::Failed);
@@ -320,7 +324,7 @@ async fn a_server_without_tls_and_a_name_without_address_are_reported() {
         .starts_with(&format!("no TLS on 127.0.0.1:{port}: ")));
     assert_eq!(found.names, Vec::<String>::new());
 
-    let nowhere = verify(&settings("shop.test=", port, true, ca_file)).await;
+    let nowhere = verify(&settings("shop.test=", port, true, ca_file.path())).await;
     let found = nowhere.certificate().unwrap();
     assert_eq!(found.status, Status::NoAddress);
     assert_eq!(found.address, None);

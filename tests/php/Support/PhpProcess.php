@@ -32,7 +32,10 @@ final class PhpProcess
      */
     public static function exec(array $cmd, string $code, array $ini = [], int $timeout = 60, ?array $env = null): array
     {
-        $script = tempnam(sys_get_temp_dir(), 'closte-php-') . '.php';
+        // PHP runs a script by any name; the .php suffix only helps a reader of a stack trace.
+        // tempnam() made (and reserved) $reserved itself: both go at the end.
+        $reserved = tempnam(sys_get_temp_dir(), 'closte-php-');
+        $script = $reserved . '.php';
         file_put_contents($script, "<?php\n" . $code);
         foreach ($ini as $name => $value) {
             $cmd[] = '-d';
@@ -62,6 +65,7 @@ final class PhpProcess
         }
         proc_close($process);
         unlink($script);
+        unlink($reserved);
         return ['exit' => $status['running'] ? -1 : $status['exitcode'], 'stdout' => $stdout, 'stderr' => $stderr];
     }
 

@@ -68,12 +68,22 @@ final class Simulator
         return self::$shared;
     }
 
+    /** Stops a simulator this object started and deletes its log (again: nothing). */
     public function stop(): void
     {
         if (is_resource($this->process)) {
             proc_terminate($this->process);
             proc_close($this->process);
         }
+        if ($this->logFile !== '' && is_file($this->logFile)) {
+            unlink($this->logFile);
+        }
+    }
+
+    /** A test that never called stop() leaves neither the process nor its log behind. */
+    public function __destruct()
+    {
+        $this->stop();
     }
 
     public function port(): int
