@@ -25,17 +25,9 @@
  * Usage: php ... bench/domain_status_queries.php 1000 10000
  */
 
-$state = (getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env';
-foreach (parse_ini_file($state) as $name => $value) {
-	define($name, (string) $value);
-}
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = CLOSTE_E2E_NETWORK;
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
-define('WP_USE_THEMES', false);
+require_once __DIR__ . '/../tests/wordpress/cli-request.php';
+closte_e2e_state('domain_status_queries.php', true);
+closte_e2e_cli_request(CLOSTE_E2E_NETWORK);
 require __DIR__ . '/../tests/wordpress/fixtures/wp-cli-standin.php'; // `wp closte domains` in this process
 require '/usr/share/wordpress/wp-load.php';
 require __DIR__ . '/../tests/php/Support/Simulator.php';

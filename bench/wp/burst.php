@@ -54,22 +54,10 @@ if ($opt['n'] < 1) {
 	exit(2);
 }
 
-$e2e = parse_ini_file((getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env');
-if (! is_array($e2e)) {
-	fwrite(STDERR, "burst.php: no e2e network is up: run tests/wordpress/harness.sh up first\n");
-	exit(2);
-}
-foreach ($e2e as $name => $value) {
-	define($name, (string) $value);
-}
 $repo = dirname(__DIR__, 2);
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = CLOSTE_E2E_NETWORK;
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
-define('WP_USE_THEMES', false);
+require_once $repo . '/tests/wordpress/cli-request.php';
+closte_e2e_state('burst.php', true);
+closte_e2e_cli_request(CLOSTE_E2E_NETWORK);
 require '/usr/share/wordpress/wp-load.php';
 require $repo . '/tests/php/Support/Simulator.php';
 

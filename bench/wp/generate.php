@@ -39,12 +39,8 @@
  * "plugin_records", "seconds"}.
  */
 
-$state_file = (getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env';
-if (! is_file($state_file)) {
-	fwrite(STDERR, "generate.php: no e2e network is up ($state_file missing)\n");
-	exit(2);
-}
-$e2e = parse_ini_file($state_file);
+require_once dirname(__DIR__, 2) . '/tests/wordpress/cli-request.php';
+$e2e = closte_e2e_state('generate.php', false);
 
 $usage = "usage: generate.php N [--sites=S] [--aliases] [--missing=M] [--no-records]\n";
 $n        = null;
@@ -79,13 +75,7 @@ if ($sites < 1 || $sites > $n - 1 || $missing > $n - 1) {
 }
 $record_count = $n - $sites - 1;
 
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = $e2e['CLOSTE_E2E_NETWORK'];
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
-define('WP_USE_THEMES', false);
+closte_e2e_cli_request($e2e['CLOSTE_E2E_NETWORK']);
 require '/usr/share/wordpress/wp-load.php';
 
 use Closte_Native\Alias_Registry;

@@ -29,14 +29,9 @@ if ('' === $out || (isset($argv[2]) && ! $until_synced)) {
 	fwrite(STDERR, "usage: runner.php OUT.jsonl [--until-sync-settled]\n");
 	exit(2);
 }
-$e2e = parse_ini_file((getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env');
-
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = $e2e['CLOSTE_E2E_NETWORK'];
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
+require_once dirname(__DIR__, 2) . '/tests/wordpress/cli-request.php';
+$e2e = closte_e2e_state('runner.php', false);
+closte_e2e_cli_request($e2e['CLOSTE_E2E_NETWORK']);
 
 $GLOBALS['bench_run'] = ['started' => microtime(true), 'actions' => 0, 'current' => null, 'booted' => false];
 $bench_write          = static function (array $line) use ($out): void {

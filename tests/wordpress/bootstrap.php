@@ -10,26 +10,14 @@ global $wpdb, $table_prefix, $current_site, $current_blog, $wp_rewrite, $wp, $wp
 	$wp_roles, $wp_locale, $wp_version, $wp_db_version, $blog_id, $shortcode_tags, $wp_filter, $wp_actions,
 	$wp_current_filter, $wp_object_cache, $current_user, $pagenow;
 
-$state_file = (getenv('CLOSTE_E2E_DIR') ?: '/tmp/closte-e2e') . '/state.env';
-if (! is_file($state_file)) {
-	fwrite(STDERR, "No e2e network: run `make e2e` (tests/wordpress/harness.sh up).\n");
-	exit(1);
-}
-foreach (parse_ini_file($state_file) as $name => $value) {
-	define($name, (string) $value);
-}
+require_once __DIR__ . '/cli-request.php';
+closte_e2e_state('tests/wordpress/bootstrap.php', true);
 if ('php' === CLOSTE_E2E_IMPL ? extension_loaded('closte') || ! extension_loaded('curl') : ! extension_loaded('closte')) {
 	fwrite(STDERR, 'The e2e suite runs on the ' . CLOSTE_E2E_IMPL . " implementation: load the extension, or (php) curl without it.\n");
 	exit(1);
 }
 
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = CLOSTE_E2E_NETWORK;
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
-define('WP_USE_THEMES', false);
+closte_e2e_cli_request(CLOSTE_E2E_NETWORK);
 
 $GLOBALS['e2e_booted'] = false;
 register_shutdown_function(

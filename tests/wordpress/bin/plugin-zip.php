@@ -13,12 +13,8 @@
  */
 
 $command = $argv[1] ?? '';
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = 'closte-e2e.test';
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
+require_once dirname(__DIR__) . '/cli-request.php';
+closte_e2e_cli_request('closte-e2e.test');
 // The harness runs as root and owns the files: WordPress would otherwise ask for FTP credentials.
 define('FS_METHOD', 'direct');
 

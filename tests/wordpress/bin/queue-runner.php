@@ -13,12 +13,8 @@
  * only while no other holds a claim). Prints "processed N" and exits 0.
  */
 
-$_SERVER['WORDPRESS_CONFIG'] = 'closte-e2e';
-$_SERVER['HTTP_HOST']        = $_SERVER['SERVER_NAME'] = getenv('CLOSTE_E2E_HOST') ?: 'closte-e2e.test';
-$_SERVER['REQUEST_URI']      = '/';
-$_SERVER['SERVER_PORT']      = 80;
-$_SERVER['REQUEST_METHOD']   = 'GET';
-$_SERVER['REMOTE_ADDR']      = '127.0.0.1';
+require_once dirname(__DIR__) . '/cli-request.php';
+closte_e2e_cli_request(getenv('CLOSTE_E2E_HOST') ?: 'closte-e2e.test');
 
 // WordPress exit()s with status 0 on an unknown host or a redirect: make that a failure, and say
 // why. exit() unwinds nothing, so at shutdown the hooks in progress ($wp_current_filter), the

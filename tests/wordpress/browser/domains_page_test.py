@@ -13,7 +13,6 @@ Usage: /usr/bin/python3 tests/wordpress/browser/domains_page_test.py  (CLOSTE_E2
 """
 
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -22,7 +21,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from sync_page_test import ARTIFACTS, BASE, NETWORK, STATE, Check, log_in, present, sim, sim_domains, start_browser, wait_for, wp
+from sync_page_test import ARTIFACTS, BASE, NETWORK, STATE, Check, log_in, present, sim, sim_domains, start_browser, stop_browser, wait_for, wp
 
 PAGE = '/wp-admin/network/settings.php?page=closte-native-domains'
 
@@ -230,8 +229,7 @@ def main():
             print('browser: FAILED in %s (no screenshot)' % current, file=sys.stderr)
         return 1
     finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop_browser(driver, profile)
     print('browser: Closte Domains: %d checks passed in %.1f s (closte %s, Ultimate Multisite %s stand-in)' % (
         check.count, time.time() - started, STATE['CLOSTE_E2E_IMPL'], STATE['CLOSTE_E2E_UM']))
     return 0

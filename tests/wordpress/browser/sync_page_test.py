@@ -112,6 +112,22 @@ def start_browser():
     return driver, profile
 
 
+def stop_browser(driver, profile):
+    """Quits Chromium and deletes its profile. A helper process may still write there for a moment
+    after quit(), so the removal is tried until the directory is gone (5 s at most): make test
+    fails on a temporary directory left behind (scripts/leftovers.sh)."""
+    try:
+        driver.quit()
+    finally:
+        deadline = time.time() + 5
+        while os.path.exists(profile) and time.time() < deadline:
+            shutil.rmtree(profile, ignore_errors=True)
+            if os.path.exists(profile):
+                time.sleep(0.2)
+        if os.path.exists(profile):
+            print('browser: could not delete the profile %s' % profile, file=sys.stderr)
+
+
 def log_in(driver):
     """The super admin's auth cookies, as E2eTestCase::webRequest sends them."""
     driver.get(BASE + '/wp-login.php')
@@ -437,8 +453,7 @@ def main():
             print('browser: FAILED in %s (no screenshot)' % current, file=sys.stderr)
         return 1
     finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop_browser(driver, profile)
     print('browser: %d checks passed in %.1f s (Chromium %s, closte %s, Ultimate Multisite %s stand-in)' % (
         check.count, time.time() - started, driver.capabilities.get('browserVersion'), STATE['CLOSTE_E2E_IMPL'], STATE['CLOSTE_E2E_UM']))
     return 0
