@@ -95,16 +95,19 @@ function bench_state(): array {
 	return Sync_State::get();
 }
 
-/** Adds in a stored plan, whatever form its lists take (a map of names, or counts). */
+/**
+ * Adds in a stored plan: its count (a stored plan keeps only the first Sync_State::SHOWN names
+ * of its lists), else the size of the list.
+ */
 function bench_plan_adds($plan): ?int {
 	if (! is_array($plan)) {
 		return null;
 	}
-	if (isset($plan['to_add']) && is_countable($plan['to_add'])) {
-		return count($plan['to_add']);
-	}
 	if (isset($plan['counts']['to_add'])) {
 		return (int) $plan['counts']['to_add'];
+	}
+	if (isset($plan['to_add']) && is_countable($plan['to_add'])) {
+		return count($plan['to_add']);
 	}
 	return null;
 }

@@ -182,8 +182,8 @@ final class Sync_Network {
 			$offset += self::PAGE;
 			unset($page);
 			// The query layer may keep every object it made in the object cache: let it go.
-			if (function_exists('wp_cache_flush_runtime') && 0 === $offset % (10 * self::PAGE)) {
-				wp_cache_flush_runtime();
+			if (0 === $offset % (10 * self::PAGE)) {
+				Background_Jobs::release_process_memory();
 			}
 		} while (self::PAGE === $count);
 

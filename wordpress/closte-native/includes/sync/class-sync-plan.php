@@ -335,6 +335,9 @@ final class Sync_Plan {
 			$lines           = explode("\n", $cursor['queue'], $slice + 1);
 			$cursor['queue'] = count($lines) > $slice ? (string) array_pop($lines) : '';
 			self::add_slice($lines, $on_result);
+			unset($lines);
+			// Each result wrote its records, each cached by WordPress for the rest of the process.
+			Background_Jobs::release_process_memory();
 			$slices_here++;
 		}
 		if ([] !== $cursor['removals'] && $slices_here > 0 && microtime(true) >= $deadline) {
@@ -413,6 +416,7 @@ final class Sync_Plan {
 							}
 						}
 						unset($pruned);
+						Background_Jobs::release_process_memory();
 						$slices_here++;
 					}
 				}

@@ -119,7 +119,7 @@ final class Sync_Service {
 			// The lock stayed busy for 10 s (another request is starting or cancelling a sync):
 			// the job comes back in a minute rather than being lost; the state still says queued.
 			Logger::log(sprintf('sync job %s: the sync lock is busy; tried again in 60 s', Logger::one_line($run)), 'warning');
-			Background_Jobs::schedule(Sync_State::JOB_HOOK, 60, [$mode, $run]);
+			Background_Jobs::schedule(Sync_State::JOB_HOOK, 60, [$mode, $run], Background_Jobs::PRIORITY_SYNC);
 			return;
 		}
 		if (null === $state) {
@@ -167,7 +167,7 @@ final class Sync_Service {
 				}
 			);
 			if (true === $saved) {
-				Background_Jobs::schedule(Sync_State::JOB_HOOK, 0, [$mode, $run]);
+				Background_Jobs::schedule(Sync_State::JOB_HOOK, 0, [$mode, $run], Background_Jobs::PRIORITY_SYNC);
 				Logger::log(sprintf('sync run %s: batch %d ended at %d of %d; the next batch is queued', Logger::one_line($run), $step['cursor']['batches'], $step['cursor']['done'], $step['cursor']['total']));
 			}
 		}

@@ -248,7 +248,7 @@ final class Sync_State {
 				'heartbeat'    => time(),
 			]
 		);
-		Background_Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run]);
+		Background_Jobs::schedule(self::JOB_HOOK, 0, [$request['mode'], $run], Background_Jobs::PRIORITY_SYNC);
 
 		return true;
 	}
