@@ -148,13 +148,24 @@ final class SyncScaleTest extends E2eTestCase
             $cursor = $step['cursor'];
             $usage[] = memory_get_usage();
         } while (null === $step['report'] && count($usage) < 40);
-        $this->assertNotNull($step['report'], 'the run ended');
-        $this->assertCount($plan['counts']['to_add'], $step['report']['added']);
+        $report = $step['report'];
+        $this->assertNotNull($report, 'the run ended');
+        $this->assertSame($plan['counts']['to_add'], $report['counts']['added'], 'every add counted');
+        $this->assertCount(Sync_State::SHOWN, $report['added'], 'the report keeps the first 1,000 names');
+        $this->assertTrue($report['ok']);
         $this->assertGreaterThanOrEqual(15, count($usage), 'one slice of 100 per call');
         // From the end of the second slice to the end of the last adds: 1,300 and more.
         $adds = 100 * (count($usage) - 3);
         $perAdd = ($usage[count($usage) - 2] - $usage[1]) / $adds;
         $this->assertLessThan(400, $perAdd, sprintf('bytes kept per add over %d adds (%s)', $adds, implode(', ', $usage)));
+
+        // The Sync page shows the report's count and where the rest is.
+        update_site_option(Sync_State::OPTION, ['status' => 'done', 'mode' => 'apply', 'run' => 'flat', 'report' => $report, 'finished_at' => time()]);
+        $page = $this->webRequest('GET', '/wp-admin/network/settings.php?page=closte-native-sync');
+        $this->assertSame(200, $page['status']);
+        $this->assertStringContainsString(sprintf('%d added, 0 removed', $report['counts']['added']), $page['body']);
+        $this->assertStringContainsString(sprintf('The first 1000 of %d are shown. The log (wu-logs/integration-closte.log) has every one.', $report['counts']['added']), $page['body']);
+        $this->assertSame(Sync_State::SHOWN, substr_count(explode('closte-native-added', $page['body'], 3)[2] ?? '', '<tr>') - 1, 'the rows of the names kept, and the header row');
     }
 
     /**
@@ -312,9 +323,11 @@ final class SyncScaleTest extends E2eTestCase
         }
         $report = Sync_State::get()['report'];
         $this->assertTrue($report['ok'], json_encode(array_diff_key($report, ['added' => 1, 'removed' => 1])));
-        $this->assertCount($shown + 100, $report['removed'], 'every confirmed removal, also those the page did not show');
-        $this->assertCount($shown + 200, $report['added']);
-        $this->assertSame([], array_intersect($stale, $this->sim->domains()));
+        $this->assertSame($shown + 100, $report['counts']['removed'], 'every confirmed removal, also those the page did not show');
+        $this->assertSame($shown + 200, $report['counts']['added']);
+        $this->assertCount($shown, $report['removed'], 'the report keeps the first names of each list');
+        $this->assertCount($shown, $report['added']);
+        $this->assertSame([], array_intersect($stale, $this->sim->domains()), 'every confirmed removal made');
     }
 
     public function testAJobThatRunsOutOfMemoryIsShownAsFailedWithWhatToDo(): void

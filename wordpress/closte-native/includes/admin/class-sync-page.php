@@ -436,11 +436,11 @@ final class Sync_Page {
 			/* translators: 1: time, 2: added, 3: removed, 4: unchanged, 5: skipped, 6: failed */
 			__('Sync of %1$s: %2$d added, %3$d removed, %4$d unchanged, %5$d skipped, %6$d failed.', 'closte-native'),
 			gmdate('Y-m-d H:i', $finished_at) . ' UTC',
-			count($report['added']),
-			count($report['removed']),
+			Sync_Plan::report_count($report, 'added'),
+			Sync_Plan::report_count($report, 'removed'),
 			$report['unchanged'],
-			count($report['skipped']),
-			count($report['failed'])
+			Sync_Plan::report_count($report, 'skipped'),
+			Sync_Plan::report_count($report, 'failed')
 		);
 		if (is_array($report['cancelled'] ?? null)) {
 			/* translators: 1: how many changes were made, 2: how many the run had */
@@ -452,11 +452,18 @@ final class Sync_Page {
 		}
 		printf('<div class="notice %s closte-native-sync-report"><p>%s</p></div>', $report['ok'] ? 'notice-success' : 'notice-error', esc_html($summary));
 		self::render_warnings((array) ($report['warnings'] ?? []));
-		self::table(__('Added', 'closte-native'), array_fill_keys($report['added'], null), 'closte-native-added');
-		self::table(__('Removed', 'closte-native'), array_fill_keys($report['removed'], null), 'closte-native-removed');
-		self::table(__('Confirmed but kept', 'closte-native'), (array) ($report['kept'] ?? []), 'closte-native-report-kept');
-		self::table(__('Skipped', 'closte-native'), $report['skipped'], 'closte-native-skipped');
-		self::table(__('Failed', 'closte-native'), $report['failed'], 'closte-native-failed');
+		// A report keeps the first Sync_State::SHOWN names of each list; the log has every one.
+		$whole = static fn (string $list): string => sprintf(
+			/* translators: 1: how many are shown, 2: how many there are */
+			__('The first %1$d of %2$d are shown. The log (wu-logs/integration-closte.log) has every one.', 'closte-native'),
+			count((array) ($report[ $list ] ?? [])),
+			Sync_Plan::report_count($report, $list)
+		);
+		self::table(__('Added', 'closte-native'), array_fill_keys($report['added'], null), 'closte-native-added', false, Sync_Plan::report_count($report, 'added'), $whole('added'));
+		self::table(__('Removed', 'closte-native'), array_fill_keys($report['removed'], null), 'closte-native-removed', false, Sync_Plan::report_count($report, 'removed'), $whole('removed'));
+		self::table(__('Confirmed but kept', 'closte-native'), (array) ($report['kept'] ?? []), 'closte-native-report-kept', false, Sync_Plan::report_count($report, 'kept'), $whole('kept'));
+		self::table(__('Skipped', 'closte-native'), $report['skipped'], 'closte-native-skipped', false, Sync_Plan::report_count($report, 'skipped'), $whole('skipped'));
+		self::table(__('Failed', 'closte-native'), $report['failed'], 'closte-native-failed', false, Sync_Plan::report_count($report, 'failed'), $whole('failed'));
 	}
 
 	/**
@@ -474,8 +481,9 @@ final class Sync_Page {
 	 * @param bool                             $tickable A checkbox per row: name="unowned[]".
 	 * @param int|null                         $total    How many the list has in all: a stored plan keeps
 	 *                                                   the first Sync_State::SHOWN of each list, and the table says so.
+	 * @param string|null                      $whole    Where the whole list is, when it is cut (default: the dry run lists them all).
 	 */
-	private static function table(string $title, array $rows, string $class, bool $tickable = false, ?int $total = null): void {
+	private static function table(string $title, array $rows, string $class, bool $tickable = false, ?int $total = null, ?string $whole = null): void {
 
 		if ([] === $rows) {
 			return;
@@ -489,8 +497,12 @@ final class Sync_Page {
 		if ($total > count($rows)) {
 			printf(
 				'<p class="closte-native-list-cut">%s</p>',
-				/* translators: 1: how many are shown, 2: how many there are, 3: the command that lists them all */
-				esc_html(sprintf(__('The first %1$d of %2$d are shown. %3$s lists them all.', 'closte-native'), count($rows), $total, 'wp closte sync --dry-run'))
+				esc_html(
+					null === $whole
+						/* translators: 1: how many are shown, 2: how many there are, 3: the command that lists them all */
+						? sprintf(__('The first %1$d of %2$d are shown. %3$s lists them all.', 'closte-native'), count($rows), $total, 'wp closte sync --dry-run')
+						: $whole
+				)
 			);
 		}
 		printf('<table class="widefat striped closte-native-table %s" aria-labelledby="%s"><thead><tr>', esc_attr($class), esc_attr($id));

@@ -272,16 +272,24 @@ final class Cli_Command {
 		foreach ($report['failed'] as $domain => $why) {
 			\WP_CLI::warning(Logger::one_line((string) $domain) . ': ' . Logger::one_line($why));
 		}
+		// A report keeps the first Sync_State::SHOWN names of each list; the log has every one.
+		foreach (Sync_Plan::REPORT_LISTS as $list) {
+			$more = Sync_Plan::report_count($report, $list) - count((array) $report[ $list ]);
+			if ($more > 0) {
+				/* translators: 1: how many more, 2: the list (added, removed, kept, skipped, failed) */
+				\WP_CLI::log(sprintf(__('... %1$d more in "%2$s": the log (wu-logs/integration-closte.log) has every one.', 'closte-native'), $more, $list));
+			}
+		}
 		foreach ($report['warnings'] as $warning) {
 			\WP_CLI::warning(Logger::one_line(Sync_Messages::text($warning)));
 		}
 		$summary = sprintf(
 			/* translators: 1: added, 2: removed, 3: unchanged, 4: failed */
 			__('%1$d added, %2$d removed, %3$d unchanged, %4$d failed.', 'closte-native'),
-			count($report['added']),
-			count($report['removed']),
+			Sync_Plan::report_count($report, 'added'),
+			Sync_Plan::report_count($report, 'removed'),
 			$report['unchanged'],
-			count($report['failed'])
+			Sync_Plan::report_count($report, 'failed')
 		);
 		if ($report['ok']) {
 			\WP_CLI::success($summary);

@@ -35,6 +35,9 @@ defined('ABSPATH') || exit;
  */
 final class Sync_Plan {
 
+	/** The lists of a run's report: names (added, removed), or name => reason. */
+	const REPORT_LISTS = ['added', 'removed', 'kept', 'skipped', 'failed'];
+
 	/**
 	 * The names the network wants on Closte (normal form => where it comes from, compact as in
 	 * Sync_Network), and the site subdomains left to a wildcard alias when the filter
@@ -314,10 +317,10 @@ final class Sync_Plan {
 			}
 			Logger::log(Logger::describe($result, 'sync'), $ok ? 'info' : 'warning');
 			if ($ok) {
-				$cursor[ 'remove_domain' === ($result['operation'] ?? '') ? 'removed' : 'added' ][] = $domain;
+				self::note($cursor, 'remove_domain' === ($result['operation'] ?? '') ? 'removed' : 'added', $domain);
 			} else {
-				$cursor['failed'][ $domain ] = Sync_Messages::explain_failure($result);
-				$cursor['for_good']         += empty($result['retryable']) ? 1 : 0;
+				self::note($cursor, 'failed', $domain, Sync_Messages::explain_failure($result));
+				$cursor['for_good'] += empty($result['retryable']) ? 1 : 0;
 			}
 			$cursor['done']++;
 			if (null !== $progress && (microtime(true) - $last >= 1.0 || $cursor['done'] >= $cursor['total'])) {
@@ -359,7 +362,7 @@ final class Sync_Plan {
 			if ([] !== $warnings) {
 				$missing = Sync_Messages::join($warnings);
 				foreach ($cursor['removals'] as $alias) {
-					$cursor['kept'][ $alias ] = Sync_Messages::reason('list_incomplete', $missing);
+					self::note($cursor, 'kept', $alias, Sync_Messages::reason('list_incomplete', $missing));
 				}
 				$cursor['removals'] = [];
 			} else {
@@ -369,9 +372,9 @@ final class Sync_Plan {
 				foreach ($cursor['removals'] as $alias) {
 					$uses = Sync_Network::uses($now, $alias);
 					if ([] !== $uses) {
-						$cursor['kept'][ $alias ] = Sync_Messages::reason('now_used', Sync_Messages::join($uses));
+						self::note($cursor, 'kept', $alias, Sync_Messages::reason('now_used', Sync_Messages::join($uses)));
 					} elseif (isset($ours[ $alias ]) && ! isset($owned[ $alias ])) {
-						$cursor['kept'][ $alias ] = Sync_Messages::reason('no_longer_owned');
+						self::note($cursor, 'kept', $alias, Sync_Messages::reason('no_longer_owned'));
 					} else {
 						$confirmed[] = $alias;
 					}
@@ -406,13 +409,13 @@ final class Sync_Plan {
 						foreach ($pruned['unconfirmed'] as $alias) {
 							// Not this slice's: one the plan did not confirm (a later slice's wait).
 							if (! isset($waiting[ $alias ])) {
-								$cursor['skipped'][ $alias ] = Sync_Messages::reason('not_confirmed');
+								self::note($cursor, 'skipped', (string) $alias, Sync_Messages::reason('not_confirmed'));
 							}
 						}
 						$in_slice = array_flip($slice);
 						foreach ($pruned['kept'] as $alias => $rule) {
 							if (isset($in_slice[ $alias ])) {
-								$cursor['kept'][ $alias ] = self::kept_reason((string) $alias, (string) $rule, $wanted_now);
+								self::note($cursor, 'kept', (string) $alias, self::kept_reason((string) $alias, (string) $rule, $wanted_now));
 							}
 						}
 						unset($pruned);
@@ -448,12 +451,7 @@ final class Sync_Plan {
 			$bare    = $wanted['twins'][ $name ] ?? '';
 			$queue[] = $name . "\t" . Sync_Network::site_id($network, '' !== $bare ? $bare : $name) . "\t" . $bare;
 		}
-		$skipped = [];
-		foreach ($network['invalid'] as $name => $reason) {
-			$skipped[ $name ] = $reason;
-		}
-
-		return [
+		$cursor = [
 			'started'         => microtime(true),
 			'desired'         => $desired,
 			'queue'           => implode("\n", $queue),
@@ -467,10 +465,49 @@ final class Sync_Plan {
 			'added'           => [],
 			'removed'         => [],
 			'kept'            => [],
-			'skipped'         => $skipped,
+			'skipped'         => [],
 			'failed'          => [],
+			'counts'          => array_fill_keys(self::REPORT_LISTS, 0),
 			'for_good'        => 0,
 		];
+		foreach ($network['invalid'] as $name => $reason) {
+			self::note($cursor, 'skipped', (string) $name, $reason);
+		}
+
+		return $cursor;
+	}
+
+	/**
+	 * Counts $name in the run's list $list and keeps it there while the list holds fewer than
+	 * Sync_State::SHOWN names: a run of 100,000 adds kept every name in its cursor, which each
+	 * batch read, grew and wrote back (about 8 MB of PHP arrays at 100,000, over 64 MB with
+	 * the rest of the batch), and its report listed them all on the Sync page. Every result is
+	 * in the log (one line each, as it arrives); a kept alias's reason is logged here.
+	 *
+	 * @param array<string, mixed> $cursor The run's cursor.
+	 * @param string               $list   One of REPORT_LISTS.
+	 * @param string               $name   The alias.
+	 * @param array|string|null    $reason A reason (Sync_Messages) for the maps; null for added and removed.
+	 */
+	private static function note(array &$cursor, string $list, string $name, $reason = null): void {
+
+		$cursor['counts'][ $list ] ??= count((array) ($cursor[ $list ] ?? [])); // a cursor stored before the counts
+		$named                       = in_array($list, ['added', 'removed'], true);
+		if (! $named && isset($cursor[ $list ][ $name ])) {
+			$cursor[ $list ][ $name ] = $reason; // the same name again: its latest reason, counted once
+			return;
+		}
+		$cursor['counts'][ $list ]++;
+		if (count($cursor[ $list ]) < Sync_State::SHOWN) {
+			if ($named) {
+				$cursor[ $list ][] = $name;
+			} else {
+				$cursor[ $list ][ $name ] = $reason;
+			}
+		}
+		if ('kept' === $list) {
+			Logger::log(sprintf('sync: %s kept: %s', $name, Sync_Messages::text($reason)));
+		}
 	}
 
 	/** How many adds are sent at once: the filter closte_native_sync_concurrency when set. */
@@ -542,11 +579,24 @@ final class Sync_Plan {
 		return self::report($plan, $cursor, (array) $cursor['warnings'], true);
 	}
 
+	/**
+	 * How many names a run's report (or cursor) has in $list: its count, or for a report stored
+	 * before the counts, the length of the list, which then held them all.
+	 */
+	public static function report_count(array $report, string $list): int {
+
+		return (int) ($report['counts'][ $list ] ?? count((array) ($report[ $list ] ?? [])));
+	}
+
 	/** The report of a run, from its final cursor. */
 	private static function report(array $plan, array $cursor, array $warnings, bool $cancelled = false): array {
 
 		$added   = array_values(array_unique($cursor['added']));
 		$removed = $cursor['removed'];
+		$counts  = [];
+		foreach (self::REPORT_LISTS as $list) {
+			$counts[ $list ] = self::report_count($cursor, $list);
+		}
 		$kept    = $cursor['kept'];
 		$skipped = $cursor['skipped'];
 		$failed  = $cursor['failed'];
@@ -559,7 +609,7 @@ final class Sync_Plan {
 		sort($removed, SORT_NATURAL);
 
 		$report = [
-			'ok'         => ! $cancelled && (bool) $listing['ok'] && [] === $failed,
+			'ok'         => ! $cancelled && (bool) $listing['ok'] && 0 === $counts['failed'],
 			'prune'      => (bool) $plan['prune'],
 			'listing'    => $listing['ok'] ? '' : Sync_Messages::explain_failure($listing),
 			'may_pass'   => ($listing['ok'] || ! empty($listing['retryable'])) && 0 === $cursor['for_good'],
@@ -569,6 +619,7 @@ final class Sync_Plan {
 			'kept'       => $kept,
 			'skipped'    => $skipped,
 			'failed'     => $failed,
+			'counts'     => $counts, // each list above holds its first Sync_State::SHOWN names
 			'warnings'   => $warnings,
 			'elapsed_ms' => (microtime(true) - $cursor['started']) * 1000,
 			'batches'    => (int) ($cursor['batches'] ?? 1),
@@ -581,19 +632,16 @@ final class Sync_Plan {
 				$plan['prune'] ? ' (prune)' : '',
 				$report['ok'] ? 'OK' : 'FAILED',
 				$cancelled ? ' (cancelled between batches)' : '',
-				count($added),
-				count($removed),
+				$counts['added'],
+				$counts['removed'],
 				$report['unchanged'],
-				count($kept),
-				count($skipped),
-				count($failed),
+				$counts['kept'],
+				$counts['skipped'],
+				$counts['failed'],
 				$report['elapsed_ms']
 			),
 			$report['ok'] ? 'info' : 'error'
 		);
-		foreach ($kept as $alias => $reason) {
-			Logger::log(sprintf('sync: %s kept: %s', $alias, Sync_Messages::text($reason)));
-		}
 		if ([] !== $warnings) {
 			Logger::log('sync: the network\'s list is incomplete, nothing was removed: ' . Sync_Messages::join($warnings), 'warning');
 		}
