@@ -66,17 +66,23 @@ $mdb  = trim((string) shell_exec('mariadbd --version 2>/dev/null'));
 $wpv  = preg_match("/wp_version = '([^']+)'/", (string) @file_get_contents('/usr/share/wordpress/wp-includes/version.php'), $wm) ? $wm[1] : '?';
 $dirty = $meta['dirty'] ? ' (with uncommitted changes)' : '';
 
+// The adds every size's network was generated with (BENCH_WP_MISSING, at most N - 1) and the
+// simulator's latency; runs from before these were recorded used 1,000 and 50 ms.
+$missing = (int) ($meta['missing'] ?? 1000);
+$adds    = number_format($missing);
+$latency = (int) ($meta['latency_ms'] ?? 50);
+
 echo HEADING, "\n\n";
 printf("`make bench-wp` (bench/wp/run.sh, then bench/wp/report.php), at commit %s%s, %s, %s in all (waits for the e2e lock included). ", $meta['commit'], $dirty, gmdate('Y-m-d H:i', (int) ($meta['started'] ?? time())) . ' UTC', null === $end ? '?' : $f($end['seconds'] / 60, 1) . ' min');
 printf("Machine: %s cores (%s), %s RAM, %s %s, PHP %s, WordPress %s, %s.\n\n", trim((string) shell_exec('nproc')), $cpu, $mem, php_uname('s'), php_uname('r'), PHP_VERSION, $wpv, preg_replace('/^.*Ver\s+(\S+).*$/', 'MariaDB $1', $mdb) ?: 'MariaDB');
-echo "The e2e network (tests/wordpress/harness.sh: a real WordPress multisite on MariaDB, the plugin network-activated, the Ultimate Multisite {$meta['um']} and Action Scheduler stand-ins, closte-sim answering every API request after 50 ms), set up afresh for each implementation and size. `bench/wp/generate.php N --aliases --missing=1000` bulk-inserts a network of N host names: its own host, N/10 sites (site hosts are aliases too, `closte_native_sync_subdomains` being on by default) and N − N/10 − 1 domain records (Ultimate Multisite's domain table; 89,999 at 100,000), ownership and active certificate records for the names on Closte, and on the simulator every name but the last 1,000 (999 at 1,000), which a sync then adds; www twins off. N counts names, not records, because both implementations refuse a Closte listing of more than 100,000 aliases: 100,000 is the largest network a sync can read. ";
+echo "The e2e network (tests/wordpress/harness.sh: a real WordPress multisite on MariaDB, the plugin network-activated, the Ultimate Multisite {$meta['um']} and Action Scheduler stand-ins, closte-sim answering every API request after {$latency} ms), set up afresh for each implementation and size. `bench/wp/generate.php N --aliases --missing={$missing}` bulk-inserts a network of N host names: its own host, N/10 sites (site hosts are aliases too, `closte_native_sync_subdomains` being on by default) and N − N/10 − 1 domain records (Ultimate Multisite's domain table; 89,999 at 100,000), ownership and active certificate records for the names on Closte, and on the simulator every name but the last {$adds} (at most N − 1), which a sync then adds; www twins off. N counts names, not records, because both implementations refuse a Closte listing of more than 100,000 aliases: 100,000 is the largest network a sync can read. ";
 echo "**Preview** and **apply** are the Sync page's background jobs as Action Scheduler runs them: requested as the page does (`Sync_Service::request_preview`, `request_apply` of the confirmed plan), then run by queue runs in PHP processes of their own at `memory_limit=64M` (multisite's default `WP_MEMORY_LIMIT`; bench/wp/runner.php: the stand-in's claims and batches of 25, stopping between actions at 30 s or 90 % of the memory limit as Action Scheduler does), one after another until the sync is settled. Time is from the request to the end of the last sync job (each runner's start-up of about 0.15 s included); memory is the peak of each job (`memory_get_peak_usage(true)`, what `memory_limit` is checked against, reset at the job's start, so WordPress's own footprint is in it); queries are `\$wpdb->num_queries` over the sync jobs. The apply's certificate jobs for the added names are left out (counted, then dropped). ";
-echo "**Pages** are requests to the network's web server (php -S) as the super admin, measured inside the request by a must-use plugin the bench installs (wall time from REQUEST_TIME_FLOAT to shutdown, peak memory, `\$wpdb->num_queries`); the Sync page shows the stored plan of 1,000 adds; the Closte Domains page and Ultimate Multisite's domain list (page 1) fetch Closte's listing each time (its transient deleted first). `wp closte sync --dry-run` runs in a PHP process of its own (tests/wordpress/bin/wp.php, the WP-CLI stand-in; `memory_limit=-1`, Debian's php-cli default). ";
+echo "**Pages** are requests to the network's web server (php -S) as the super admin, measured inside the request by a must-use plugin the bench installs (wall time from REQUEST_TIME_FLOAT to shutdown, peak memory, `\$wpdb->num_queries`); the Sync page shows the stored plan of {$adds} adds; the Closte Domains page and Ultimate Multisite's domain list (page 1) fetch Closte's listing each time (its transient deleted first). `wp closte sync --dry-run` runs in a PHP process of its own (tests/wordpress/bin/wp.php, the WP-CLI stand-in; `memory_limit=-1`, Debian's php-cli default). ";
 printf("Times are min / median over the repetitions (%d for the pages and the CLI, 3 at 100,000; 3 previews, 1 at 100,000); the apply runs once.\n\n", (int) $meta['reps']);
 
 // ---------------------------------------------------------------- preview and apply
 $targets = [];
-foreach (['preview' => 'Sync preview (background job)', 'apply' => 'Apply of 1,000 adds (background job)'] as $what => $title) {
+foreach (['preview' => 'Sync preview (background job)', 'apply' => "Apply of {$adds} adds (background job)"] as $what => $title) {
 	echo "**$title**, `memory_limit=64M`; targets: each job within 64 MiB and 30 s\n\n";
 	echo "| impl. | names | wall s (min / median) | jobs (runner processes) | per job s (max) | peak MiB per job (max) | queries | result | ≤ 64 MiB | each job ≤ 30 s |\n|---|---|---|---|---|---|---|---|---|---|\n";
 	foreach ($impls as $impl) {
@@ -117,7 +123,7 @@ foreach (['preview' => 'Sync preview (background job)', 'apply' => 'Apply of 1,0
 
 // ---------------------------------------------------------------- pages and CLI
 $views = [
-	'sync page'      => 'Sync page (plan of 1,000 adds)',
+	'sync page'      => "Sync page (plan of {$adds} adds)",
 	'domains page'   => 'Closte Domains page, page 1',
 	'um domain list' => "Ultimate Multisite's domain list, page 1",
 	'cli dry run'    => '`wp closte sync --dry-run`',

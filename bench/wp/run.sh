@@ -18,6 +18,8 @@
 #   BENCH_WP_SIZES="1000 10000 100000"  BENCH_WP_IMPLS="extension php"  BENCH_WP_REPS=5
 #   BENCH_WP_PREVIEW_REPS=3 (1 at 100,000 and above)  BENCH_WP_UM=2.18  BENCH_WP_BURST=1 (0: no burst)
 #   BENCH_WP_WRITE=1 (0: results only, target/bench-wp/wp-side.md)
+#   BENCH_WP_MISSING=1000 (the names missing on Closte: the adds the preview plans and the apply
+#   makes; N - 1 for a first sync of the whole network)  BENCH_WP_LATENCY_MS=50 (the simulator's)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -32,8 +34,9 @@ results=$out/results.jsonl
 mkdir -p "$out"
 : > "$results"
 dirty=false; [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] && dirty=true
-printf '{"bench":"wp-meta","commit":"%s","dirty":%s,"um":"%s","reps":%d,"started":%d}\n' \
-  "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" "$um" "$reps" "$(date +%s)" >> "$results"
+printf '{"bench":"wp-meta","commit":"%s","dirty":%s,"um":"%s","reps":%d,"started":%d,"missing":%d,"latency_ms":%d}\n' \
+  "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" "$um" "$reps" "$(date +%s)" \
+  "${BENCH_WP_MISSING:-1000}" "${BENCH_WP_LATENCY_MS:-50}" >> "$results"
 t0=$(date +%s)
 
 for impl in "${impls[@]}"; do
@@ -48,9 +51,10 @@ for impl in "${impls[@]}"; do
       trap "bash \"$1/tests/wordpress/harness.sh\" down >/dev/null 2>&1" EXIT
       CLOSTE_E2E_UM=$2 CLOSTE_E2E_IMPL=$3 bash "$1/tests/wordpress/harness.sh" up >"$7/harness.log" 2>&1 \
         || { cat "$7/harness.log" >&2; exit 1; }
-      "$1/bench/wp/php.sh" -d memory_limit=1G "$1/bench/wp/measure.php" "$4" "$7/results.jsonl" --reps="$5" --preview-reps="$6"
+      "$1/bench/wp/php.sh" -d memory_limit=1G "$1/bench/wp/measure.php" "$4" "$7/results.jsonl" --reps="$5" --preview-reps="$6" \
+        --missing="$8" --latency-ms="$9"
       printf "{\"bench\":\"wp-session\",\"impl\":\"%s\",\"n\":%d,\"seconds\":%d}\n" "$3" "$4" $(( $(date +%s) - s0 )) >> "$7/results.jsonl"
-    ' bash "$repo" "$um" "$impl" "$n" "$page_reps" "$preview_reps" "$out"
+    ' bash "$repo" "$um" "$impl" "$n" "$page_reps" "$preview_reps" "$out" "${BENCH_WP_MISSING:-1000}" "${BENCH_WP_LATENCY_MS:-50}"
   done
 done
 
