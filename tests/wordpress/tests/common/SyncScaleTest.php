@@ -415,5 +415,16 @@ final class SyncScaleTest extends E2eTestCase
         $this->assertSame($half, $plan['counts']['unowned'], 'aliases nothing uses, not added by this plugin');
         $this->assertSame($size, $plan['listed']);
         $this->assertSame('domain record of site 1', \Closte_Native\Sync_Messages::text($plan['to_add']['scale-1.example']));
+
+        // The run's first batch does the most: it reads the network again, lists Closte (a dry
+        // run of every wanted name) and queues what is missing, then adds a slice. Alone in a
+        // process at 64 MB, its batch cut after that slice.
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['needs_typed'] ? $plan['typed_phrase'] : ''));
+        $runner = $this->runQueueElsewhere(['CLOSTE_E2E_RUNNER_ONE_JOB_OF' => Sync_State::JOB_HOOK, 'CLOSTE_E2E_SYNC_BATCH_SECONDS' => '0.001'], '64M');
+        wp_cache_flush();
+        $state = Sync_State::get();
+        $this->assertSame('applying', $state['status'], $runner['stderr'] . "\n" . json_encode(array_diff_key($state, ['plan' => 1, 'cursor' => 1])));
+        $this->assertSame(50, $state['progress']['done'], 'one slice of adds sent');
+        $this->assertSame($plan['counts']['to_add'], $state['progress']['total']);
     }
 }
