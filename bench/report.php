@@ -162,10 +162,12 @@ $operators = __DIR__ . '/operators-view.md';
 if (is_file($operators)) {
     echo "\n", rtrim((string) file_get_contents($operators)), "\n";
 }
-// Section 7 likewise, from `make bench-wp` (bench/wp/run.sh writes bench/wp-side.md).
-$wpSide = __DIR__ . '/wp-side.md';
-if (is_file($wpSide)) {
-    echo "\n", rtrim((string) file_get_contents($wpSide)), "\n";
+// Section 7 likewise, from `make bench-wp` (bench/wp/run.sh writes bench/wp-side.md), and 7b,
+// a first sync of 100,000 names (its command and raw report in bench/wp-apply-100k.md).
+foreach (['wp-side.md', 'wp-first-sync.md'] as $carried) {
+    if (is_file(__DIR__ . '/' . $carried)) {
+        echo "\n", rtrim((string) file_get_contents(__DIR__ . '/' . $carried)), "\n";
+    }
 }
 
 echo "\n## Targets\n\n";
