@@ -171,7 +171,7 @@ final class SyncScaleTest extends E2eTestCase
     /**
      * Each add of a batch queues a certificate DNS job, due at once. The run's next batch is
      * queued after them; at the same priority Action Scheduler (3.6+: priority, attempts, time)
-     * would run every one of them first, 6,000 after a 20 s batch at 5 ms latency.
+     * would run every one of them first, about 6,700 after a 20 s batch at 5 ms latency.
      */
     public function testARunsNextBatchIsClaimedBeforeTheCertificateJobsItsAddsQueued(): void
     {

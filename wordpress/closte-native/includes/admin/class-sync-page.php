@@ -453,17 +453,20 @@ final class Sync_Page {
 		printf('<div class="notice %s closte-native-sync-report"><p>%s</p></div>', $report['ok'] ? 'notice-success' : 'notice-error', esc_html($summary));
 		self::render_warnings((array) ($report['warnings'] ?? []));
 		// A report keeps the first Sync_State::SHOWN names of each list; the log has every one.
-		$whole = static fn (string $list): string => sprintf(
-			/* translators: 1: how many are shown, 2: how many there are */
-			__('The first %1$d of %2$d are shown. The log (wu-logs/integration-closte.log) has every one.', 'closte-native'),
-			count((array) ($report[ $list ] ?? [])),
-			Sync_Plan::report_count($report, $list)
-		);
-		self::table(__('Added', 'closte-native'), array_fill_keys($report['added'], null), 'closte-native-added', false, Sync_Plan::report_count($report, 'added'), $whole('added'));
-		self::table(__('Removed', 'closte-native'), array_fill_keys($report['removed'], null), 'closte-native-removed', false, Sync_Plan::report_count($report, 'removed'), $whole('removed'));
-		self::table(__('Confirmed but kept', 'closte-native'), (array) ($report['kept'] ?? []), 'closte-native-report-kept', false, Sync_Plan::report_count($report, 'kept'), $whole('kept'));
-		self::table(__('Skipped', 'closte-native'), $report['skipped'], 'closte-native-skipped', false, Sync_Plan::report_count($report, 'skipped'), $whole('skipped'));
-		self::table(__('Failed', 'closte-native'), $report['failed'], 'closte-native-failed', false, Sync_Plan::report_count($report, 'failed'), $whole('failed'));
+		/* translators: 1: how many are shown, 2: how many there are */
+		$cut    = __('The first %1$d of %2$d are shown. The log (wu-logs/integration-closte.log) has every one.', 'closte-native');
+		$tables = [
+			'added'   => [__('Added', 'closte-native'), 'closte-native-added'],
+			'removed' => [__('Removed', 'closte-native'), 'closte-native-removed'],
+			'kept'    => [__('Confirmed but kept', 'closte-native'), 'closte-native-report-kept'],
+			'skipped' => [__('Skipped', 'closte-native'), 'closte-native-skipped'],
+			'failed'  => [__('Failed', 'closte-native'), 'closte-native-failed'],
+		];
+		foreach ($tables as $list => [$title, $class]) {
+			$rows = (array) ($report[ $list ] ?? []);
+			// added and removed are lists of names; the others map a name to its reason.
+			self::table($title, in_array($list, ['added', 'removed'], true) ? array_fill_keys($rows, null) : $rows, $class, false, Sync_Plan::report_count($report, $list), $cut);
+		}
 	}
 
 	/**
@@ -481,9 +484,9 @@ final class Sync_Page {
 	 * @param bool                             $tickable A checkbox per row: name="unowned[]".
 	 * @param int|null                         $total    How many the list has in all: a stored plan keeps
 	 *                                                   the first Sync_State::SHOWN of each list, and the table says so.
-	 * @param string|null                      $whole    Where the whole list is, when it is cut (default: the dry run lists them all).
+	 * @param string|null                      $cut      What a cut table says, a format of (shown, total); default: the dry run lists them all.
 	 */
-	private static function table(string $title, array $rows, string $class, bool $tickable = false, ?int $total = null, ?string $whole = null): void {
+	private static function table(string $title, array $rows, string $class, bool $tickable = false, ?int $total = null, ?string $cut = null): void {
 
 		if ([] === $rows) {
 			return;
@@ -498,10 +501,13 @@ final class Sync_Page {
 			printf(
 				'<p class="closte-native-list-cut">%s</p>',
 				esc_html(
-					null === $whole
+					sprintf(
 						/* translators: 1: how many are shown, 2: how many there are, 3: the command that lists them all */
-						? sprintf(__('The first %1$d of %2$d are shown. %3$s lists them all.', 'closte-native'), count($rows), $total, 'wp closte sync --dry-run')
-						: $whole
+						$cut ?? __('The first %1$d of %2$d are shown. %3$s lists them all.', 'closte-native'),
+						count($rows),
+						$total,
+						'wp closte sync --dry-run'
+					)
 				)
 			);
 		}

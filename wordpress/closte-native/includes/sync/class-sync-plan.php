@@ -491,13 +491,12 @@ final class Sync_Plan {
 	 */
 	private static function note(array &$cursor, string $list, string $name, $reason = null): void {
 
-		$cursor['counts'][ $list ] ??= count((array) ($cursor[ $list ] ?? [])); // a cursor stored before the counts
-		$named                       = in_array($list, ['added', 'removed'], true);
+		$named = in_array($list, ['added', 'removed'], true);
 		if (! $named && isset($cursor[ $list ][ $name ])) {
 			$cursor[ $list ][ $name ] = $reason; // the same name again: its latest reason, counted once
 			return;
 		}
-		$cursor['counts'][ $list ]++;
+		$cursor['counts'][ $list ] = self::report_count($cursor, $list) + 1; // also a cursor stored before the counts
 		if (count($cursor[ $list ]) < Sync_State::SHOWN) {
 			if ($named) {
 				$cursor[ $list ][] = $name;
