@@ -298,6 +298,46 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->assertSame('added', $result['stdout']);
     }
 
+    public function testAChildForkedWhileTheParentsJobsRunCountsOnlyItsOwnJobsAgainstItsLimit(): void
+    {
+        // The parent's 8 jobs are on the wire when it forks. The child's closte.concurrency is 2:
+        // of its 6 jobs, 2 may be sent before any of them ends. (The PHP implementation once let
+        // the parent's coroutines, dropped in the child, free 8 slots there: all 6 went at once.)
+        $this->sim->configure(['latency_ms' => 600]);
+        $url = $this->sim->apiUrl();
+        $requests = "http://127.0.0.1:{$this->sim->port}/__sim/requests";
+        $result = PhpProcess::run(<<<PHP
+            closte_test_ini('closte.api_url', '$url');
+            \$jobs = [];
+            for (\$i = 0; \$i < 8; \$i++) { \$jobs[] = closte_enqueue('ssl_status', "parent-limit-\$i.example.com"); }
+            \$out = tempnam(sys_get_temp_dir(), 'closte-limit-');
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                closte_test_ini('closte.concurrency', '2');
+                \$mine = [];
+                for (\$i = 0; \$i < 6; \$i++) {
+                    \$mine[] = closte_enqueue('add_domain', "child-limit-\$i.example.com", 0, ['request_ssl' => false]);
+                }
+                usleep(250000); // well inside the 600 ms answer: no job of the child's has ended
+                \$sent = 0;
+                foreach (json_decode(file_get_contents('$requests'), true)['requests'] as \$request) {
+                    \$sent += str_starts_with(\$request['fields']['domain'] ?? '', 'child-limit-') ? 1 : 0;
+                }
+                \$states = array_column(closte_wait(\$mine, 20.0), 'state');
+                file_put_contents(\$out, json_encode([\$sent, \$states]));
+                exit(0);
+            }
+            pcntl_waitpid(\$pid, \$status);
+            closte_wait(\$jobs, 20.0);
+            echo file_get_contents(\$out);
+            unlink(\$out);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'log_errors' => '0']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        [$sent, $states] = json_decode($result['stdout'], true) ?? [null, null];
+        $this->assertSame(2, $sent, 'requests of the child on the wire before any of its jobs ended: ' . $result['stdout']);
+        $this->assertSame(array_fill(0, 6, 'added'), $states, 'every job of the child still ran');
+    }
+
     public function testChildrenForkedWhileJobsCompleteNeverHang(): void
     {
         // A fork storm: the parent forks back to back while its jobs finish on runtime threads

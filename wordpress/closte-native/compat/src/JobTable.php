@@ -72,13 +72,18 @@ final class JobTable
         ];
         self::$unfinished++;
         $start = static function () use ($operation, $domain, $id, $work): \Generator {
+            $owner = getmypid();
             try {
                 $outcome = yield from $work();
             } catch (\Throwable $error) {
                 $outcome = new Outcome($operation, $domain);
                 $outcome->failWith(State::Failed, ErrorKind::INTERNAL, 'internal error in the closte PHP implementation: ' . $error->getMessage());
             } finally {
-                self::$running--;
+                // A forked child drops the parent's loop, and with it this coroutine: its finally
+                // runs there, but the slot it held is the parent's, not one of the child's.
+                if (getmypid() === $owner) {
+                    self::$running--;
+                }
             }
             if (isset(self::$entries[$id])) {
                 self::$entries[$id]['outcome'] = $outcome;
