@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\Support\ClosteTestCase;
 use Closte\Tests\Support\PhpProcess;
+use PHPUnit\Framework\Attributes\DataProvider;
 
 /**
  * Decisions the extension and the PHP implementation once made differently (issue 21): each
@@ -44,6 +45,7 @@ final class ParityTest extends ClosteTestCase
     }
 
     /** @dataProvider retryAfterDates */
+    #[DataProvider('retryAfterDates')]
     public function testRetryAfterDatesAreReadAlike(string $date, bool $retried): void
     {
         $this->sim->fault(['kind' => 'status', 'status' => 503, 'path' => '/deletedomainalias', 'count' => 1, 'retry_after_raw' => $date]);
