@@ -38,6 +38,17 @@ printf '{"bench":"wp-meta","commit":"%s","dirty":%s,"um":"%s","reps":%d,"started
   "$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" "$dirty" "$um" "$reps" "$(date +%s)" \
   "${BENCH_WP_MISSING:-1000}" "${BENCH_WP_LATENCY_MS:-50}" >> "$results"
 t0=$(date +%s)
+# Each session takes its network down; the network's directory (database, logs, wp-content:
+# about 200 MB, more at 100,000 names) goes at the end, under the same lock, as make test's e2e
+# runs do. CLOSTE_KEEP_TEST_DIRS=1 keeps it for a look.
+finish() {
+  if [ "${CLOSTE_KEEP_TEST_DIRS:-0}" = 1 ]; then
+    echo "bench-wp: kept ${CLOSTE_E2E_DIR:-/tmp/closte-e2e} (CLOSTE_KEEP_TEST_DIRS=1)"
+  else
+    flock /tmp/closte-e2e.lock rm -rf "${CLOSTE_E2E_DIR:-/tmp/closte-e2e}"
+  fi
+}
+trap finish EXIT
 
 for impl in "${impls[@]}"; do
   for n in "${sizes[@]}"; do
