@@ -303,7 +303,7 @@ final class AsyncDispatchTest extends ClosteTestCase
         // The parent's 8 jobs are on the wire when it forks. The child's closte.concurrency is 2:
         // of its 6 jobs, 2 may be sent before any of them ends. (The PHP implementation once let
         // the parent's coroutines, dropped in the child, free 8 slots there: all 6 went at once.)
-        $this->sim->configure(['latency_ms' => 600]);
+        $this->sim->configure(['latency_ms' => 1200]);
         $url = $this->sim->apiUrl();
         $requests = "http://127.0.0.1:{$this->sim->port}/__sim/requests";
         $result = PhpProcess::run(<<<PHP
@@ -318,7 +318,7 @@ final class AsyncDispatchTest extends ClosteTestCase
                 for (\$i = 0; \$i < 6; \$i++) {
                     \$mine[] = closte_enqueue('add_domain', "child-limit-\$i.example.com", 0, ['request_ssl' => false]);
                 }
-                usleep(250000); // well inside the 600 ms answer: no job of the child's has ended
+                usleep(250000); // well inside the 1.2 s answer: no job of the child's has ended
                 \$sent = 0;
                 foreach (json_decode(file_get_contents('$requests'), true)['requests'] as \$request) {
                     \$sent += str_starts_with(\$request['fields']['domain'] ?? '', 'child-limit-') ? 1 : 0;
