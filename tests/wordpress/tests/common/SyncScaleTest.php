@@ -81,6 +81,14 @@ final class SyncScaleTest extends E2eTestCase
                 $this->assertTrue(Sync_State::is_busy($state), 'a run between batches is busy: no second sync starts');
                 $this->assertCount(1, $this->pendingJobs(Sync_State::JOB_HOOK), 'the next batch is queued');
                 $seen[] = $state['progress']['done'] . '/' . $state['progress']['total'];
+                // Between batches the names left to add are stored deflated (the state is read
+                // and written several times a job, and on every poll of the Sync page).
+                $cursor = $state['cursor'];
+                $queue  = isset($cursor['queue_deflated']) ? gzinflate(base64_decode($cursor['queue_deflated'], true)) : $cursor['queue'];
+                $this->assertSame(22 - min(22, $state['progress']['done']), '' === $queue ? 0 : count(explode("\n", $queue)), 'the names left to add');
+                if ('' !== $queue) {
+                    $this->assertSame('', $cursor['queue'], 'stored deflated, not as they are');
+                }
                 $this->assertIsString(Sync_Service::request_preview(false)->get_error_code() ?? null, 'a preview is refused while the run goes on');
             }
         }
@@ -124,6 +132,28 @@ final class SyncScaleTest extends E2eTestCase
         foreach (['ok', 'added', 'removed', 'unchanged', 'kept', 'skipped', 'failed'] as $key) {
             $this->assertSame($one[$key], $report[$key], $key);
         }
+    }
+
+    public function testARunWhoseStoredQueueCannotBeReadFailsWithWhatToDoInsteadOfEndingAsIfAllWereAdded(): void
+    {
+        $this->insertRecords(12, 'unreadable-%d.example');
+        $plan = $this->preview(false);
+        $this->assertGreaterThan(10, count($plan['to_add']));
+        add_filter('closte_native_sync_batch_seconds', static fn () => 0.0);
+        add_filter('closte_native_sync_slice', static fn () => 5);
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['needs_typed'] ? $plan['typed_phrase'] : ''));
+        $this->runSyncJob();
+        $state = Sync_State::stored();
+        $this->assertSame('applying', $state['status'], json_encode($state));
+        $this->assertArrayHasKey('queue_deflated', $state['cursor']);
+        // What a damaged option, or a PHP that lost zlib between two batches, would hand back.
+        Sync_State::save($state, ['cursor' => ['queue_deflated' => 'not a deflated queue'] + $state['cursor']]);
+        $adds = count($this->requestsTo('/adddomainalias'));
+        $this->runSyncJob();
+        $state = Sync_State::get();
+        $this->assertSame('failed', $state['status'], 'not done: the names left were never added');
+        $this->assertStringContainsString('start the sync again', $state['error']);
+        $this->assertCount($adds, $this->requestsTo('/adddomainalias'), 'nothing added from an unreadable queue');
     }
 
     /**

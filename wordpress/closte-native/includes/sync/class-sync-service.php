@@ -142,7 +142,8 @@ final class Sync_Service {
 			$mode,
 			$run,
 			static function () use ($state, $cursor, $deadline, $run, &$step) {
-				$step = Sync_Plan::apply_step($state['plan'], (array) ($state['unowned'] ?? []), $cursor, self::progress_saver($run), $deadline);
+				$cursor = null !== $cursor ? Sync_Plan::unpack_cursor($cursor) : null;
+				$step   = Sync_Plan::apply_step($state['plan'], (array) ($state['unowned'] ?? []), $cursor, self::progress_saver($run), $deadline);
 				return $step['report'];
 			}
 		);
@@ -158,7 +159,7 @@ final class Sync_Service {
 						[
 							'status'   => 'applying',
 							'waiting'  => true,
-							'cursor'   => $step['cursor'],
+							'cursor'   => Sync_Plan::pack_cursor($step['cursor']),
 							'progress' => ['done' => $step['cursor']['done'], 'total' => $step['cursor']['total']],
 							'batches'  => $step['cursor']['batches'],
 						]
