@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Closte\Tests\E2e\E2eTestCase;
 use Closte_Native\Alias_Registry;
+use Closte_Native\Background_Jobs;
 use Closte_Native\Sync_Messages;
 use Closte_Native\Sync_Plan;
 use Closte_Native\Sync_Service;
@@ -146,14 +147,18 @@ final class SyncScaleTest extends E2eTestCase
         $state = Sync_State::stored();
         $this->assertSame('applying', $state['status'], json_encode($state));
         $this->assertArrayHasKey('queue_deflated', $state['cursor']);
-        // What a damaged option, or a PHP that lost zlib between two batches, would hand back.
-        Sync_State::save($state, ['cursor' => ['queue_deflated' => 'not a deflated queue'] + $state['cursor']]);
-        $adds = count($this->requestsTo('/adddomainalias'));
-        $this->runSyncJob();
-        $state = Sync_State::get();
-        $this->assertSame('failed', $state['status'], 'not done: the names left were never added');
-        $this->assertStringContainsString('start the sync again', $state['error']);
-        $this->assertCount($adds, $this->requestsTo('/adddomainalias'), 'nothing added from an unreadable queue');
+        // What a damaged option would hand back: not base64, or base64 of what is not deflated.
+        $adds   = count($this->requestsTo('/adddomainalias'));
+        $stored = $state;
+        foreach (['not base64 at all!', base64_encode('not a deflated queue')] as $damaged) {
+            Sync_State::save($stored, ['status' => 'applying', 'waiting' => true, 'cursor' => ['queue_deflated' => $damaged] + $stored['cursor']]);
+            Background_Jobs::schedule(Sync_State::JOB_HOOK, 0, ['apply', $stored['run']], Background_Jobs::PRIORITY_SYNC);
+            $this->runSyncJob();
+            $state = Sync_State::get();
+            $this->assertSame('failed', $state['status'], "not done: the names left were never added ($damaged)");
+            $this->assertStringContainsString('start the sync again', $state['error']);
+            $this->assertCount($adds, $this->requestsTo('/adddomainalias'), "nothing added from an unreadable queue ($damaged)");
+        }
     }
 
     /**
