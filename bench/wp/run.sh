@@ -39,13 +39,16 @@ printf '{"bench":"wp-meta","commit":"%s","dirty":%s,"um":"%s","reps":%d,"started
   "${BENCH_WP_MISSING:-1000}" "${BENCH_WP_LATENCY_MS:-50}" >> "$results"
 t0=$(date +%s)
 # Each session takes its network down; the network's directory (database, logs, wp-content:
-# about 200 MB, more at 100,000 names) goes at the end, under the same lock, as make test's e2e
-# runs do. CLOSTE_KEEP_TEST_DIRS=1 keeps it for a look.
+# about 200 MB, more at 100,000 names) goes at the end, as after make test's e2e runs: under the
+# lock the sessions take (make e2e does not take it: do not run both at once), after one more
+# `harness.sh down`, which needs the pid files in it. CLOSTE_KEEP_TEST_DIRS=1 keeps it for a look.
 finish() {
+  local dir=${CLOSTE_E2E_DIR:-/tmp/closte-e2e}
   if [ "${CLOSTE_KEEP_TEST_DIRS:-0}" = 1 ]; then
-    echo "bench-wp: kept ${CLOSTE_E2E_DIR:-/tmp/closte-e2e} (CLOSTE_KEEP_TEST_DIRS=1)"
+    echo "bench-wp: kept $dir (CLOSTE_KEEP_TEST_DIRS=1)"
   else
-    flock /tmp/closte-e2e.lock rm -rf "${CLOSTE_E2E_DIR:-/tmp/closte-e2e}"
+    flock /tmp/closte-e2e.lock bash -c 'bash "$1/tests/wordpress/harness.sh" down >/dev/null 2>&1; rm -rf "$2"' bash "$repo" "$dir" ||
+      echo "bench-wp: could not remove $dir" >&2
   fi
 }
 trap finish EXIT
