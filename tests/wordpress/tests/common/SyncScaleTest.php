@@ -156,9 +156,37 @@ final class SyncScaleTest extends E2eTestCase
             $this->runSyncJob();
             $state = Sync_State::get();
             $this->assertSame('failed', $state['status'], "not done: the names left were never added ($damaged)");
+            $this->assertStringStartsWith('The names this sync run had left to add could not be read back', $state['error'], 'the operator\'s words, no exception class in front');
             $this->assertStringContainsString('start the sync again', $state['error']);
             $this->assertCount($adds, $this->requestsTo('/adddomainalias'), "nothing added from an unreadable queue ($damaged)");
         }
+    }
+
+    public function testARunWhoseStoredRemovalListIsGoneFailsWithWhatToDoAndRemovesNothing(): void
+    {
+        $shown = Sync_State::SHOWN;
+        $stale = array_map(static fn ($i) => "gone-$i.example", range(1, $shown + 1));
+        $this->sim->control('POST', '/domains', ['domains' => array_merge([CLOSTE_E2E_NETWORK, 'www.' . CLOSTE_E2E_NETWORK], $stale)]);
+        foreach ($stale as $alias) {
+            Alias_Registry::record($alias, 1, 'test');
+        }
+        $this->insertRecords(3, 'kept-%d.example');
+        $plan = $this->preview(true);
+        $this->assertSame(['to_remove' => true], $plan['cut'], 'a removal set longer than the page shows is stored apart');
+        $this->assertTrue(Sync_Service::request_apply($plan['id'], $plan['token'], $plan['typed_phrase']));
+        // What the queued run finds if its removal list went (a damaged or deleted option).
+        delete_site_option(Sync_State::REMOVALS_OPTION . '0');
+        $this->runSyncJob();
+        $state = Sync_State::get();
+        $this->assertSame('failed', $state['status'], json_encode(array_diff_key($state, ['plan' => 1])));
+        $this->assertSame(
+            'The removal list of this preview is no longer stored: a later preview replaced it. Nothing was removed; make a new preview.',
+            $state['error'],
+            'the operator\'s words, no exception class in front'
+        );
+        $this->assertSame([], $this->requestsTo('/deletedomainalias'), 'nothing removed without the confirmed list');
+        $this->assertSame([], $this->requestsTo('/adddomainalias'), 'the run stopped before its adds too');
+        $this->assertSame([], array_diff($stale, $this->sim->domains()), 'every alias still on Closte');
     }
 
     /**

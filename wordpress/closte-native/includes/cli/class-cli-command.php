@@ -445,13 +445,18 @@ final class Cli_Command {
 		}
 	}
 
-	/** Runs $work; a closte exception (no key, a bad setting) becomes an error line and exit 1. */
+	/**
+	 * Runs $work; a closte exception (no key, a bad setting) or a sync that cannot go on
+	 * (Sync_Stopped) becomes an error line and exit 1.
+	 */
 	private static function guarded(callable $work) {
 
 		try {
 			return $work();
 		} catch (\Closte\Exception $e) {
 			\WP_CLI::error(Logger::redact(get_class($e) . ': ' . $e->getMessage()), self::FAILED);
+		} catch (Sync_Stopped $e) {
+			\WP_CLI::error(Logger::redact($e->getMessage()), self::FAILED); // written for the operator
 		}
 	}
 

@@ -276,6 +276,10 @@ final class Sync_Messages {
 			return sprintf(__('The closte extension is not configured: %s. On Closte the key is the constant CLOSTE_CLIENT_API_KEY in wp-config.php, set from the Closte dashboard.', 'closte-native'), $e->getMessage());
 		}
 
+		if ($e instanceof Sync_Stopped) {
+			return $e->getMessage(); // written for the operator, translated
+		}
+
 		return get_class($e) . ': ' . $e->getMessage();
 	}
 }

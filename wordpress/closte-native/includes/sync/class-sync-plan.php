@@ -291,8 +291,8 @@ final class Sync_Plan {
 	 *
 	 * @param array<string, mixed> $cursor As stored.
 	 * @return array<string, mixed>
-	 * @throws \RuntimeException When the stored queue cannot be read: the run must not go on
-	 *                           as if nothing were left to add.
+	 * @throws Sync_Stopped When the stored queue cannot be read: the run must not go on as if
+	 *                      nothing were left to add.
 	 */
 	public static function unpack_cursor(array $cursor): array {
 
@@ -302,7 +302,7 @@ final class Sync_Plan {
 		$deflated = base64_decode((string) $cursor['queue_deflated'], true);
 		$queue    = false !== $deflated && function_exists('gzinflate') ? @gzinflate($deflated) : false;
 		if (false === $queue) {
-			throw new \RuntimeException(__('The names this sync run had left to add could not be read back from where the last batch stored them (is PHP\'s zlib missing now?). Nothing more was added: start the sync again; its preview shows what is still missing.', 'closte-native'));
+			throw new Sync_Stopped(__('The names this sync run had left to add could not be read back from where the last batch stored them (is PHP\'s zlib missing now?). Nothing more was added: start the sync again; its preview shows what is still missing.', 'closte-native'));
 		}
 		unset($cursor['queue_deflated']);
 		$cursor['queue'] = $queue;

@@ -296,7 +296,7 @@ final class Sync_State {
 	 * The complete removal set of a plan, stored (store_plan()) or not.
 	 *
 	 * @return string[]
-	 * @throws \RuntimeException When a cut plan's set is no longer stored (a later preview replaced it).
+	 * @throws Sync_Stopped When a cut plan's set is no longer stored (a later preview replaced it).
 	 */
 	public static function removals(array $plan): array {
 
@@ -307,7 +307,7 @@ final class Sync_State {
 		for ($i = 0; $i * self::CHUNK < (int) $plan['counts']['to_remove']; $i++) {
 			$chunk = get_site_option(self::REMOVALS_OPTION . $i);
 			if (! is_array($chunk) || ($chunk['plan'] ?? '') !== $plan['id']) {
-				throw new \RuntimeException('the removal list of this preview is no longer stored (a later preview replaced it); make a new preview');
+				throw new Sync_Stopped(__('The removal list of this preview is no longer stored: a later preview replaced it. Nothing was removed; make a new preview.', 'closte-native'));
 			}
 			array_push($names, ...$chunk['names']);
 		}
