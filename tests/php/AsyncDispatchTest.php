@@ -347,6 +347,40 @@ final class AsyncDispatchTest extends ClosteTestCase
         $this->assertSame(array_fill(0, 6, 'added'), $states, 'every job of the child still ran');
     }
 
+    public function testAChildForkedWhileTheParentDiscoversTheSslEndpointDiscoversItItself(): void
+    {
+        // The parent forks while its first certificate request is out finding the SSL endpoint
+        // (single flight: other requests of its process wait for that answer). The child has
+        // no such request of its own; it must not wait for one that only its parent will see.
+        $this->sim->configure(['latency_ms' => 600]);
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            closte_test_ini('closte.api_url', '$url');
+            \$parent = closte_enqueue('add_domain', 'parent-discovers.example.com');
+            // The add answers after 0.6 s; the discovery request then waits 0.6 s for its answer.
+            \$early = closte_wait([\$parent], 0.9)[\$parent]['state'];
+            \$out = tempnam(sys_get_temp_dir(), 'closte-discover-');
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                \$started = microtime(true);
+                \$mine = closte_enqueue('add_domain', 'child-discovers.example.com');
+                \$done = closte_wait([\$mine], 6.0)[\$mine];
+                file_put_contents(\$out, json_encode([\$done['state'], \$done['ssl']['ok'] ?? null, \$done['ssl']['state'] ?? null, round(microtime(true) - \$started, 2)]));
+                exit(0);
+            }
+            pcntl_waitpid(\$pid, \$status);
+            \$theirs = closte_wait([\$parent], 6.0)[\$parent];
+            echo json_encode(['parent_before_fork' => \$early, 'parent' => [\$theirs['state'], \$theirs['ssl']['ok'] ?? null], 'child' => json_decode(file_get_contents(\$out), true)]);
+            unlink(\$out);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'log_errors' => '0']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        $seen = json_decode($result['stdout'], true) ?? [];
+        $this->assertSame('pending', $seen['parent_before_fork'] ?? null, 'the fork came while the parent\'s job was under way: ' . $result['stdout']);
+        [$state, $sslOk, $sslState] = $seen['child'] ?? [null, null, null];
+        $this->assertSame(['added', true, 'requested'], [$state, $sslOk, $sslState], 'the child added its alias and requested its certificate: ' . $result['stdout']);
+        $this->assertSame(['added', true], $seen['parent'] ?? null, 'and so did the parent');
+    }
+
     public function testChildrenForkedWhileJobsCompleteNeverHang(): void
     {
         // A fork storm: the parent forks back to back while its jobs finish on runtime threads

@@ -20,7 +20,13 @@ final class SslEndpoints
 
     /** @var array<string, string> api url => path or NONE */
     private static array $known = [];
-    /** @var array<string, true> */
+    /**
+     * api url => the pid of the process whose request is finding its endpoint. Keyed by pid
+     * because a pcntl_fork copies this table: the parent's request goes on in the parent only,
+     * so a child that took its flag as its own would wait for an answer it never gets.
+     *
+     * @var array<string, int>
+     */
     private static array $discovering = [];
 
     public static function get(string $apiUrl): string|false|null
@@ -59,16 +65,22 @@ final class SslEndpoints
         }
     }
 
+    /** True while a request of this process is finding the endpoint of $apiUrl. */
     public static function isDiscovering(string $apiUrl): bool
     {
-        return isset(self::$discovering[$apiUrl]);
+        return (self::$discovering[$apiUrl] ?? null) === getmypid();
     }
 
+    /**
+     * Marks this process's discovery as begun or ended. An end in a forked child of the
+     * discovering process (its coroutine dropped there) leaves a discovery of the child's own
+     * alone.
+     */
     public static function discovering(string $apiUrl, bool $on): void
     {
         if ($on) {
-            self::$discovering[$apiUrl] = true;
-        } else {
+            self::$discovering[$apiUrl] = getmypid();
+        } elseif ((self::$discovering[$apiUrl] ?? null) === getmypid()) {
             unset(self::$discovering[$apiUrl]);
         }
     }
