@@ -180,7 +180,7 @@ final class SyncScaleTest extends E2eTestCase
         $state = Sync_State::get();
         $this->assertSame('failed', $state['status'], json_encode(array_diff_key($state, ['plan' => 1])));
         $this->assertSame(
-            'The removal list of this preview is no longer stored: a later preview replaced it. Nothing was removed; make a new preview.',
+            'The removal list of this preview is no longer stored (a later preview replaced it, or it was deleted). Nothing was removed; make a new preview.',
             $state['error'],
             'the operator\'s words, no exception class in front'
         );

@@ -68,7 +68,16 @@ final class SslEndpoints
     /** True while a request of this process is finding the endpoint of $apiUrl. */
     public static function isDiscovering(string $apiUrl): bool
     {
-        return (self::$discovering[$apiUrl] ?? null) === getmypid();
+        if (!isset(self::$discovering[$apiUrl])) {
+            return false;
+        }
+        if (self::$discovering[$apiUrl] !== getmypid()) {
+            // A parent's, copied by a fork: gone, so that a grandchild given the parent's pid
+            // again (pids are reused) cannot take it for its own.
+            unset(self::$discovering[$apiUrl]);
+            return false;
+        }
+        return true;
     }
 
     /**

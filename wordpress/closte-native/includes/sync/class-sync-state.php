@@ -307,7 +307,7 @@ final class Sync_State {
 		for ($i = 0; $i * self::CHUNK < (int) $plan['counts']['to_remove']; $i++) {
 			$chunk = get_site_option(self::REMOVALS_OPTION . $i);
 			if (! is_array($chunk) || ($chunk['plan'] ?? '') !== $plan['id']) {
-				throw new Sync_Stopped(__('The removal list of this preview is no longer stored: a later preview replaced it. Nothing was removed; make a new preview.', 'closte-native'));
+				throw new Sync_Stopped(__('The removal list of this preview is no longer stored (a later preview replaced it, or it was deleted). Nothing was removed; make a new preview.', 'closte-native'));
 			}
 			array_push($names, ...$chunk['names']);
 		}
