@@ -226,21 +226,24 @@ namespace {
      * run), 'allow_empty' (bool: prune against an empty $domains, refused otherwise),
      * 'progress' (callable(array $result, int $done): void, called as each add/remove finishes),
      * 'request_ssl' (bool, default true: false adds aliases without requesting certificates,
-     * `ssl` null in their results).
+     * `ssl` null in their results), 'summary' (bool, default false: leave out unchanged[] and the
+     * listing's domains[], which unchanged_count and listed_count count; for a caller of a
+     * large network that keeps only their number: at 100,000 names they are megabytes).
      * Pruning never removes a wildcard alias (`*.`), an alias in 'protect', or an alias whose
      * twin (`www.X` for `X`, `X` for `www.X`: Ultimate Multisite serves both forms of a mapped
      * domain) is in $domains or 'protect'; without a listing nothing is pruned (adds still
      * run: an existing alias is a success).
      *
      * Returns: ok, prune, dry_run, concurrency, to_add[] and to_remove[] (the plan), added[],
-     * removed[], unchanged[], failed[], skipped[] (aliases that are not host names, never
+     * removed[], unchanged[] (not with 'summary'), unchanged_count, failed[], skipped[] (aliases that are not host names, never
      * touched), kept (alias => 'wildcard'|'protected'|'twin': prune candidates kept by a rule,
      * the first that applies in that order),
      * unconfirmed[] (prune candidates outside confirm_remove, not removed), listing (the
-     * /getdomains result), results (domain => result), elapsed_ms.
+     * /getdomains result; its domains[] not with 'summary'), listed_count (the aliases listed;
+     * null without a listing), results (domain => result), elapsed_ms.
      *
      * @param string[] $domains
-     * @param array{prune?: bool, dry_run?: bool, concurrency?: int, protect?: string[], confirm_remove?: string[], allow_empty?: bool, progress?: callable, request_ssl?: bool}|null $options
+     * @param array{prune?: bool, dry_run?: bool, concurrency?: int, protect?: string[], confirm_remove?: string[], allow_empty?: bool, progress?: callable, request_ssl?: bool, summary?: bool}|null $options
      * @return array<string, mixed>
      * @throws \Closte\InvalidDomainException naming the element, e.g. "domains[3]: invalid domain ..."
      * @throws \Closte\ConfigurationException

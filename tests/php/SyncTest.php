@@ -57,6 +57,40 @@ final class SyncTest extends ClosteTestCase
         $this->assertSame(['new.example.com'], $adds['added'], 'adds still run without a listing');
     }
 
+    public function testASummaryCountsTheListingAndTheUnchangedNamesInsteadOfReturningThem(): void
+    {
+        $this->sim->control('POST', '/domains', ['domains' => ['same-1.example.com', 'same-2.example.com', 'old.example.com']]);
+        $desired = ['same-1.example.com', 'same-2.example.com', 'new.example.com'];
+        $whole = closte_sync($desired, ['prune' => true, 'dry_run' => true]);
+        $summary = closte_sync($desired, ['prune' => true, 'dry_run' => true, 'summary' => true]);
+        $this->assertSame(2, $whole['unchanged_count'], 'counted without the option too');
+        $this->assertSame(3, $whole['listed_count']);
+        $this->assertCount(3, $whole['listing']['domains']);
+        $this->assertArrayNotHasKey('unchanged', $summary);
+        $this->assertArrayNotHasKey('domains', $summary['listing']);
+        $this->assertSame(2, $summary['unchanged_count']);
+        $this->assertSame(3, $summary['listed_count']);
+        $same = static fn (array $r): array => array_diff_key($r, ['unchanged' => 1, 'listing' => 1, 'elapsed_ms' => 1]);
+        $this->assertSame($same($whole), $same($summary), 'the plan and everything else as without the option');
+        $this->assertSame(['new.example.com'], $summary['to_add']);
+        $this->assertSame(['old.example.com'], $summary['to_remove']);
+        $listing = static fn (array $l): array => array_diff_key($l, ['domains' => 1, 'elapsed_ms' => 1]);
+        $this->assertSame($listing($whole['listing']), $listing($summary['listing']));
+
+        $this->sim->fault(['kind' => 'status', 'status' => 500, 'path' => '/getdomains', 'count' => 1]);
+        $unlisted = closte_sync($desired, ['dry_run' => true, 'summary' => true]);
+        $this->assertNull($unlisted['listed_count'], 'no listing: nothing to count, not zero');
+        $this->assertSame(0, $unlisted['unchanged_count']);
+
+        try {
+            closte_sync($desired, ['dry_run' => true, 'summary' => 1]);
+            $this->fail('a summary that is not a bool was accepted');
+        } catch (\Closte\Exception $e) {
+            $this->assertSame(4, $e->getCode());
+            $this->assertSame('option "summary" must be a bool', $e->getMessage());
+        }
+    }
+
     public function testBadInputIsRejectedBeforeAnyRequest(): void
     {
         try {

@@ -217,6 +217,12 @@ impl Outcome {
         self.domains.as_deref()
     }
 
+    /// Hands out the aliases a `list_domains` found, leaving none: for a caller that reports
+    /// only their number (100,000 names are megabytes in a PHP array).
+    pub fn take_domains(&mut self) -> Option<Vec<String>> {
+        self.domains.take()
+    }
+
     pub fn ssl(&self) -> Option<&Outcome> {
         self.ssl.as_deref()
     }
@@ -245,6 +251,21 @@ mod tests {
         outcome.elapsed = Duration::from_micros(1_500);
         assert_eq!(outcome.elapsed(), Duration::from_micros(1_500));
         assert_eq!(outcome.elapsed_ms(), 1.5);
+    }
+
+    #[test]
+    fn taking_the_listed_domains_hands_them_out_once_and_leaves_none() {
+        let mut outcome = Outcome::new(Operation::ListDomains, None);
+        outcome.domains = Some(vec!["a.example.com".into(), "b.example.com".into()]);
+        assert_eq!(
+            outcome.take_domains(),
+            Some(vec![
+                "a.example.com".to_string(),
+                "b.example.com".to_string()
+            ])
+        );
+        assert_eq!(outcome.domains(), None);
+        assert_eq!(outcome.take_domains(), None);
     }
 
     #[test]

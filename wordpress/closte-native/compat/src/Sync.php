@@ -22,7 +22,7 @@ use Closte\InvalidDomainException;
 
 final class Sync
 {
-    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress', 'request_ssl'];
+    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress', 'request_ssl', 'summary'];
 
     public static function run(array $domains, ?array $options): array
     {
@@ -103,7 +103,7 @@ final class Sync
      */
     public static function plan(?array $listing, array $desired, array $options): array
     {
-        $plan = ['to_add' => [], 'to_remove' => [], 'unchanged' => [], 'kept' => [], 'unconfirmed' => [], 'skipped' => []];
+        $plan = ['to_add' => [], 'to_remove' => [], 'unchanged' => [], 'unchanged_count' => 0, 'kept' => [], 'unconfirmed' => [], 'skipped' => []];
         if ($listing === null) {
             if (!$options['prune']) {
                 // An existing alias is a success: adding blind is safe.
@@ -121,7 +121,10 @@ final class Sync
             $name = $name instanceof DomainName ? $name->name : $name;
             if (isset($current[$name])) {
                 $current[$name] = false;
-                $plan['unchanged'][] = $name;
+                $plan['unchanged_count']++;
+                if (!($options['summary'] ?? false)) {
+                    $plan['unchanged'][] = $name; // with summary only counted: 100,000 names are 1.6 MiB
+                }
             } else {
                 $plan['to_add'][] = $name;
                 if (self::isTwinOfListed($name, $current)) {
@@ -188,7 +191,7 @@ final class Sync
     {
         $parsed = [
             'prune' => false, 'dry_run' => false, 'allow_empty' => false, 'concurrency' => $settings->concurrency,
-            'protect' => [], 'confirm_remove' => null, 'progress' => null, 'request_ssl' => true,
+            'protect' => [], 'confirm_remove' => null, 'progress' => null, 'request_ssl' => true, 'summary' => false,
         ];
         foreach ($options as $key => $value) {
             switch ((string) $key) {
@@ -215,10 +218,11 @@ final class Sync
                     $parsed[$key] = $set;
                     break;
                 case 'request_ssl':
+                case 'summary':
                     if (!is_bool($value)) {
-                        throw new ClosteException('option "request_ssl" must be a bool', 4);
+                        throw new ClosteException("option \"$key\" must be a bool", 4);
                     }
-                    $parsed['request_ssl'] = $value;
+                    $parsed[$key] = $value;
                     break;
                 case 'progress':
                     if (!is_callable($value)) {
@@ -228,7 +232,7 @@ final class Sync
                     break;
                 default:
                     throw new ClosteException(sprintf(
-                        'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty, progress or request_ssl',
+                        'unknown option "%s": expected prune, dry_run, concurrency, protect, confirm_remove, allow_empty, progress, request_ssl or summary',
                         Escape::debug((string) $key)
                     ), 4);
             }
@@ -311,7 +315,12 @@ final class Sync
         }
         $kept = $plan['kept'];
         ksort($kept, SORT_STRING);
-        return [
+        $listed = $listing->domains();
+        $listingArray = $listing->toArray();
+        if ($options['summary']) {
+            unset($listingArray['domains']); // counted in listed_count
+        }
+        $report = [
             'ok' => $failed === [] && ($listing->ok() || $results !== []),
             'prune' => $options['prune'],
             'dry_run' => $options['dry_run'],
@@ -321,13 +330,19 @@ final class Sync
             'added' => $added,
             'removed' => $removed,
             'unchanged' => $plan['unchanged'],
+            'unchanged_count' => $plan['unchanged_count'],
             'failed' => $failed,
             'skipped' => $plan['skipped'],
             'kept' => $kept,
             'unconfirmed' => $plan['unconfirmed'],
-            'listing' => $listing->toArray(),
+            'listing' => $listingArray,
+            'listed_count' => $listed === null ? null : count($listed),
             'results' => $perDomain,
             'elapsed_ms' => $elapsedMs,
         ];
+        if ($options['summary']) {
+            unset($report['unchanged']);
+        }
+        return $report;
     }
 }

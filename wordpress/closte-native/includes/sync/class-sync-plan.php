@@ -158,17 +158,18 @@ final class Sync_Plan {
 		$warnings = $network['problems'];
 		Sync_State::alive();
 		$prune    = $prune_asked && [] === $warnings && [] !== $wanted['names'];
-		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted)];
+		// 'summary': Closte's listing and the unchanged names come back as counts, all the
+		// preview keeps of them (at 100,000 names the lists were 13 MiB of the job's 64 MB).
+		$options  = ['dry_run' => true, 'prune' => $prune, 'protect' => self::protect_list($network, $wanted), 'summary' => true];
 		$names    = self::names_to_send($wanted);
 		$desired  = count($names);
 		$result   = closte_sync($names, $options);
 		unset($names);
 		Sync_State::alive();
-		// Only counts are kept of the long lists: at 100,000 aliases they hold megabytes.
-		$listed    = count($result['listing']['domains'] ?? []);
-		$unchanged = count($result['unchanged']);
+		$listed    = (int) $result['listed_count'];
+		$unchanged = (int) $result['unchanged_count'];
 		$listing   = $result['listing'];
-		unset($result['listing'], $result['unchanged'], $result['results'], $listing['domains'], $listing['response']);
+		unset($result['listing'], $result['results'], $listing['response']);
 
 		$to_remove  = [];
 		$unowned    = [];
@@ -439,7 +440,7 @@ final class Sync_Plan {
 				if ([] !== $cursor['removals']) {
 					$wanted_now = self::wanted($now);
 					$twins      = $wanted_now['twins'];
-					$options    = ['prune' => true, 'protect' => self::protect_list($now, $wanted_now), 'request_ssl' => false];
+					$options    = ['prune' => true, 'protect' => self::protect_list($now, $wanted_now), 'request_ssl' => false, 'summary' => true];
 					$options['progress'] = static function (array $result) use ($on_result, $twins, $now): void {
 						$domain = (string) ($result['domain'] ?? '');
 						$bare   = $twins[ $domain ] ?? '';
@@ -496,7 +497,7 @@ final class Sync_Plan {
 		$removals       = $plan['prune'] ? array_values(array_unique(array_merge($owned_removals, array_intersect($unowned, array_map('strval', array_keys((array) ($plan['unowned'] ?? []))))))) : [];
 		$names          = self::names_to_send($wanted);
 		$desired        = count($names);
-		$dry            = closte_sync($names, ['dry_run' => true, 'prune' => false]);
+		$dry            = closte_sync($names, ['dry_run' => true, 'prune' => false, 'summary' => true]);
 		unset($names);
 		// The queue is built as the one string the cursor stores: an array of its lines beside
 		// the string imploded from it held both in a first sync's first batch (99,999 lines:
@@ -516,7 +517,7 @@ final class Sync_Plan {
 			'removals'        => $removals,
 			'owned_removals'  => $owned_removals,
 			'warnings'        => $network['problems'],
-			'unchanged'       => count($dry['unchanged']),
+			'unchanged'       => (int) $dry['unchanged_count'],
 			'listing'         => self::listing_summary($dry['listing']),
 			'added'           => [],
 			'removed'         => [],
