@@ -380,8 +380,10 @@ final class AsyncDispatchTest extends ClosteTestCase
                 file_put_contents(\$out, json_encode([\$done['state'], \$done['ssl']['ok'] ?? null, \$done['ssl']['state'] ?? null]));
                 exit(0);
             }
-            pcntl_waitpid(\$pid, \$status);
+            // The parent reads its own answer before it reaps the child: with libcurl 8.9 or
+            // later a child ending meanwhile would take it (see the next test).
             \$theirs = closte_wait([\$parent], 6.0)[\$parent];
+            pcntl_waitpid(\$pid, \$status);
             echo json_encode(['parent_at_fork' => \$early, 'parent' => [\$theirs['state'], \$theirs['ssl']['ok'] ?? null], 'child' => json_decode(file_get_contents(\$out), true)]);
             unlink(\$out);
             PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'log_errors' => '0']);
@@ -391,6 +393,36 @@ final class AsyncDispatchTest extends ClosteTestCase
         [$state, $sslOk, $sslState] = $seen['child'] ?? [null, null, null];
         $this->assertSame(['added', true, 'requested'], [$state, $sslOk, $sslState], 'the child added its alias and requested its certificate: ' . $result['stdout']);
         $this->assertSame(['added', true], $seen['parent'] ?? null, 'and so did the parent');
+    }
+
+    public function testAParentsJobEndsWithinItsTimeoutWhenAChildEndsBeforeTheParentReadsItsAnswer(): void
+    {
+        // The child inherits the parent's connection with the answer waiting in it, unread. The
+        // PHP implementation's child cannot keep libcurl (8.9 and later) from reading what is
+        // pending on a connection it closes, at its exit: the parent's answer is gone, and its
+        // attempt ends at closte.timeout and is made again. Never longer (docs/php-implementation.md).
+        $this->sim->configure(['latency_ms' => 300]);
+        $url = $this->sim->apiUrl();
+        $result = PhpProcess::run(<<<PHP
+            closte_test_ini('closte.api_url', '$url');
+            closte_test_ini('closte.timeout', '2');
+            \$job = closte_enqueue('add_domain', 'answer-taken.example.com', 0, ['request_ssl' => false]);
+            closte_wait([\$job], 0.1); // the request is out; its answer comes 0.3 s later
+            \$pid = pcntl_fork();
+            if (\$pid === 0) {
+                usleep(600000); // the parent's answer is in the connection now, unread
+                exit(0);
+            }
+            pcntl_waitpid(\$pid, \$status);
+            \$started = microtime(true);
+            \$done = closte_wait([\$job], 10.0)[\$job];
+            echo json_encode([\$done['state'], \$done['ok'], \$done['attempts'], round(microtime(true) - \$started, 1)]);
+            PHP, ['closte.api_key' => CLOSTE_TEST_KEY, 'log_errors' => '0']);
+        $this->assertSame(0, $result['exit'], $result['stderr']);
+        [$state, $ok, $attempts] = json_decode($result['stdout'], true) ?? [null, null, null];
+        $this->assertTrue($ok, 'the parent\'s job ended well: ' . $result['stdout']);
+        $this->assertNotSame('pending', $state);
+        $this->assertContains($attempts, [1, 2], 'its own attempt, or one more after closte.timeout: ' . $result['stdout']);
     }
 
     public function testChildrenForkedWhileJobsCompleteNeverHang(): void
