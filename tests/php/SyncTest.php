@@ -66,6 +66,12 @@ final class SyncTest extends ClosteTestCase
         $this->assertSame(2, $whole['unchanged_count'], 'counted without the option too');
         $this->assertSame(3, $whole['listed_count']);
         $this->assertCount(3, $whole['listing']['domains']);
+        $this->assertSame(
+            ['ok', 'prune', 'dry_run', 'concurrency', 'to_add', 'to_remove', 'added', 'removed', 'unchanged_count', 'failed', 'skipped', 'kept', 'unconfirmed', 'listing', 'listed_count', 'results', 'elapsed_ms'],
+            array_keys($summary),
+            'the same keys in the same order in both implementations'
+        );
+        $this->assertSame('unchanged_count', array_keys($whole)[9], 'the count follows the list it counts');
         $this->assertArrayNotHasKey('unchanged', $summary);
         $this->assertArrayNotHasKey('domains', $summary['listing']);
         $this->assertSame(2, $summary['unchanged_count']);
@@ -76,6 +82,12 @@ final class SyncTest extends ClosteTestCase
         $this->assertSame(['old.example.com'], $summary['to_remove']);
         $listing = static fn (array $l): array => array_diff_key($l, ['domains' => 1, 'elapsed_ms' => 1]);
         $this->assertSame($listing($whole['listing']), $listing($summary['listing']));
+
+        $run = closte_sync($desired, ['prune' => true, 'summary' => true, 'request_ssl' => false]);
+        $this->assertSame(['new.example.com'], $run['added'], 'a real run with a summary, as the removal slices make it');
+        $this->assertSame(['old.example.com'], $run['removed']);
+        $this->assertSame(2, $run['unchanged_count']);
+        $this->assertArrayNotHasKey('unchanged', $run);
 
         $this->sim->fault(['kind' => 'status', 'status' => 500, 'path' => '/getdomains', 'count' => 1]);
         $unlisted = closte_sync($desired, ['dry_run' => true, 'summary' => true]);
