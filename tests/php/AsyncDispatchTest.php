@@ -318,13 +318,10 @@ final class AsyncDispatchTest extends ClosteTestCase
                 for (\$i = 0; \$i < 6; \$i++) {
                     \$mine[] = closte_enqueue('add_domain', "child-limit-\$i.example.com", 0, ['request_ssl' => false]);
                 }
-                \$count = static function (): int {
-                    \$sent = 0;
-                    foreach (json_decode(file_get_contents('$requests'), true)['requests'] as \$request) {
-                        \$sent += str_starts_with(\$request['fields']['domain'] ?? '', 'child-limit-') ? 1 : 0;
-                    }
-                    return \$sent;
-                };
+                \$count = static fn (): int => count(array_filter(
+                    closte_test_sim_requests('$requests'),
+                    static fn (array \$request): bool => str_starts_with(\$request['fields']['domain'] ?? '', 'child-limit-')
+                ));
                 // Until the first two arrive (the extension's child builds its runtime first),
                 // then a little longer for any more: all well inside the 1.2 s answer, so no job
                 // of the child's has ended and freed its slot.
@@ -358,14 +355,10 @@ final class AsyncDispatchTest extends ClosteTestCase
         $result = PhpProcess::run(<<<PHP
             closte_test_ini('closte.api_url', '$url');
             closte_test_ini('closte.timeout', '3'); // a parent delayed past its answer retries soon
-            \$discovering = static function (): bool {
-                foreach (json_decode(file_get_contents('$requests'), true)['requests'] as \$request) {
-                    if (\$request['path'] === '/ssl/install' && (\$request['fields']['domain'] ?? '') === 'parent-discovers.example.com') {
-                        return true;
-                    }
-                }
-                return false;
-            };
+            \$discovering = static fn (): bool => [] !== array_filter(
+                closte_test_sim_requests('$requests'),
+                static fn (array \$request): bool => \$request['path'] === '/ssl/install' && (\$request['fields']['domain'] ?? '') === 'parent-discovers.example.com'
+            );
             \$parent = closte_enqueue('add_domain', 'parent-discovers.example.com');
             // The add answers after 0.6 s; then the discovery request is out, answered 0.6 s later.
             \$until = microtime(true) + 5.0;
@@ -409,14 +402,10 @@ final class AsyncDispatchTest extends ClosteTestCase
         $result = PhpProcess::run(<<<PHP
             closte_test_ini('closte.api_url', '$url');
             closte_test_ini('closte.timeout', '2');
-            \$sent = static function (): bool {
-                foreach (json_decode(file_get_contents('$requests'), true)['requests'] as \$request) {
-                    if ((\$request['fields']['domain'] ?? '') === 'answer-taken.example.com') {
-                        return true;
-                    }
-                }
-                return false;
-            };
+            \$sent = static fn (): bool => [] !== array_filter(
+                closte_test_sim_requests('$requests'),
+                static fn (array \$request): bool => (\$request['fields']['domain'] ?? '') === 'answer-taken.example.com'
+            );
             \$job = closte_enqueue('add_domain', 'answer-taken.example.com', 0, ['request_ssl' => false]);
             \$until = microtime(true) + 5.0;
             while (!\$sent() && microtime(true) < \$until) {

@@ -22,8 +22,6 @@ use Closte\InvalidDomainException;
 
 final class Sync
 {
-    private const OPTIONS = ['prune', 'dry_run', 'concurrency', 'protect', 'confirm_remove', 'allow_empty', 'progress', 'request_ssl', 'summary'];
-
     public static function run(array $domains, ?array $options): array
     {
         $settings = Settings::current();

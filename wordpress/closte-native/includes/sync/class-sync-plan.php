@@ -168,8 +168,8 @@ final class Sync_Plan {
 		Sync_State::alive();
 		$listed    = (int) $result['listed_count'];
 		$unchanged = (int) $result['unchanged_count'];
-		$listing   = $result['listing'];
-		unset($result['listing'], $result['results'], $listing['response']);
+		$listing   = self::listing_summary($result['listing']);
+		unset($result['listing'], $result['results']);
 
 		$to_remove  = [];
 		$unowned    = [];
@@ -618,7 +618,11 @@ final class Sync_Plan {
 		}
 	}
 
-	/** A listing result without its long lists, for a cursor and a report. */
+	/**
+	 * A listing result without its long lists, for a plan, a cursor and a report (the callers
+	 * ask closte_sync for a summary, so `domains` is not there to begin with; dropping it here
+	 * keeps a stored listing small whatever a caller asked for).
+	 */
 	private static function listing_summary(array $listing): array {
 
 		unset($listing['domains'], $listing['response']);
